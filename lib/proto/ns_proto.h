@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Zero-copy packet parser. ns_parse() reads one captured frame and fills a struct ns_pkt with
+ * offsets into the caller's buffer and a decoded summary (addresses, ports, TCP fields, tags).
+ * It never allocates, never reads past caplen, and reports every problem as a verdict plus a
+ * reason code instead of failing. It is a pure function and is fuzzed (tests/fuzz).
+ */
+#ifndef NS_PROTO_H
+#define NS_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Link types, as libpcap's pcap_datalink() reports them (DLT_*) and, where the file value
+ * differs, as stored in pcap files (LINKTYPE_*). The parser accepts both spellings.
+ */
+#define NS_LINK_NULL 0         /* BSD loopback: 4-byte host-order address family */
+#define NS_LINK_EN10MB 1       /* Ethernet */
+#define NS_LINK_RAW 12         /* DLT_RAW on Linux: IPv4 or IPv6 by version nibble */
+#define NS_LINK_RAW_OPENBSD 14 /* DLT_RAW on OpenBSD */
+#define NS_LINK_RAW_FILE 101   /* LINKTYPE_RAW */
+#define NS_LINK_LOOP 108       /* OpenBSD loopback: 4-byte network-order address family */
+#define NS_LINK_LINUX_SLL 113  /* Linux cooked capture v1 */
+#define NS_LINK_IPV4 228       /* raw IPv4 */
+#define NS_LINK_IPV6 229       /* raw IPv6 */
+#define NS_LINK_LINUX_SLL2 276 /* Linux cooked capture v2 */
+
+/** True when ns_parse() understands @linktype. */
+bool ns_proto_linktype_supported(int linktype);
+
+/** Short name of a link type ("EN10MB", "LINUX_SLL2", ...), or "unknown". */
+const char *ns_proto_linktype_name(int linktype);
+
+/*
+ * Parse verdicts. TRUNCATED means the capture was cut by the snaplen (caplen < wirelen) before
+ * a header ended; MALFORMED means the bytes on the wire are wrong or the frame itself is too
+ * short (caplen == wirelen) for what its headers claim.
+ */
+#define NS_PARSE_VERDICTS(X) \
+	X(OK, "ok") \
+	X(TRUNCATED, "truncated") \
+	X(MALFORMED, "malformed") \
+	X(UNSUPPORTED, "unsupported")
+
+enum ns_parse_verdict {
+#define NS_X(name, str) NS_PARSE_##name,
+	NS_PARSE_VERDICTS(NS_X)
+#undef NS_X
+	NS_PARSE_VERDICT_MAX
+};
+
+/*
+ * Why a frame was not parsed to the end. One entry per check in the parser; every reason has a
+ * unit test that triggers it. The string is what the packet printer and counters show.
+ */
+#define NS_PARSE_REASONS(X) \
+	X(NONE, "none") \
+	X(LINKTYPE, "unsupported link type") \
+	X(LINK_SHORT, "link header cut short") \
+	X(NULL_FAMILY, "unknown loopback address family") \
+	X(VLAN_SHORT, "VLAN tag cut short") \
+	X(VLAN_DEPTH, "too many stacked VLAN tags") \
+	X(ARP_SHORT, "ARP header cut short") \
+	X(IP_VERSION, "IP version does not match link type") \
+	X(IPV4_SHORT, "IPv4 header cut short") \
+	X(IPV4_IHL, "IPv4 header length below 20") \
+	X(IPV4_TOTLEN, "IPv4 total length below header length") \
+	X(IPV4_OPTIONS, "IPv4 options cut short") \
+	X(IPV6_SHORT, "IPv6 header cut short") \
+	X(IPV6_PAYLEN, "IPv6 payload length exceeds frame") \
+	X(IPV6_EXT_SHORT, "IPv6 extension header cut short") \
+	X(IPV6_EXT_LEN, "IPv6 extension header exceeds payload length") \
+	X(IPV6_JUMBO, "IPv6 jumbo payload option invalid") \
+	X(TCP_SHORT, "TCP header cut short") \
+	X(TCP_DOFF, "TCP data offset below 20") \
+	X(TCP_LEN, "TCP header longer than IP payload") \
+	X(TCP_OPTIONS, "TCP option malformed") \
+	X(UDP_SHORT, "UDP header cut short") \
+	X(UDP_LEN, "UDP length invalid") \
+	X(ICMP_SHORT, "ICMP header cut short") \
+	X(ICMPV6_SHORT, "ICMPv6 header cut short")
+
+enum ns_parse_reason {
+#define NS_X(name, str) NS_PARSE_R_##name,
+	NS_PARSE_REASONS(NS_X)
+#undef NS_X
+	NS_PARSE_REASON_MAX
+};
+
+/** Name of a verdict ("ok", "truncated", ...). */
+const char *ns_parse_verdict_name(unsigned verdict);
+
+/** Human text of a reason code. */
+const char *ns_parse_reason_name(unsigned reason);
+
+/* Layers a frame carries; one bit each, the basis of the per-protocol counters. */
+#define NS_LAYERS(X) \
+	X(ETH, "eth") \
+	X(SLL, "sll") \
+	X(VLAN, "vlan") \
+	X(QINQ, "qinq") \
+	X(ARP, "arp") \
+	X(IPV4, "ipv4") \
+	X(IPV6, "ipv6") \
+	X(TCP, "tcp") \
+	X(UDP, "udp") \
+	X(ICMP, "icmp") \
+	X(ICMPV6, "icmpv6") \
+	X(OTHER, "other")
+
+enum ns_layer {
+#define NS_X(name, str) NS_LAYER_IDX_##name,
+	NS_LAYERS(NS_X)
+#undef NS_X
+	NS_LAYER_MAX
+};
+
+#define NS_LAYER_BIT(name) (1u << NS_LAYER_IDX_##name)
+
+/** Name of a layer index ("eth", "vlan", ...): the summary's protocol keys. */
+const char *ns_layer_name(unsigned idx);
+
+/*
+ * Layer meanings (a frame may set several bits):
+ *  ETH     Ethernet header present (EN10MB)          SLL    Linux cooked v1 or v2
+ *  VLAN    at least one 802.1Q or 802.1ad tag        QINQ   two or more stacked tags
+ *  ARP     ARP/RARP payload                          IPV4/IPV6  outermost network header
+ *  TCP/UDP/ICMP/ICMPV6  transport right after the outer IP header (first fragments included;
+ *          later fragments carry no L4 and set none of these)
+ *  OTHER   no known layer above the link (unknown ethertype, other IP protocol, fragments)
+ */
+
+enum ns_l3 {
+	NS_L3_NONE = 0,
+	NS_L3_ARP,
+	NS_L3_IPV4,
+	NS_L3_IPV6,
+	NS_L3_OTHER,
+};
+
+enum ns_l4 {
+	NS_L4_NONE = 0,
+	NS_L4_TCP,
+	NS_L4_UDP,
+	NS_L4_ICMP,
+	NS_L4_ICMPV6,
+	NS_L4_FRAGMENT, /* a non-first IP fragment: no transport header */
+	NS_L4_OTHER,    /* any other IP protocol (GRE, OSPF, ESP, ...): ip_proto says which */
+};
+
+/* IPv6 extension headers walked (bit set when present). */
+#define NS_IP6EXT_HOPOPTS 0x01
+#define NS_IP6EXT_ROUTING 0x02
+#define NS_IP6EXT_FRAG 0x04
+#define NS_IP6EXT_DSTOPTS 0x08
+#define NS_IP6EXT_AH 0x10
+
+/* Fragment bits. */
+#define NS_FRAG_IS 0x01    /* packet is a fragment (MF set or offset != 0) */
+#define NS_FRAG_FIRST 0x02 /* offset 0: carries the transport header */
+#define NS_FRAG_MORE 0x04  /* more fragments follow */
+
+/* TCP flags as on the wire. */
+#define NS_TCP_FIN 0x01
+#define NS_TCP_SYN 0x02
+#define NS_TCP_RST 0x04
+#define NS_TCP_PSH 0x08
+#define NS_TCP_ACK 0x10
+#define NS_TCP_URG 0x20
+#define NS_TCP_ECE 0x40
+#define NS_TCP_CWR 0x80
+
+/* TCP options present (bits of ns_tcp_opts.present). */
+#define NS_TCPOPT_MSS 0x01
+#define NS_TCPOPT_WSCALE 0x02
+#define NS_TCPOPT_SACK_PERM 0x04
+#define NS_TCPOPT_SACK 0x08
+#define NS_TCPOPT_TS 0x10
+#define NS_TCPOPT_MPTCP 0x20
+
+struct ns_tcp_opts {
+	uint8_t present;     /* NS_TCPOPT_* */
+	uint8_t wscale;      /* shift as sent (not clamped) */
+	uint8_t sack_blocks; /* number of SACK blocks */
+	uint8_t pad;
+	uint16_t mss;
+	uint32_t tsval;
+	uint32_t tsecr;
+};
+
+/* One 16-byte address type; IPv4 is stored mapped as ::ffff:a.b.c.d. */
+struct ns_addr {
+	uint8_t b[16];
+};
+
+/*
+ * Parse result. Offsets count from the start of the frame (data). A field is meaningful only
+ * when the layer that carries it was reached: check l3/l4 (or the layers bits) first.
+ */
+struct ns_pkt {
+	const uint8_t *data; /* the frame, not owned */
+	uint32_t caplen;     /* bytes captured */
+	uint32_t wirelen;    /* bytes on the wire */
+
+	uint32_t l3_off;      /* network header */
+	uint32_t l4_off;      /* transport header */
+	uint32_t payload_off; /* transport payload (may be > caplen when truncated) */
+	uint32_t payload_len; /* transport payload length as the IP header reports it (tshark
+			       * tcp.len), never derived from caplen; 0 when unknown */
+	uint32_t ip_len;      /* IPv4 total length / IPv6 40 + payload length (jumbo-aware) */
+
+	uint16_t layers;     /* NS_LAYER_BIT(...) */
+	uint16_t link_proto; /* ethertype after tags, or SLL protocol; 0 for raw/null links */
+	uint16_t vlan[2];    /* outer, inner VLAN id (12 bits); valid per vlan_count */
+	uint8_t vlan_count;  /* stacked tags seen (capped at the parser's limit) */
+	uint8_t verdict;     /* enum ns_parse_verdict */
+	uint8_t reason;      /* enum ns_parse_reason */
+	uint8_t l3;          /* enum ns_l3 */
+	uint8_t l4;          /* enum ns_l4 */
+	uint8_t ip_version;  /* 4, 6 or 0 */
+	uint8_t ip_proto;    /* final protocol / next header after extension headers */
+	uint8_t ttl;         /* IPv4 TTL or IPv6 hop limit */
+	uint8_t ip6_ext;     /* NS_IP6EXT_* walked */
+	uint8_t frag;        /* NS_FRAG_* */
+	uint16_t frag_off;   /* fragment offset in bytes */
+	uint32_t frag_id;    /* IPv4 identification or IPv6 fragment identification */
+
+	struct ns_addr src; /* network-order bytes */
+	struct ns_addr dst;
+	uint16_t sport; /* host order; ICMP: 0 */
+	uint16_t dport;
+
+	/* TCP (l4 == NS_L4_TCP) */
+	uint8_t tcp_flags;
+	uint8_t tcp_hlen; /* header length in bytes (data offset * 4) */
+	uint16_t tcp_win; /* raw 16-bit window, not scaled */
+	uint32_t tcp_seq; /* host order */
+	uint32_t tcp_ack;
+	struct ns_tcp_opts tcp_opts;
+
+	/* ICMP / ICMPv6 (l4 == NS_L4_ICMP or NS_L4_ICMPV6) */
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint16_t icmp_id; /* echo identifier for echo request/reply, else 0 */
+};
+
+/**
+ * Parse one frame captured with @linktype. @caplen bytes of @data are readable; @wirelen is the
+ * original length. Fills every field of @pkt (zeroing what is absent) and returns the verdict
+ * (enum ns_parse_verdict), also stored in pkt->verdict. Never reads past data + caplen.
+ */
+int ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+	     struct ns_pkt *pkt);
+
+/** True when @a is an IPv4-mapped address (::ffff:a.b.c.d). */
+bool ns_addr_is_v4(const struct ns_addr *a);
+
+/** Format an address as dotted quad or RFC 5952 IPv6 text; returns @buf (>= 46 bytes). */
+char *ns_addr_format(const struct ns_addr *a, char *buf, size_t len);
+
+/**
+ * Format the one-line packet description printed by `netscope` (timestamp excluded):
+ * link/VLAN tags, protocol, "src:port > dst:port", TCP flags, seq/ack, length; malformed and
+ * truncated frames say so with their reason. Returns the length written (snprintf semantics).
+ */
+int ns_pkt_format(const struct ns_pkt *pkt, char *buf, size_t len);
+
+#endif /* NS_PROTO_H */
