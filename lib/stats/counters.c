@@ -1,1 +1,85 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Per-writer packet counters and the human exit summary. Counting reads only the parse
+ * result, so it costs a handful of increments per packet.
+ */
+#include <string.h>
+
+#include "ns_core.h"
+#include "ns_stats.h"
+
+void
+ns_stats_count_pkt(struct ns_pkt_counters *c, const struct ns_pkt *pkt)
+{
+	unsigned layers = pkt->layers;
+
+	c->packets++;
+	c->bytes += pkt->wirelen;
+	while (layers != 0) {
+		unsigned i = (unsigned)__builtin_ctz(layers);
+
+		c->layers[i]++;
+		layers &= layers - 1;
+	}
+	if (pkt->frag & NS_FRAG_IS) {
+		if (pkt->ip_version == 4)
+			c->ipv4_fragments++;
+		else
+			c->ipv6_fragments++;
+	}
+	if (pkt->caplen < pkt->wirelen)
+		c->truncated++;
+	if (pkt->verdict == NS_PARSE_MALFORMED)
+		c->malformed++;
+	else if (pkt->verdict == NS_PARSE_UNSUPPORTED)
+		c->unsupported++;
+	if (pkt->reason < NS_PARSE_REASON_MAX)
+		c->reasons[pkt->reason]++;
+}
+
+void
+ns_stats_add(struct ns_pkt_counters *dst, const struct ns_pkt_counters *src)
+{
+	dst->packets += src->packets;
+	dst->bytes += src->bytes;
+	for (unsigned i = 0; i < NS_LAYER_MAX; i++)
+		dst->layers[i] += src->layers[i];
+	dst->ipv4_fragments += src->ipv4_fragments;
+	dst->ipv6_fragments += src->ipv6_fragments;
+	dst->truncated += src->truncated;
+	dst->malformed += src->malformed;
+	dst->unsupported += src->unsupported;
+	for (unsigned i = 0; i < NS_PARSE_REASON_MAX; i++)
+		dst->reasons[i] += src->reasons[i];
+	dst->filtered += src->filtered;
+	dst->dropped += src->dropped;
+}
+
+void
+ns_stats_print_summary(const struct ns_pkt_counters *c, FILE *out)
+{
+	char bytes[32];
+	const char *sep = "";
+
+	fprintf(out, "%llu packets, %llu bytes (%s)\n", (unsigned long long)c->packets,
+		(unsigned long long)c->bytes, ns_fmt_si((double)c->bytes, "B", bytes, sizeof(bytes)));
+	fprintf(out, "  protocols:");
+	for (unsigned i = 0; i < NS_LAYER_MAX; i++) {
+		if (c->layers[i] == 0)
+			continue;
+		fprintf(out, "%s %s %llu", sep, ns_layer_name(i), (unsigned long long)c->layers[i]);
+		sep = ",";
+	}
+	fprintf(out, "%s\n", sep[0] == '\0' ? " none" : "");
+	fprintf(out, "  fragments: ipv4 %llu, ipv6 %llu\n", (unsigned long long)c->ipv4_fragments,
+		(unsigned long long)c->ipv6_fragments);
+	fprintf(out, "  truncated %llu, malformed %llu, unsupported %llu\n",
+		(unsigned long long)c->truncated, (unsigned long long)c->malformed,
+		(unsigned long long)c->unsupported);
+	for (unsigned i = 1; i < NS_PARSE_REASON_MAX; i++)
+		if (c->reasons[i] != 0)
+			fprintf(out, "    %llu x %s\n", (unsigned long long)c->reasons[i],
+				ns_parse_reason_name(i));
+	fprintf(out, "  filtered %llu, dropped %llu\n", (unsigned long long)c->filtered,
+		(unsigned long long)c->dropped);
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command line -> struct ns_config. Every value flag is a shorthand for one config key and goes
+ * through the same setter and validation as the YAML file and --set, so "-s 0" and
+ * "--set capture.snaplen=..." are checked identically and errors name the flag.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netscope.h"
+#include "ns_core.h"
+
+enum {
+	OPT_CONFIG = 256,
+	OPT_SET,
+	OPT_CHECK_CONFIG,
+	OPT_DUMP_CONFIG,
+	OPT_VERSION,
+	OPT_SUMMARY_JSON,
+	OPT_DURATION,
+};
+
+/* Flags that set one config key. value == NULL means the flag takes an argument. */
+struct cli_key_opt {
+	const char *name;
+	int val;
+	const char *arg;
+	const char *key;
+	const char *value;
+	const char *help;
+};
+
+static const struct cli_key_opt key_opts[] = {
+	{ "interface", 'i', "IFACE", "capture.interface", NULL, "capture live on IFACE" },
+	{ "read", 'r', "FILE", "capture.read_file", NULL,
+	  "read packets from a pcap or pcapng FILE ('-' = stdin)" },
+	{ "filter", 'f', "BPF", "capture.filter", NULL,
+	  "BPF filter expression (or give it after the options, as tcpdump)" },
+	{ "count", 'c', "COUNT", "capture.count", NULL, "stop after COUNT packets" },
+	{ "write", 'w', "FILE", "capture.write_file", NULL,
+	  "write the packets that passed the filter to a pcap FILE" },
+	{ "snaplen", 's', "SNAPLEN", "capture.snaplen", NULL,
+	  "bytes to capture per packet (0 = 262144)" },
+	{ "duration", OPT_DURATION, "SECONDS", "capture.duration", NULL,
+	  "stop after SECONDS of capture" },
+	{ "quiet", 'q', NULL, "output.quiet", "true", "do not print one line per packet" },
+	{ "summary-json", OPT_SUMMARY_JSON, "FILE", "export.summary_json", NULL,
+	  "write the exit summary as JSON to FILE ('-' = stdout)" },
+};
+
+static const struct option long_opts[] = {
+	{ "interface", required_argument, NULL, 'i' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "count", required_argument, NULL, 'c' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
+	{ "list-interfaces", no_argument, NULL, 'D' },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "set", required_argument, NULL, OPT_SET },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "dump-config", no_argument, NULL, OPT_DUMP_CONFIG },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char short_opts[] = "i:r:f:c:w:s:qDvh";
+
+void
+cli_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: netscope [options] [-i IFACE | -r FILE] [BPF filter expression]\n"
+		"\n"
+		"Capture and analyse packets from a live interface or a capture file.\n"
+		"\n"
+		"Capture and output:\n");
+	for (size_t i = 0; i < NS_ARRAY_SIZE(key_opts); i++) {
+		const struct cli_key_opt *o = &key_opts[i];
+		char flag[48];
+
+		if (o->val < 256)
+			snprintf(flag, sizeof(flag), "-%c, --%s%s%s", o->val, o->name,
+				 o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+		else
+			snprintf(flag, sizeof(flag), "    --%s%s%s", o->name, o->arg != NULL ? " " : "",
+				 o->arg != NULL ? o->arg : "");
+		fprintf(out, "  %-28s %s [%s]\n", flag, o->help, o->key);
+	}
+	fprintf(out,
+		"\n"
+		"Configuration:\n"
+		"      --config FILE            load a YAML configuration file\n"
+		"      --set KEY=VALUE          set any configuration key (repeatable; wins over\n"
+		"                               the file), e.g. --set flow.capacity=100000\n"
+		"      --check-config           validate the configuration and exit (non-zero on\n"
+		"                               errors, which name the key)\n"
+		"      --dump-config            print the effective configuration as YAML and exit\n"
+		"\n"
+		"Other:\n"
+		"  -D, --list-interfaces        list capture interfaces and exit\n"
+		"  -v, --verbose                more log output (repeat for debug)\n"
+		"  -h, --help                   this help\n"
+		"      --version                print the version\n"
+		"\n"
+		"Precedence: built-in defaults < --config file < command line.\n"
+		"Exit status: 0 ok, 1 capture error, 2 usage or configuration error.\n");
+}
+
+static const struct cli_key_opt *
+key_opt_find(int val)
+{
+	for (size_t i = 0; i < NS_ARRAY_SIZE(key_opts); i++)
+		if (key_opts[i].val == val)
+			return &key_opts[i];
+	return NULL;
+}
+
+/* Join the trailing arguments into one filter expression, as tcpdump does. */
+static int
+trailing_filter(int argc, char **argv, struct ns_config *cfg, char *err, size_t errlen)
+{
+	char expr[NS_CFG_FILTER_MAX] = "";
+	size_t used = 0;
+
+	if (optind >= argc)
+		return 0;
+	if (cfg->capture.filter[0] != '\0') {
+		snprintf(err, errlen, "a filter was given twice: with -f and after the options");
+		return -EINVAL;
+	}
+	for (int i = optind; i < argc; i++) {
+		int n = snprintf(expr + used, sizeof(expr) - used, "%s%s", i > optind ? " " : "",
+				 argv[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(expr) - used) {
+			snprintf(err, errlen, "filter expression longer than %zu bytes",
+				 sizeof(expr) - 1);
+			return -EINVAL;
+		}
+		used += (size_t)n;
+	}
+	return ns_config_set_key(cfg, "capture.filter", expr, "filter expression", err, errlen);
+}
+
+static int
+apply_key_opt(struct ns_config *cfg, const struct cli_key_opt *o, const char *optval, char *err,
+	      size_t errlen)
+{
+	char origin[48];
+	const char *v = o->value != NULL ? o->value : optval;
+
+	/* tcpdump habit: -s 0 means "the whole packet". */
+	if (o->val == 's' && strcmp(v, "0") == 0)
+		v = "262144";
+	if (o->val < 256)
+		snprintf(origin, sizeof(origin), "-%c", o->val);
+	else
+		snprintf(origin, sizeof(origin), "--%s", o->name);
+	return ns_config_set_key(cfg, o->key, v, origin, err, errlen);
+}
+
+int
+cli_parse(int argc, char **argv, struct ns_config *cfg)
+{
+	char err[1024] = "";
+	int action = CLI_RUN;
+	int verbose = 0;
+	int c;
+
+	ns_config_defaults(cfg);
+	/* Pass 1: help/version win; configuration files load before any override. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (c == 'h')
+			return CLI_HELP;
+		if (c == OPT_VERSION)
+			return CLI_VERSION;
+		if (c == OPT_CONFIG && ns_config_load_file(cfg, optarg, err, sizeof(err)) < 0)
+			goto bad;
+	}
+	/* Pass 2: every other flag, in order, reporting unknown flags. */
+	opterr = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		const struct cli_key_opt *o = key_opt_find(c);
+
+		if (o != NULL) {
+			if (apply_key_opt(cfg, o, optarg, err, sizeof(err)) < 0)
+				goto bad;
+			continue;
+		}
+		switch (c) {
+		case OPT_CONFIG:
+			break;
+		case OPT_SET:
+			if (ns_config_set(cfg, optarg, err, sizeof(err)) < 0)
+				goto bad;
+			break;
+		case 'D':
+			action = CLI_LIST_INTERFACES;
+			break;
+		case OPT_CHECK_CONFIG:
+			action = CLI_CHECK_CONFIG;
+			break;
+		case OPT_DUMP_CONFIG:
+			action = CLI_DUMP_CONFIG;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default: /* getopt printed what was wrong */
+			fprintf(stderr, "Try 'netscope --help' for the options.\n");
+			return -1;
+		}
+	}
+	if (trailing_filter(argc, argv, cfg, err, sizeof(err)) < 0)
+		goto bad;
+	if (verbose > 0) {
+		const char *lvl = verbose > 1 ? "debug" : "info";
+
+		if (ns_config_set_key(cfg, "output.log_level", lvl, "-v", err, sizeof(err)) < 0)
+			goto bad;
+	}
+	if (ns_config_validate(cfg, err, sizeof(err)) < 0)
+		goto bad;
+	return action;
+bad:
+	fprintf(stderr, "netscope: %s\n", err);
+	return -1;
+}
