@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# End-to-end tests of the netscope command line: flags, configuration errors, files, -c, -w,
+# BPF filters and privileges. libpcap (through tcpdump) is the oracle for filter verdicts.
+# Usage: test_cli.sh NETSCOPE SAMPLE_PCAP CORPUS_DIR
+set -u
+ns=$1
+sample=$2
+corpus=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run WANT_RC ARGS...: runs netscope, stdout/stderr into $tmp/out and $tmp/err
+run() {
+	local want=$1
+	shift
+	"$ns" "$@" >"$tmp/out" 2>"$tmp/err"
+	local rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		bad "netscope $* exited $rc, want $want"
+		sed 's/^/    stderr: /' "$tmp/err" | head -5
+		return 1
+	fi
+	ok
+}
+
+# contains FILE TEXT DESC
+contains() {
+	if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $(basename "$1")"; sed 's/^/    | /' "$1" | head -5; fi
+}
+
+equal() { # equal GOT WANT DESC
+	if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', want '$2'"; fi
+}
+
+json() { # json FILE KEY -> value of a top-level or protocols.* key
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); k=sys.argv[2].split(".")
+for p in k: d=d[p]
+print(d)' "$1" "$2"
+}
+
+# --- help, version, bad flags
+run 0 --help && contains "$tmp/out" "Usage: netscope" "help"
+run 0 --version && contains "$tmp/out" "netscope " "version"
+run 2 --no-such-flag && contains "$tmp/err" "no-such-flag" "unknown flag named"
+run 2 -c && contains "$tmp/err" "requires an argument" "missing argument"
+run 2 -r "$sample" -c notanumber && contains "$tmp/err" "-c" "bad -c names the flag"
+run 2 -r "$sample" -s 300000 && contains "$tmp/err" "-s" "out-of-range snaplen names the flag"
+run 2 && contains "$tmp/err" "no capture source" "no source"
+run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources"
+run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
+
+# --- configuration files: each rejection names file, line and key; --check-config exits 2
+cfg="$tmp/bad.yaml"
+printf 'capture:\n  snaplen: 64\n  bogus: 1\n' >"$cfg"
+run 2 --config "$cfg" --check-config && contains "$tmp/err" "bad.yaml:3" "unknown key line" &&
+	contains "$tmp/err" "capture.bogus" "unknown key named"
+printf 'flow:\n  capacity: lots\n' >"$cfg"
+run 2 --config "$cfg" --check-config && contains "$tmp/err" "bad.yaml:2" "wrong type line" &&
+	contains "$tmp/err" "flow.capacity" "wrong type key"
+printf 'pipeline:\n  workers: 1000\n' >"$cfg"
+run 2 --config "$cfg" --check-config && contains "$tmp/err" "pipeline.workers" "range key"
+printf 'web: [1, 2]\n' >"$cfg"
+run 2 --config "$cfg" --check-config && contains "$tmp/err" "web" "sequence where a section belongs"
+printf 'capture:\n  snaplen: 64\n    x: [\n' >"$cfg"
+run 2 --config "$cfg" --check-config && contains "$tmp/err" "bad.yaml" "syntax error names the file"
+run 2 --config "$tmp/missing.yaml" --check-config && contains "$tmp/err" "missing.yaml" "missing config"
+run 2 --set capture.nope=1 --check-config && contains "$tmp/err" "capture.nope" "--set unknown key"
+run 2 --set capture.snaplen --check-config && contains "$tmp/err" "capture.snaplen" "--set without ="
+printf 'capture:\n  snaplen: 128\n' >"$tmp/good.yaml"
+run 0 --config "$tmp/good.yaml" --check-config && contains "$tmp/out" "configuration OK" "good config"
+# precedence: file < command line
+run 0 --config "$tmp/good.yaml" -s 96 --dump-config && contains "$tmp/out" "snaplen: 96" "CLI wins over file"
+run 0 --config "$tmp/good.yaml" --dump-config && contains "$tmp/out" "snaplen: 128" "file wins over default"
+
+# --- unreadable files: a clean error, exit 1, no crash
+run 1 -r "$tmp/none.pcap" && contains "$tmp/err" "none.pcap" "missing file named"
+for f in "$corpus"/pcaps/*invalid*; do
+	run 1 -r "$f" -q && contains "$tmp/err" "cannot read" "invalid file $(basename "$f")"
+done
+head -c 100 "$sample" >"$tmp/cut.pcap" # a file cut inside a record
+"$ns" -r "$tmp/cut.pcap" -q >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -le 1 ]; then ok; else bad "cut file exited $rc (crash?)"; fi
+
+# --- reading: lines, summary, -c
+total=$(tcpdump -r "$sample" -nn 2>/dev/null | wc -l)
+run 0 -r "$sample" --summary-json "$tmp/sum.json"
+equal "$(wc -l <"$tmp/out")" "$total" "one line per packet"
+equal "$(json "$tmp/sum.json" packets)" "$total" "summary packets"
+contains "$tmp/err" "$total packets" "human summary on stderr"
+contains "$tmp/out" "[S]" "TCP flags printed"
+contains "$tmp/out" "vlan 42" "VLAN tag printed"
+head -1 "$tmp/out" | grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' && ok || bad "timestamp format"
+run 0 -r "$sample" -c 5 --summary-json -
+equal "$(json "$tmp/out" packets)" 5 "-c 5 stops at 5"
+run 0 -r "$sample" -c 7
+equal "$(wc -l <"$tmp/out")" 7 "-c 7 prints 7 lines"
+run 0 -r "$sample" -q
+equal "$(wc -c <"$tmp/out")" 0 "--quiet prints no packet lines"
+
+# --- -w round trip: the written file reads back as the same packets
+run 0 -r "$sample" -w "$tmp/copy.pcap" -q --summary-json "$tmp/a.json"
+run 0 -r "$tmp/copy.pcap" --summary-json "$tmp/b.json" && cp "$tmp/out" "$tmp/copy.txt"
+run 0 -r "$sample" && cp "$tmp/out" "$tmp/orig.txt"
+if cmp -s "$tmp/orig.txt" "$tmp/copy.txt"; then ok; else bad "-w copy prints differently"; fi
+if cmp -s "$tmp/a.json" "$tmp/b.json"; then ok; else bad "-w copy summary differs"; fi
+equal "$(tcpdump -r "$tmp/copy.pcap" -nn -x 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$sample" -nn -x 2>/dev/null | md5sum)" "-w copy is byte-identical to tcpdump"
+nano="$corpus/pcaps/tcpdump-tcp-handshake-nano.pcap"
+run 0 -r "$nano" -w "$tmp/nano.pcap" -q
+equal "$(tcpdump -r "$tmp/nano.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$nano" --nano -tt -nn 2>/dev/null | md5sum)" "nanosecond timestamps kept"
+run 0 -r "$corpus/pcaps/tcpdump-bgp-role.pcapng" -w "$tmp/ng.pcap" -q
+equal "$(tcpdump -r "$tmp/ng.pcap" -nn 2>/dev/null | wc -l)" 9 "pcapng input written as pcap"
+
+# --- BPF filters on a file: same verdicts as libpcap; rejected frames counted as filtered
+for expr in "tcp" "icmp or icmp6" "vlan and tcp" "ip6 and tcp" "tcp[13]&0x18=0x18" \
+	"tcp[13] & 8 != 0" "udp port 53" "arp"; do
+	want=$(tcpdump -r "$sample" -nn "$expr" 2>/dev/null | wc -l)
+	run 0 -r "$sample" -f "$expr" --summary-json "$tmp/f.json"
+	equal "$(json "$tmp/f.json" packets)" "$want" "filter '$expr' packets"
+	equal "$(json "$tmp/f.json" filtered)" "$((total - want))" "filter '$expr' filtered count"
+done
+run 0 -r "$sample" tcp and port 80 --summary-json "$tmp/f.json"
+equal "$(json "$tmp/f.json" packets)" "$(tcpdump -r "$sample" -nn tcp and port 80 2>/dev/null | wc -l)" \
+	"trailing filter expression"
+run 0 -r "$sample" -f "tcp" -w "$tmp/tcp.pcap" -q
+equal "$(tcpdump -r "$tmp/tcp.pcap" -nn 2>/dev/null | wc -l)" \
+	"$(tcpdump -r "$sample" -nn tcp 2>/dev/null | wc -l)" "-w keeps only what passed the filter"
+run 2 -r "$sample" -f "tcp and and" && contains "$tmp/err" "filter" "bad filter rejected"
+
+# --- live capture needs privileges: the message names CAP_NET_RAW / sudo
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	cp "$ns" "$tmp/netscope-unpriv" && chmod 755 "$tmp" "$tmp/netscope-unpriv"
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$tmp/netscope-unpriv" -i lo -c 1 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	equal "$rc" 1 "unprivileged live capture exit status"
+	contains "$tmp/err" "CAP_NET_RAW" "unprivileged message names the capability"
+	contains "$tmp/err" "sudo" "unprivileged message names sudo"
+else
+	echo "SKIP: privilege test needs root and setpriv"
+fi
+
+echo
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
