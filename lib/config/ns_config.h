@@ -139,6 +139,9 @@ enum ns_config_type {
 	NS_CFG_ENUM,
 };
 
+/* The value must be a power of two (ring sizes). */
+#define NS_CFG_F_POW2 (1u << 0)
+
 /* One schema entry; the table is ordered by section as the YAML file is. */
 struct ns_config_key {
 	const char *name; /* "capture.snaplen" */
@@ -147,8 +150,13 @@ struct ns_config_key {
 	size_t size;        /* string buffer size / scalar size */
 	double min, max;    /* numeric range (inclusive) */
 	const char *def;    /* default, as text */
-	const char *const *enum_names; /* NULL-terminated for NS_CFG_ENUM, index = value */
+	/*
+	 * NULL-terminated. NS_CFG_ENUM: index = value. NS_CFG_STRING: when not NULL, the only
+	 * accepted values (stored as text, e.g. output.log_level).
+	 */
+	const char *const *enum_names;
 	const char *help;
+	unsigned int flags; /* NS_CFG_F_* */
 };
 
 /** The schema table; *@n receives its length. */
@@ -162,8 +170,8 @@ void ns_config_defaults(struct ns_config *cfg);
 
 /**
  * Overlay the YAML file @path onto @cfg. Unknown keys, wrong types and out-of-range values are
- * errors: returns -EINVAL (or -errno for I/O) and writes "FILE:LINE: key 'a.b': why" to @err.
- * On error @cfg may be partly updated; callers load into a scratch copy.
+ * errors: returns -EINVAL (or -errno for I/O) and writes "FILE:LINE: key 'a.b': why" to @err
+ * ("FILE: strerror" when the file cannot be read). On error @cfg is left unchanged.
  */
 int ns_config_load_file(struct ns_config *cfg, const char *path, char *err, size_t errlen);
 
@@ -188,5 +196,22 @@ void ns_config_dump(const struct ns_config *cfg, FILE *out);
 
 /** Name of an enum value of @key ("auto", "pcap", ...). */
 const char *ns_config_enum_name(const struct ns_config_key *key, unsigned value);
+
+/**
+ * Like ns_config_dump(), with a comment line (help and range) above every key and a header;
+ * config/netscope.yaml is this output for the defaults.
+ */
+void ns_config_dump_annotated(const struct ns_config *cfg, FILE *out);
+
+/** Write the key reference (key, type, default, range/values, description) as Markdown tables. */
+void ns_config_schema_markdown(FILE *out);
+
+/**
+ * Split a web.listen value "[ADDR:]PORT" ("8080", "0.0.0.0:8080", "[::1]:8080") into @host (the
+ * address without brackets; "127.0.0.1" when omitted) and @port. Returns 0, or -EINVAL with
+ * the reason in @err.
+ */
+int ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t *port,
+			   char *err, size_t errlen);
 
 #endif /* NS_CONFIG_H */
