@@ -80,7 +80,10 @@ enum ns_parse_verdict {
 	X(UDP_SHORT, "UDP header cut short") \
 	X(UDP_LEN, "UDP length invalid") \
 	X(ICMP_SHORT, "ICMP header cut short") \
-	X(ICMPV6_SHORT, "ICMPv6 header cut short")
+	X(ICMPV6_SHORT, "ICMPv6 header cut short") \
+	X(RAW_EMPTY, "raw IP frame without a version byte") \
+	X(IPV4_TOTLEN_LONG, "IPv4 total length exceeds frame") \
+	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")
 
 enum ns_parse_reason {
 #define NS_X(name, str) NS_PARSE_R_##name,
@@ -150,6 +153,16 @@ enum ns_l4 {
 	NS_L4_OTHER,    /* any other IP protocol (GRE, OSPF, ESP, ...): ip_proto says which */
 };
 
+/*
+ * Parser limits. Eight stacked VLAN tags is four times the deepest real deployment (QinQ plus
+ * a service tag) and keeps the tag loop short. IPv6 stacks emit at most a handful of extension
+ * headers (RFC 8200 section 4.1 lists six kinds, each at most once or twice); 128 still walks
+ * the pathological chains in test captures while bounding a hostile frame to ~1 KB of headers.
+ * Frames past either limit get verdict UNSUPPORTED (the frame may be valid, we stop reading).
+ */
+#define NS_PROTO_VLAN_MAX 8
+#define NS_PROTO_IP6_EXT_MAX 128
+
 /* IPv6 extension headers walked (bit set when present). */
 #define NS_IP6EXT_HOPOPTS 0x01
 #define NS_IP6EXT_ROUTING 0x02
@@ -203,6 +216,7 @@ struct ns_pkt {
 	const uint8_t *data; /* the frame, not owned */
 	uint32_t caplen;     /* bytes captured */
 	uint32_t wirelen;    /* bytes on the wire */
+	int linktype;        /* as passed to ns_parse() */
 
 	uint32_t l3_off;      /* network header */
 	uint32_t l4_off;      /* transport header */
@@ -244,6 +258,9 @@ struct ns_pkt {
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint16_t icmp_id; /* echo identifier for echo request/reply, else 0 */
+
+	/* ARP (l3 == NS_L3_ARP, verdict OK) */
+	uint16_t arp_op; /* operation, host order (1 request, 2 reply, 3/4 RARP) */
 };
 
 /**

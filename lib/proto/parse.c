@@ -1,1 +1,644 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * ns_parse(): one pass over a captured frame, link layer to transport, filling struct ns_pkt
+ * with offsets and a decoded summary. Every header is pulled through the bounds-checked cursor
+ * (proto_priv.h) before any of its fields is read; every length field is checked against the
+ * layer that contains it and against caplen, and the first failed check becomes the frame's
+ * verdict and reason. IPv4 and IPv6 meet at one transport step (parse_l4). There are no
+ * per-layer function pointers and no loops over bytes except TCP options, the IPv6 jumbo
+ * option search and the extension-header walk, all bounded by the header that holds them.
+ */
+#include <string.h>
+
+#include "proto_priv.h"
+
+/* Ethertypes (IEEE Registration Authority). */
+#define ET_IPV4 0x0800
+#define ET_ARP 0x0806
+#define ET_RARP 0x8035
+#define ET_8021Q 0x8100
+#define ET_IPV6 0x86dd
+#define ET_8021AD 0x88a8
+#define ET_QINQ_OLD 0x9100 /* pre-802.1ad vendor S-tag, still seen on Cisco/Juniper gear */
+
+/* IP protocol numbers (IANA). Own names so <netinet/in.h> cannot collide. */
+#define P_HOPOPTS 0
+#define P_ICMP 1
+#define P_TCP 6
+#define P_UDP 17
+#define P_ROUTING 43
+#define P_FRAGMENT 44
+#define P_AH 51
+#define P_ICMPV6 58
+#define P_DSTOPTS 60
+
+/* Address families in NULL/LOOP headers: AF_INET is 2 everywhere; AF_INET6 is 10 on Linux,
+ * 24 on NetBSD/OpenBSD/BSD/OS, 28 on FreeBSD/DragonFly, 30 on macOS (tcpdump's af.h). */
+#define LOOP_AF_INET 2
+#define LOOP_AF_INET6_LINUX 10
+#define LOOP_AF_INET6_BSD 24
+#define LOOP_AF_INET6_FREEBSD 28
+#define LOOP_AF_INET6_DARWIN 30
+
+#define TCP_OPT_EOL 0
+#define TCP_OPT_NOP 1
+#define TCP_OPT_MSS 2
+#define TCP_OPT_WSCALE 3
+#define TCP_OPT_SACK_PERM 4
+#define TCP_OPT_SACK 5
+#define TCP_OPT_TS 8
+#define TCP_OPT_MPTCP 30
+
+#define IP6_OPT_PAD1 0
+#define IP6_OPT_JUMBO 0xc2
+
+/* Stop parsing here: record the verdict and reason, and return the verdict. */
+static inline int
+stop(struct ns_pkt *pkt, uint8_t verdict, uint8_t reason)
+{
+	pkt->verdict = verdict;
+	pkt->reason = reason;
+	return verdict;
+}
+
+/* Stop because @len bytes at @off were not captured: TRUNCATED or MALFORMED by wire length. */
+static inline int
+stop_cut(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint32_t len, uint8_t reason)
+{
+	return stop(pkt, cur_cut_verdict(c, off, len), reason);
+}
+
+/*
+ * TCP options, RFC 9293 section 3.2: kinds 0 and 1 are one byte, every other option carries
+ * a length byte that counts kind and length and must stay inside the header.
+ */
+static int
+parse_tcp_options(struct ns_pkt *pkt, const uint8_t *p, uint32_t len)
+{
+	struct ns_tcp_opts *o = &pkt->tcp_opts;
+	uint32_t i = 0;
+
+	while (i < len) {
+		uint8_t kind = p[i];
+		uint8_t olen;
+
+		if (kind == TCP_OPT_EOL)
+			break;
+		if (kind == TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+		olen = p[i + 1];
+		if (olen < 2 || olen > len - i)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+		switch (kind) {
+		case TCP_OPT_MSS: /* RFC 9293 section 3.2: length 4 */
+			if (olen != 4)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->mss = rd_be16(p + i + 2);
+			o->present |= NS_TCPOPT_MSS;
+			break;
+		case TCP_OPT_WSCALE: /* RFC 7323 section 2.2: length 3 */
+			if (olen != 3)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->wscale = p[i + 2];
+			o->present |= NS_TCPOPT_WSCALE;
+			break;
+		case TCP_OPT_SACK_PERM: /* RFC 2018 section 2: length 2 */
+			if (olen != 2)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->present |= NS_TCPOPT_SACK_PERM;
+			break;
+		case TCP_OPT_SACK: /* RFC 2018 section 3: 2 + 8n bytes, n >= 1 */
+			if (olen < 10 || (olen - 2) % 8 != 0)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->sack_blocks = (uint8_t)((olen - 2) / 8);
+			o->present |= NS_TCPOPT_SACK;
+			break;
+		case TCP_OPT_TS: /* RFC 7323 section 3.2: length 10 */
+			if (olen != 10)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->tsval = rd_be32(p + i + 2);
+			o->tsecr = rd_be32(p + i + 6);
+			o->present |= NS_TCPOPT_TS;
+			break;
+		case TCP_OPT_MPTCP: /* RFC 8684 section 3: kind, length, subtype nibble */
+			if (olen < 3)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_OPTIONS);
+			o->present |= NS_TCPOPT_MPTCP;
+			break;
+		default:
+			break;
+		}
+		i += olen;
+	}
+	return NS_PARSE_OK;
+}
+
+/*
+ * The transport step shared by IPv4 and IPv6. @off is where the transport header starts and
+ * @avail the number of bytes the IP header assigns to it (already limited to the wire), so
+ * payload_len follows the IP lengths, never caplen.
+ */
+static int
+parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off, uint32_t avail)
+{
+	const uint8_t *h;
+	uint32_t hlen;
+	uint16_t ulen;
+
+	pkt->ip_proto = proto;
+	pkt->l4_off = off;
+	switch (proto) {
+	case P_TCP:
+		pkt->layers |= NS_LAYER_BIT(TCP);
+		pkt->l4 = NS_L4_TCP;
+		/* RFC 9293 section 3.1: the fixed header is 20 bytes */
+		if (avail < 20)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+		h = cur_pull(c, off, 20);
+		if (h == NULL)
+			return stop_cut(pkt, c, off, 20, NS_PARSE_R_TCP_SHORT);
+		/* RFC 9293 section 3.1: Data Offset counts 32-bit words and is at least 5 */
+		hlen = (uint32_t)(h[12] >> 4) * 4;
+		if (hlen < 20)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_DOFF);
+		if (hlen > avail)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+		h = cur_pull(c, off, hlen);
+		if (h == NULL)
+			return stop_cut(pkt, c, off, hlen, NS_PARSE_R_TCP_SHORT);
+		pkt->sport = rd_be16(h);
+		pkt->dport = rd_be16(h + 2);
+		pkt->tcp_seq = rd_be32(h + 4);
+		pkt->tcp_ack = rd_be32(h + 8);
+		pkt->tcp_flags = h[13];
+		pkt->tcp_win = rd_be16(h + 14);
+		pkt->tcp_hlen = (uint8_t)hlen;
+		pkt->payload_off = off + hlen;
+		pkt->payload_len = avail - hlen;
+		if (hlen > 20)
+			return parse_tcp_options(pkt, h + 20, hlen - 20);
+		return NS_PARSE_OK;
+	case P_UDP:
+		pkt->layers |= NS_LAYER_BIT(UDP);
+		pkt->l4 = NS_L4_UDP;
+		/* RFC 768: 8-byte header; Length counts header and data, so it is >= 8 */
+		if (avail < 8)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_UDP_LEN);
+		h = cur_pull(c, off, 8);
+		if (h == NULL)
+			return stop_cut(pkt, c, off, 8, NS_PARSE_R_UDP_SHORT);
+		ulen = rd_be16(h + 4);
+		if (ulen == 0 && avail > 0xffff) {
+			/* RFC 2675 section 4: a jumbogram's UDP Length is 0, the IP length rules */
+			pkt->payload_len = avail - 8;
+		} else if (ulen < 8 || ulen > avail) {
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_UDP_LEN);
+		} else {
+			pkt->payload_len = ulen - 8u;
+		}
+		pkt->sport = rd_be16(h);
+		pkt->dport = rd_be16(h + 2);
+		pkt->payload_off = off + 8;
+		return NS_PARSE_OK;
+	case P_ICMP:
+	case P_ICMPV6:
+		if (proto == P_ICMP) {
+			pkt->layers |= NS_LAYER_BIT(ICMP);
+			pkt->l4 = NS_L4_ICMP;
+		} else {
+			pkt->layers |= NS_LAYER_BIT(ICMPV6);
+			pkt->l4 = NS_L4_ICMPV6;
+		}
+		/*
+		 * RFC 792 and RFC 4443 section 2.1: type, code, checksum and a 4-byte field
+		 * (identifier/sequence, pointer, MTU or unused) that every message carries.
+		 */
+		if (avail < 8)
+			return stop(pkt, NS_PARSE_MALFORMED,
+				    proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT : NS_PARSE_R_ICMPV6_SHORT);
+		h = cur_pull(c, off, 8);
+		if (h == NULL)
+			return stop_cut(pkt, c, off, 8,
+					proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT :
+							  NS_PARSE_R_ICMPV6_SHORT);
+		pkt->icmp_type = h[0];
+		pkt->icmp_code = h[1];
+		/* RFC 792 echo (8) / echo reply (0); RFC 4443 section 4.1-4.2 (128/129) */
+		if (proto == P_ICMP ? (h[0] == 0 || h[0] == 8) : (h[0] == 128 || h[0] == 129))
+			pkt->icmp_id = rd_be16(h + 4);
+		pkt->payload_off = off + 8;
+		pkt->payload_len = avail - 8;
+		return NS_PARSE_OK;
+	default:
+		pkt->layers |= NS_LAYER_BIT(OTHER);
+		pkt->l4 = NS_L4_OTHER;
+		pkt->payload_off = off;
+		pkt->payload_len = avail;
+		return NS_PARSE_OK;
+	}
+}
+
+/* A non-first fragment: no transport header to read (RFC 791 section 2.3, RFC 8200 4.5). */
+static int
+set_nonfirst_fragment(struct ns_pkt *pkt, uint8_t proto, uint32_t off, uint32_t avail)
+{
+	pkt->layers |= NS_LAYER_BIT(OTHER);
+	pkt->l4 = NS_L4_FRAGMENT;
+	pkt->ip_proto = proto;
+	pkt->l4_off = off;
+	pkt->payload_off = off;
+	pkt->payload_len = avail;
+	return NS_PARSE_OK;
+}
+
+static int
+parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
+{
+	const uint8_t *h;
+	uint32_t hlen, tot, room;
+	uint16_t ff;
+
+	pkt->layers |= NS_LAYER_BIT(IPV4);
+	pkt->l3 = NS_L3_IPV4;
+	pkt->l3_off = off;
+	h = cur_pull(c, off, 1);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 20, NS_PARSE_R_IPV4_SHORT);
+	/* RFC 791 section 3.1: Version is 4 */
+	if (h[0] >> 4 != 4)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IP_VERSION);
+	h = cur_pull(c, off, 20);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 20, NS_PARSE_R_IPV4_SHORT);
+	/* RFC 791 section 3.1: "the minimum value for a correct header is 5" */
+	hlen = (uint32_t)(h[0] & 0x0f) * 4;
+	if (hlen < 20)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV4_IHL);
+	/*
+	 * RFC 791 section 3.1: Total Length covers header and data. Linux BIG TCP (and TSO
+	 * captures) send frames over 64 KiB with Total Length 0; like tshark, the wire length
+	 * then gives the real length.
+	 */
+	room = c->wirelen - off;
+	tot = rd_be16(h + 2);
+	if (tot == 0 && room > 0xffff)
+		tot = room;
+	if (tot < hlen)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV4_TOTLEN);
+	h = cur_pull(c, off, hlen);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, hlen, NS_PARSE_R_IPV4_OPTIONS);
+	pkt->ip_len = tot;
+	if (tot > room) {
+		/* Claims more than the wire carried: keep dissecting within the wire (tshark does
+		 * too) and report it as MALFORMED unless a later check stops the parse. */
+		pkt->reason = NS_PARSE_R_IPV4_TOTLEN_LONG;
+		tot = room;
+	}
+	pkt->ip_version = 4;
+	pkt->ttl = h[8];
+	pkt->ip_proto = h[9];
+	pkt->frag_id = rd_be16(h + 4);
+	addr_set_v4(&pkt->src, h + 12);
+	addr_set_v4(&pkt->dst, h + 16);
+	/* RFC 791 section 3.1: flags (reserved, DF, MF) and a 13-bit offset in 8-byte units */
+	ff = rd_be16(h + 6);
+	if (ff & 0x3fff) {
+		pkt->frag = NS_FRAG_IS | (ff & 0x2000 ? NS_FRAG_MORE : 0);
+		pkt->frag_off = (uint16_t)((ff & 0x1fff) * 8);
+		if (pkt->frag_off != 0)
+			return set_nonfirst_fragment(pkt, h[9], off + hlen, tot - hlen);
+		pkt->frag |= NS_FRAG_FIRST;
+	}
+	return parse_l4(pkt, c, h[9], off + hlen, tot - hlen);
+}
+
+/*
+ * RFC 2675 section 3: with Payload Length 0 the Hop-by-Hop header carries a Jumbo Payload
+ * option (type 0xC2, 4 data bytes) whose length must exceed 65535. @h is the whole header of
+ * @elen bytes, already pulled. On success *end becomes the end of the jumbo payload on the wire.
+ */
+static int
+parse_jumbo(struct ns_pkt *pkt, const struct cursor *c, const uint8_t *h, uint32_t elen,
+	    uint32_t l3_off, uint32_t *end)
+{
+	uint32_t i = 2;
+	uint32_t room = c->wirelen - l3_off - 40;
+	uint32_t jlen;
+
+	while (i < elen) {
+		uint8_t olen;
+
+		if (h[i] == IP6_OPT_PAD1) {
+			i++;
+			continue;
+		}
+		if (elen - i < 2)
+			break;
+		olen = h[i + 1];
+		if (olen > elen - i - 2)
+			break;
+		if (h[i] == IP6_OPT_JUMBO) {
+			if (olen != 4)
+				break;
+			jlen = rd_be32(h + i + 2);
+			if (jlen <= 0xffff)
+				break;
+			pkt->ip_len = jlen > UINT32_MAX - 40 ? UINT32_MAX : jlen + 40;
+			if (jlen > room) {
+				pkt->reason = NS_PARSE_R_IPV6_PAYLEN;
+				jlen = room;
+			}
+			*end = l3_off + 40 + jlen;
+			return NS_PARSE_OK;
+		}
+		i += 2u + olen;
+	}
+	return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_JUMBO);
+}
+
+static int
+parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
+{
+	const uint8_t *h;
+	uint32_t plen, room, end, p, elen;
+	uint16_t fo;
+	uint8_t nh, next;
+	bool jumbo;
+
+	pkt->layers |= NS_LAYER_BIT(IPV6);
+	pkt->l3 = NS_L3_IPV6;
+	pkt->l3_off = off;
+	h = cur_pull(c, off, 1);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 40, NS_PARSE_R_IPV6_SHORT);
+	/* RFC 8200 section 3: Version is 6 */
+	if (h[0] >> 4 != 6)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IP_VERSION);
+	h = cur_pull(c, off, 40);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 40, NS_PARSE_R_IPV6_SHORT);
+	pkt->ip_version = 6;
+	pkt->ttl = h[7];
+	memcpy(pkt->src.b, h + 8, 16);
+	memcpy(pkt->dst.b, h + 24, 16);
+	nh = h[6];
+	plen = rd_be16(h + 4);
+	room = c->wirelen - off - 40;
+	jumbo = plen == 0 && nh == P_HOPOPTS;
+	if (jumbo) {
+		/* bounded by the wire until the jumbo option says better */
+		end = off + 40 + room;
+	} else {
+		/* RFC 8200 section 3: Payload Length counts extension headers and payload */
+		pkt->ip_len = 40 + plen;
+		if (plen > room) {
+			pkt->reason = NS_PARSE_R_IPV6_PAYLEN;
+			plen = room;
+		}
+		end = off + 40 + plen;
+	}
+	p = off + 40;
+	for (unsigned n = 0;; n++) {
+		if (nh != P_HOPOPTS && nh != P_ROUTING && nh != P_FRAGMENT && nh != P_DSTOPTS &&
+		    nh != P_AH)
+			break;
+		if (n == NS_PROTO_IP6_EXT_MAX)
+			return stop(pkt, NS_PARSE_UNSUPPORTED, NS_PARSE_R_IPV6_EXT_DEPTH);
+		/*
+		 * RFC 8200 sections 4.3-4.6 and RFC 4302 section 2.2: every extension header
+		 * starts with Next Header and a length byte and is at least 8 bytes long; it
+		 * must lie within the payload the IPv6 header announces.
+		 */
+		if (end - p < 8)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_EXT_LEN);
+		h = cur_pull(c, p, 8);
+		if (h == NULL)
+			return stop_cut(pkt, c, p, 8, NS_PARSE_R_IPV6_EXT_SHORT);
+		next = h[0];
+		if (nh == P_FRAGMENT)
+			elen = 8;
+		else if (nh == P_AH)
+			elen = ((uint32_t)h[1] + 2) * 4;
+		else
+			elen = ((uint32_t)h[1] + 1) * 8;
+		if (elen > end - p)
+			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_EXT_LEN);
+		h = cur_pull(c, p, elen);
+		if (h == NULL)
+			return stop_cut(pkt, c, p, elen, NS_PARSE_R_IPV6_EXT_SHORT);
+		switch (nh) {
+		case P_HOPOPTS:
+			pkt->ip6_ext |= NS_IP6EXT_HOPOPTS;
+			if (jumbo && n == 0 && parse_jumbo(pkt, c, h, elen, off, &end) != NS_PARSE_OK)
+				return pkt->verdict;
+			break;
+		case P_ROUTING:
+			pkt->ip6_ext |= NS_IP6EXT_ROUTING;
+			break;
+		case P_DSTOPTS:
+			pkt->ip6_ext |= NS_IP6EXT_DSTOPTS;
+			break;
+		case P_AH:
+			pkt->ip6_ext |= NS_IP6EXT_AH;
+			break;
+		default: /* P_FRAGMENT */
+			pkt->ip6_ext |= NS_IP6EXT_FRAG;
+			/* RFC 2675 section 3: a jumbogram must not carry a Fragment header */
+			if (jumbo)
+				return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_JUMBO);
+			/*
+			 * RFC 8200 section 4.5: 13-bit offset in 8-byte units, M flag in bit 0.
+			 * Offset 0 without M is an atomic fragment, processed as a whole packet
+			 * (RFC 6946 section 4), so it is not counted as a fragment.
+			 */
+			fo = rd_be16(h + 2);
+			if (fo & 0xfff9) {
+				pkt->frag = NS_FRAG_IS | (fo & 1 ? NS_FRAG_MORE : 0);
+				pkt->frag_off = fo & 0xfff8;
+				pkt->frag_id = rd_be32(h + 4);
+				if (pkt->frag_off != 0)
+					return set_nonfirst_fragment(pkt, next, p + 8, end - p - 8);
+				pkt->frag |= NS_FRAG_FIRST;
+			}
+			break;
+		}
+		nh = next;
+		p += elen;
+	}
+	return parse_l4(pkt, c, nh, p, end - p);
+}
+
+/* RFC 826: 8-byte fixed part, then sender and target hardware and protocol addresses. */
+static int
+parse_arp(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
+{
+	const uint8_t *h;
+	uint32_t len;
+
+	pkt->layers |= NS_LAYER_BIT(ARP);
+	pkt->l3 = NS_L3_ARP;
+	pkt->l3_off = off;
+	h = cur_pull(c, off, 8);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 8, NS_PARSE_R_ARP_SHORT);
+	len = 8 + 2 * ((uint32_t)h[4] + h[5]);
+	h = cur_pull(c, off, len);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, len, NS_PARSE_R_ARP_SHORT);
+	pkt->arp_op = rd_be16(h + 6);
+	/* Ethernet hardware (1), IPv4 protocol: the only layout whose addresses we keep */
+	if (rd_be16(h) == 1 && rd_be16(h + 2) == ET_IPV4 && h[4] == 6 && h[5] == 4) {
+		addr_set_v4(&pkt->src, h + 14);
+		addr_set_v4(&pkt->dst, h + 24);
+	}
+	return NS_PARSE_OK;
+}
+
+/*
+ * Dispatch on an ethertype (Ethernet, SLL, SLL2), first peeling VLAN tags: IEEE 802.1Q
+ * section 9.5, a 2-byte TPID already read as @type, then a 2-byte TCI and the next type.
+ */
+static int
+parse_ethertype(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint16_t type)
+{
+	const uint8_t *h;
+
+	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ_OLD) {
+		pkt->layers |= NS_LAYER_BIT(VLAN);
+		if (pkt->vlan_count != 0)
+			pkt->layers |= NS_LAYER_BIT(QINQ);
+		if (pkt->vlan_count == NS_PROTO_VLAN_MAX)
+			return stop(pkt, NS_PARSE_UNSUPPORTED, NS_PARSE_R_VLAN_DEPTH);
+		h = cur_pull(c, off, 4);
+		if (h == NULL)
+			return stop_cut(pkt, c, off, 4, NS_PARSE_R_VLAN_SHORT);
+		if (pkt->vlan_count < 2)
+			pkt->vlan[pkt->vlan_count] = rd_be16(h) & 0x0fff;
+		pkt->vlan_count++;
+		type = rd_be16(h + 2);
+		off += 4;
+	}
+	pkt->link_proto = type;
+	switch (type) {
+	case ET_IPV4:
+		return parse_ipv4(pkt, c, off);
+	case ET_IPV6:
+		return parse_ipv6(pkt, c, off);
+	case ET_ARP:
+	case ET_RARP:
+		return parse_arp(pkt, c, off);
+	default:
+		/* LLC/SNAP (802.3 length field), STP, LLDP, MPLS, PPPoE, ...: not decoded */
+		pkt->layers |= NS_LAYER_BIT(OTHER);
+		pkt->l3 = NS_L3_OTHER;
+		pkt->l3_off = off;
+		return NS_PARSE_OK;
+	}
+}
+
+/* NULL and LOOP links: a 4-byte address family, then IPv4 or IPv6. */
+static int
+parse_family(struct ns_pkt *pkt, const struct cursor *c, uint32_t family)
+{
+	switch (family) {
+	case LOOP_AF_INET:
+		return parse_ipv4(pkt, c, 4);
+	case LOOP_AF_INET6_LINUX:
+	case LOOP_AF_INET6_BSD:
+	case LOOP_AF_INET6_FREEBSD:
+	case LOOP_AF_INET6_DARWIN:
+		return parse_ipv6(pkt, c, 4);
+	default:
+		pkt->layers |= NS_LAYER_BIT(OTHER);
+		pkt->l3 = NS_L3_OTHER;
+		pkt->l3_off = 4;
+		return stop(pkt, NS_PARSE_UNSUPPORTED, NS_PARSE_R_NULL_FAMILY);
+	}
+}
+
+static int
+parse_link(struct ns_pkt *pkt, const struct cursor *c, int linktype)
+{
+	const uint8_t *h;
+	uint32_t family;
+
+	switch (linktype) {
+	case NS_LINK_EN10MB: /* IEEE 802.3 section 3.1.1: dst, src, type/length */
+		pkt->layers |= NS_LAYER_BIT(ETH);
+		h = cur_pull(c, 0, 14);
+		if (h == NULL)
+			return stop_cut(pkt, c, 0, 14, NS_PARSE_R_LINK_SHORT);
+		return parse_ethertype(pkt, c, 14, rd_be16(h + 12));
+	case NS_LINK_LINUX_SLL: /* pcap-linktype(7): protocol in the last 2 of 16 bytes */
+		pkt->layers |= NS_LAYER_BIT(SLL);
+		h = cur_pull(c, 0, 16);
+		if (h == NULL)
+			return stop_cut(pkt, c, 0, 16, NS_PARSE_R_LINK_SHORT);
+		return parse_ethertype(pkt, c, 16, rd_be16(h + 14));
+	case NS_LINK_LINUX_SLL2: /* pcap-linktype(7): protocol in the first 2 of 20 bytes */
+		pkt->layers |= NS_LAYER_BIT(SLL);
+		h = cur_pull(c, 0, 20);
+		if (h == NULL)
+			return stop_cut(pkt, c, 0, 20, NS_PARSE_R_LINK_SHORT);
+		return parse_ethertype(pkt, c, 20, rd_be16(h));
+	case NS_LINK_RAW:
+	case NS_LINK_RAW_OPENBSD:
+	case NS_LINK_RAW_FILE: /* no link header: the version nibble says which IP */
+		h = cur_pull(c, 0, 1);
+		if (h == NULL)
+			return stop_cut(pkt, c, 0, 1, NS_PARSE_R_RAW_EMPTY);
+		if (h[0] >> 4 == 4)
+			return parse_ipv4(pkt, c, 0);
+		if (h[0] >> 4 == 6)
+			return parse_ipv6(pkt, c, 0);
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IP_VERSION);
+	case NS_LINK_IPV4:
+		return parse_ipv4(pkt, c, 0);
+	case NS_LINK_IPV6:
+		return parse_ipv6(pkt, c, 0);
+	case NS_LINK_NULL:
+	case NS_LINK_LOOP:
+		h = cur_pull(c, 0, 4);
+		if (h == NULL)
+			return stop_cut(pkt, c, 0, 4, NS_PARSE_R_LINK_SHORT);
+		if (linktype == NS_LINK_LOOP) {
+			family = rd_be32(h);
+		} else {
+			/* Host order of the capturing machine: as tcpdump does, a value with
+			 * bits in the upper half was written by the other byte order. */
+			family = rd_le32(h);
+			if (family & 0xffff0000u)
+				family = __builtin_bswap32(family);
+		}
+		return parse_family(pkt, c, family);
+	default:
+		return stop(pkt, NS_PARSE_UNSUPPORTED, NS_PARSE_R_LINKTYPE);
+	}
+}
+
+int
+ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+	 struct ns_pkt *pkt)
+{
+	struct cursor c = {
+		.data = data,
+		.caplen = caplen,
+		.wirelen = wirelen < caplen ? caplen : wirelen,
+	};
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->data = data;
+	pkt->caplen = caplen;
+	pkt->wirelen = wirelen;
+	pkt->linktype = linktype;
+	parse_link(pkt, &c, linktype);
+	/* a length inconsistency noted on the way (reason set, verdict still OK) */
+	if (pkt->verdict == NS_PARSE_OK && pkt->reason != NS_PARSE_R_NONE)
+		pkt->verdict = NS_PARSE_MALFORMED;
+	return pkt->verdict;
+}
