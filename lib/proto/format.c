@@ -196,8 +196,8 @@ put_icmp(struct fmt *f, const struct ns_pkt *pkt)
 {
 	bool v6 = pkt->l4 == NS_L4_ICMPV6;
 	const char *name = v6 ? icmp6_type_name(pkt->icmp_type) : icmp_type_name(pkt->icmp_type);
-	bool echo = v6 ? (pkt->icmp_type == 128 || pkt->icmp_type == 129) :
-			 (pkt->icmp_type == 0 || pkt->icmp_type == 8);
+	bool echo = v6 ? (pkt->icmp_type == 128 || pkt->icmp_type == 129)
+		       : (pkt->icmp_type == 0 || pkt->icmp_type == 8);
 
 	if (name != NULL)
 		fmt_put(f, " %s", name);

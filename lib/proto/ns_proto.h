@@ -16,15 +16,15 @@
  * Link types, as libpcap's pcap_datalink() reports them (DLT_*) and, where the file value
  * differs, as stored in pcap files (LINKTYPE_*). The parser accepts both spellings.
  */
-#define NS_LINK_NULL 0         /* BSD loopback: 4-byte host-order address family */
-#define NS_LINK_EN10MB 1       /* Ethernet */
-#define NS_LINK_RAW 12         /* DLT_RAW on Linux: IPv4 or IPv6 by version nibble */
+#define NS_LINK_NULL 0 /* BSD loopback: 4-byte host-order address family */
+#define NS_LINK_EN10MB 1 /* Ethernet */
+#define NS_LINK_RAW 12 /* DLT_RAW on Linux: IPv4 or IPv6 by version nibble */
 #define NS_LINK_RAW_OPENBSD 14 /* DLT_RAW on OpenBSD */
-#define NS_LINK_RAW_FILE 101   /* LINKTYPE_RAW */
-#define NS_LINK_LOOP 108       /* OpenBSD loopback: 4-byte network-order address family */
-#define NS_LINK_LINUX_SLL 113  /* Linux cooked capture v1 */
-#define NS_LINK_IPV4 228       /* raw IPv4 */
-#define NS_LINK_IPV6 229       /* raw IPv6 */
+#define NS_LINK_RAW_FILE 101 /* LINKTYPE_RAW */
+#define NS_LINK_LOOP 108 /* OpenBSD loopback: 4-byte network-order address family */
+#define NS_LINK_LINUX_SLL 113 /* Linux cooked capture v1 */
+#define NS_LINK_IPV4 228 /* raw IPv4 */
+#define NS_LINK_IPV6 229 /* raw IPv6 */
 #define NS_LINK_LINUX_SLL2 276 /* Linux cooked capture v2 */
 
 /** True when ns_parse() understands @linktype. */
@@ -38,8 +38,8 @@ const char *ns_proto_linktype_name(int linktype);
  * a header ended; MALFORMED means the bytes on the wire are wrong or the frame itself is too
  * short (caplen == wirelen) for what its headers claim.
  */
-#define NS_PARSE_VERDICTS(X) \
-	X(OK, "ok") \
+#define NS_PARSE_VERDICTS(X)      \
+	X(OK, "ok")               \
 	X(TRUNCATED, "truncated") \
 	X(MALFORMED, "malformed") \
 	X(UNSUPPORTED, "unsupported")
@@ -48,48 +48,48 @@ enum ns_parse_verdict {
 #define NS_X(name, str) NS_PARSE_##name,
 	NS_PARSE_VERDICTS(NS_X)
 #undef NS_X
-	NS_PARSE_VERDICT_MAX
+		NS_PARSE_VERDICT_MAX
 };
 
 /*
  * Why a frame was not parsed to the end. One entry per check in the parser; every reason has a
  * unit test that triggers it. The string is what the packet printer and counters show.
  */
-#define NS_PARSE_REASONS(X) \
-	X(NONE, "none") \
-	X(LINKTYPE, "unsupported link type") \
-	X(LINK_SHORT, "link header cut short") \
-	X(NULL_FAMILY, "unknown loopback address family") \
-	X(VLAN_SHORT, "VLAN tag cut short") \
-	X(VLAN_DEPTH, "too many stacked VLAN tags") \
-	X(ARP_SHORT, "ARP header cut short") \
-	X(IP_VERSION, "IP version does not match link type") \
-	X(IPV4_SHORT, "IPv4 header cut short") \
-	X(IPV4_IHL, "IPv4 header length below 20") \
-	X(IPV4_TOTLEN, "IPv4 total length below header length") \
-	X(IPV4_OPTIONS, "IPv4 options cut short") \
-	X(IPV6_SHORT, "IPv6 header cut short") \
-	X(IPV6_PAYLEN, "IPv6 payload length exceeds frame") \
-	X(IPV6_EXT_SHORT, "IPv6 extension header cut short") \
+#define NS_PARSE_REASONS(X)                                             \
+	X(NONE, "none")                                                 \
+	X(LINKTYPE, "unsupported link type")                            \
+	X(LINK_SHORT, "link header cut short")                          \
+	X(NULL_FAMILY, "unknown loopback address family")               \
+	X(VLAN_SHORT, "VLAN tag cut short")                             \
+	X(VLAN_DEPTH, "too many stacked VLAN tags")                     \
+	X(ARP_SHORT, "ARP header cut short")                            \
+	X(IP_VERSION, "IP version does not match link type")            \
+	X(IPV4_SHORT, "IPv4 header cut short")                          \
+	X(IPV4_IHL, "IPv4 header length below 20")                      \
+	X(IPV4_TOTLEN, "IPv4 total length below header length")         \
+	X(IPV4_OPTIONS, "IPv4 options cut short")                       \
+	X(IPV6_SHORT, "IPv6 header cut short")                          \
+	X(IPV6_PAYLEN, "IPv6 payload length exceeds frame")             \
+	X(IPV6_EXT_SHORT, "IPv6 extension header cut short")            \
 	X(IPV6_EXT_LEN, "IPv6 extension header exceeds payload length") \
-	X(IPV6_JUMBO, "IPv6 jumbo payload option invalid") \
-	X(TCP_SHORT, "TCP header cut short") \
-	X(TCP_DOFF, "TCP data offset below 20") \
-	X(TCP_LEN, "TCP header longer than IP payload") \
-	X(TCP_OPTIONS, "TCP option malformed") \
-	X(UDP_SHORT, "UDP header cut short") \
-	X(UDP_LEN, "UDP length invalid") \
-	X(ICMP_SHORT, "ICMP header cut short") \
-	X(ICMPV6_SHORT, "ICMPv6 header cut short") \
-	X(RAW_EMPTY, "raw IP frame without a version byte") \
-	X(IPV4_TOTLEN_LONG, "IPv4 total length exceeds frame") \
+	X(IPV6_JUMBO, "IPv6 jumbo payload option invalid")              \
+	X(TCP_SHORT, "TCP header cut short")                            \
+	X(TCP_DOFF, "TCP data offset below 20")                         \
+	X(TCP_LEN, "TCP header longer than IP payload")                 \
+	X(TCP_OPTIONS, "TCP option malformed")                          \
+	X(UDP_SHORT, "UDP header cut short")                            \
+	X(UDP_LEN, "UDP length invalid")                                \
+	X(ICMP_SHORT, "ICMP header cut short")                          \
+	X(ICMPV6_SHORT, "ICMPv6 header cut short")                      \
+	X(RAW_EMPTY, "raw IP frame without a version byte")             \
+	X(IPV4_TOTLEN_LONG, "IPv4 total length exceeds frame")          \
 	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")
 
 enum ns_parse_reason {
 #define NS_X(name, str) NS_PARSE_R_##name,
 	NS_PARSE_REASONS(NS_X)
 #undef NS_X
-	NS_PARSE_REASON_MAX
+		NS_PARSE_REASON_MAX
 };
 
 /** Name of a verdict ("ok", "truncated", ...). */
@@ -99,17 +99,17 @@ const char *ns_parse_verdict_name(unsigned verdict);
 const char *ns_parse_reason_name(unsigned reason);
 
 /* Layers a frame carries; one bit each, the basis of the per-protocol counters. */
-#define NS_LAYERS(X) \
-	X(ETH, "eth") \
-	X(SLL, "sll") \
-	X(VLAN, "vlan") \
-	X(QINQ, "qinq") \
-	X(ARP, "arp") \
-	X(IPV4, "ipv4") \
-	X(IPV6, "ipv6") \
-	X(TCP, "tcp") \
-	X(UDP, "udp") \
-	X(ICMP, "icmp") \
+#define NS_LAYERS(X)        \
+	X(ETH, "eth")       \
+	X(SLL, "sll")       \
+	X(VLAN, "vlan")     \
+	X(QINQ, "qinq")     \
+	X(ARP, "arp")       \
+	X(IPV4, "ipv4")     \
+	X(IPV6, "ipv6")     \
+	X(TCP, "tcp")       \
+	X(UDP, "udp")       \
+	X(ICMP, "icmp")     \
 	X(ICMPV6, "icmpv6") \
 	X(OTHER, "other")
 
@@ -117,7 +117,7 @@ enum ns_layer {
 #define NS_X(name, str) NS_LAYER_IDX_##name,
 	NS_LAYERS(NS_X)
 #undef NS_X
-	NS_LAYER_MAX
+		NS_LAYER_MAX
 };
 
 #define NS_LAYER_BIT(name) (1u << NS_LAYER_IDX_##name)
@@ -150,7 +150,7 @@ enum ns_l4 {
 	NS_L4_ICMP,
 	NS_L4_ICMPV6,
 	NS_L4_FRAGMENT, /* a non-first IP fragment: no transport header */
-	NS_L4_OTHER,    /* any other IP protocol (GRE, OSPF, ESP, ...): ip_proto says which */
+	NS_L4_OTHER, /* any other IP protocol (GRE, OSPF, ESP, ...): ip_proto says which */
 };
 
 /*
@@ -171,9 +171,9 @@ enum ns_l4 {
 #define NS_IP6EXT_AH 0x10
 
 /* Fragment bits. */
-#define NS_FRAG_IS 0x01    /* packet is a fragment (MF set or offset != 0) */
+#define NS_FRAG_IS 0x01 /* packet is a fragment (MF set or offset != 0) */
 #define NS_FRAG_FIRST 0x02 /* offset 0: carries the transport header */
-#define NS_FRAG_MORE 0x04  /* more fragments follow */
+#define NS_FRAG_MORE 0x04 /* more fragments follow */
 
 /* TCP flags as on the wire. */
 #define NS_TCP_FIN 0x01
@@ -194,8 +194,8 @@ enum ns_l4 {
 #define NS_TCPOPT_MPTCP 0x20
 
 struct ns_tcp_opts {
-	uint8_t present;     /* NS_TCPOPT_* */
-	uint8_t wscale;      /* shift as sent (not clamped) */
+	uint8_t present; /* NS_TCPOPT_* */
+	uint8_t wscale; /* shift as sent (not clamped) */
 	uint8_t sack_blocks; /* number of SACK blocks */
 	uint8_t pad;
 	uint16_t mss;
@@ -214,32 +214,32 @@ struct ns_addr {
  */
 struct ns_pkt {
 	const uint8_t *data; /* the frame, not owned */
-	uint32_t caplen;     /* bytes captured */
-	uint32_t wirelen;    /* bytes on the wire */
-	int linktype;        /* as passed to ns_parse() */
+	uint32_t caplen; /* bytes captured */
+	uint32_t wirelen; /* bytes on the wire */
+	int linktype; /* as passed to ns_parse() */
 
-	uint32_t l3_off;      /* network header */
-	uint32_t l4_off;      /* transport header */
+	uint32_t l3_off; /* network header */
+	uint32_t l4_off; /* transport header */
 	uint32_t payload_off; /* transport payload (may be > caplen when truncated) */
 	uint32_t payload_len; /* transport payload length as the IP header reports it (tshark
 			       * tcp.len), never derived from caplen; 0 when unknown */
-	uint32_t ip_len;      /* IPv4 total length / IPv6 40 + payload length (jumbo-aware) */
+	uint32_t ip_len; /* IPv4 total length / IPv6 40 + payload length (jumbo-aware) */
 
-	uint16_t layers;     /* NS_LAYER_BIT(...) */
+	uint16_t layers; /* NS_LAYER_BIT(...) */
 	uint16_t link_proto; /* ethertype after tags, or SLL protocol; 0 for raw/null links */
-	uint16_t vlan[2];    /* outer, inner VLAN id (12 bits); valid per vlan_count */
-	uint8_t vlan_count;  /* stacked tags seen (capped at the parser's limit) */
-	uint8_t verdict;     /* enum ns_parse_verdict */
-	uint8_t reason;      /* enum ns_parse_reason */
-	uint8_t l3;          /* enum ns_l3 */
-	uint8_t l4;          /* enum ns_l4 */
-	uint8_t ip_version;  /* 4, 6 or 0 */
-	uint8_t ip_proto;    /* final protocol / next header after extension headers */
-	uint8_t ttl;         /* IPv4 TTL or IPv6 hop limit */
-	uint8_t ip6_ext;     /* NS_IP6EXT_* walked */
-	uint8_t frag;        /* NS_FRAG_* */
-	uint16_t frag_off;   /* fragment offset in bytes */
-	uint32_t frag_id;    /* IPv4 identification or IPv6 fragment identification */
+	uint16_t vlan[2]; /* outer, inner VLAN id (12 bits); valid per vlan_count */
+	uint8_t vlan_count; /* stacked tags seen (capped at the parser's limit) */
+	uint8_t verdict; /* enum ns_parse_verdict */
+	uint8_t reason; /* enum ns_parse_reason */
+	uint8_t l3; /* enum ns_l3 */
+	uint8_t l4; /* enum ns_l4 */
+	uint8_t ip_version; /* 4, 6 or 0 */
+	uint8_t ip_proto; /* final protocol / next header after extension headers */
+	uint8_t ttl; /* IPv4 TTL or IPv6 hop limit */
+	uint8_t ip6_ext; /* NS_IP6EXT_* walked */
+	uint8_t frag; /* NS_FRAG_* */
+	uint16_t frag_off; /* fragment offset in bytes */
+	uint32_t frag_id; /* IPv4 identification or IPv6 fragment identification */
 
 	struct ns_addr src; /* network-order bytes */
 	struct ns_addr dst;

@@ -219,12 +219,13 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		 */
 		if (avail < 8)
 			return stop(pkt, NS_PARSE_MALFORMED,
-				    proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT : NS_PARSE_R_ICMPV6_SHORT);
+				    proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT
+						    : NS_PARSE_R_ICMPV6_SHORT);
 		h = cur_pull(c, off, 8);
 		if (h == NULL)
 			return stop_cut(pkt, c, off, 8,
-					proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT :
-							  NS_PARSE_R_ICMPV6_SHORT);
+					proto == P_ICMP ? NS_PARSE_R_ICMP_SHORT
+							: NS_PARSE_R_ICMPV6_SHORT);
 		pkt->icmp_type = h[0];
 		pkt->icmp_code = h[1];
 		/* RFC 792 echo (8) / echo reply (0); RFC 4443 section 4.1-4.2 (128/129) */
@@ -434,7 +435,8 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		switch (nh) {
 		case P_HOPOPTS:
 			pkt->ip6_ext |= NS_IP6EXT_HOPOPTS;
-			if (jumbo && n == 0 && parse_jumbo(pkt, c, h, elen, off, &end) != NS_PARSE_OK)
+			if (jumbo && n == 0 &&
+			    parse_jumbo(pkt, c, h, elen, off, &end) != NS_PARSE_OK)
 				return pkt->verdict;
 			break;
 		case P_ROUTING:
@@ -622,8 +624,7 @@ parse_link(struct ns_pkt *pkt, const struct cursor *c, int linktype)
 }
 
 int
-ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-	 struct ns_pkt *pkt)
+ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
 {
 	struct cursor c = {
 		.data = data,
