@@ -293,6 +293,16 @@ ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen)
 		return -EINVAL;
 	}
 
+	/* an RX queue holds rx_desc mbufs; the lcore caches and one burst in flight need more */
+	if ((uint64_t)cfg->dpdk.mbufs <
+	    (uint64_t)cfg->dpdk.rx_desc + cfg->dpdk.mbuf_cache + cfg->pipeline.burst) {
+		config_errf(err, errlen,
+			    "key 'dpdk.mbufs': %u cannot fill dpdk.rx_desc (%u) plus dpdk.mbuf_cache "
+			    "(%u) plus pipeline.burst (%u)",
+			    cfg->dpdk.mbufs, cfg->dpdk.rx_desc, cfg->dpdk.mbuf_cache,
+			    cfg->pipeline.burst);
+		return -EINVAL;
+	}
 	/* rte_mempool_create() refuses a cache larger than the pool / 1.5 */
 	if ((uint64_t)cfg->dpdk.mbuf_cache * 3 > (uint64_t)cfg->dpdk.mbufs * 2) {
 		config_errf(err, errlen,

@@ -148,7 +148,7 @@ static const struct ns_config_key schema[] = {
 	/* dpdk */
 	STRING(dpdk.eal_args, "", "Extra DPDK EAL arguments, space separated (--dpdk-args)."),
 	U32(dpdk.rx_desc, 64, 16384, "1024", "RX descriptors per queue."),
-	U32(dpdk.mbufs, 1023, 16777215, "65535",
+	U32(dpdk.mbufs, 255, 16777215, "65535",
 	    "mbufs per worker pool; 2^n - 1 uses the mempool best."),
 	U32(dpdk.mbuf_cache, 0, 512, "256",
 	    "Per-lcore mempool cache; at most 512 and at most dpdk.mbufs / 1.5."),

@@ -33,6 +33,7 @@ struct loader {
 	char *err;
 	size_t errlen;
 	char last_key[CONFIG_NAME_MAX + 1]; /* most recent key, to place syntax errors */
+	bool probe;                         /* only finding last_key for another loader */
 	unsigned *key_line;                 /* per schema row: line it was set on, 0 = not yet */
 	struct {
 		char name[CONFIG_NAME_MAX + 1];
@@ -80,6 +81,44 @@ event_is_null(const yaml_event_t *ev)
 }
 
 static int
+load_stream(struct loader *l);
+
+/*
+ * The last key that starts before line @line: parse the text up to that line again, with no
+ * error reporting. libyaml decodes its input ahead of the parser, so an encoding error can
+ * arrive before any event; this finds the key it belongs to all the same.
+ */
+static void
+probe_last_key(struct loader *l, unsigned line, char *key, size_t len)
+{
+	struct loader *p;
+	size_t end = 0, n_keys;
+
+	for (unsigned cur = 1; cur < line && end < l->text_len; end++)
+		cur += l->text[end] == '\n';
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return;
+	ns_config_schema(&n_keys);
+	p->key_line = calloc(n_keys, sizeof(*p->key_line));
+	p->cfg = malloc(sizeof(*p->cfg));
+	if (p->key_line != NULL && p->cfg != NULL && yaml_parser_initialize(&p->parser)) {
+		memcpy(p->cfg, l->cfg, sizeof(*p->cfg));
+		p->path = l->path;
+		p->text = l->text;
+		p->text_len = end;
+		p->probe = true;
+		yaml_parser_set_input_string(&p->parser, l->text, end);
+		load_stream(p);
+		snprintf(key, len, "%s", p->last_key);
+		yaml_parser_delete(&p->parser);
+	}
+	free(p->cfg);
+	free(p->key_line);
+	free(p);
+}
+
+static int
 syntax_error(struct loader *l)
 {
 	yaml_parser_t *p = &l->parser;
@@ -96,6 +135,10 @@ syntax_error(struct loader *l)
 		for (size_t i = 0; i < p->problem_offset && i < l->text_len; i++)
 			line += l->text[i] == '\n';
 	}
+	if (l->probe)
+		return -EINVAL;
+	if (l->last_key[0] == '\0')
+		probe_last_key(l, line, l->last_key, sizeof(l->last_key));
 	if (l->last_key[0] != '\0')
 		snprintf(after, sizeof(after), " after key '%s':", l->last_key);
 	config_errf(l->err, l->errlen, "%s:%u:%s YAML syntax error: %s%s%s%s", l->path, line, after,

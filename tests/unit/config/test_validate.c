@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ns_config_validate(): the per-key checks again for structs filled by code, and the
+ * cross-field rules (-r with -i, -w onto -r, web.listen syntax and the token a non-loopback
+ * bind needs, DPDK pool sizing), each error naming the keys involved; and
+ * ns_config_listen_parse() on its own.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config_test.h"
+
+static void
+valid_at(const struct ns_config *c, unsigned line)
+{
+	char err[ERR_MAX] = "", msg[ERR_MAX + 64];
+	int rc = ns_config_validate(c, err, sizeof(err));
+
+	snprintf(msg, sizeof(msg), "valid (got: %s)", err);
+	CU_assertImplementation(rc == 0, line, msg, __FILE__, "", CU_FALSE);
+}
+
+static void
+invalid_at(const struct ns_config *c, const char *start, const char *why, unsigned line)
+{
+	char err[ERR_MAX] = "";
+
+	CU_assertImplementation(ns_config_validate(c, err, sizeof(err)) == -EINVAL, line,
+				"validate fails with -EINVAL", __FILE__, "", CU_FALSE);
+	assert_starts_at(err, start, line, __FILE__);
+	assert_contains_at(err, why, line, __FILE__);
+}
+
+#define VALID(c) valid_at(c, __LINE__)
+#define INVALID(c, start, why) invalid_at(c, start, why, __LINE__)
+
+static void
+set(struct ns_config *c, const char *assignment)
+{
+	char err[ERR_MAX];
+
+	CU_ASSERT_EQUAL(ns_config_set(c, assignment, err, sizeof(err)), 0);
+}
+
+static void
+test_defaults_valid(void)
+{
+	struct ns_config c;
+
+	cfg_fresh(&c);
+	VALID(&c);
+}
+
+static void
+test_read_file_and_interface(void)
+{
+	struct ns_config c;
+
+	cfg_fresh(&c);
+	set(&c, "capture.read_file=in.pcap");
+	VALID(&c);
+	set(&c, "capture.interface=eth0");
+	INVALID(&c, "keys 'capture.read_file' and 'capture.interface': ", "not both");
+
+	cfg_fresh(&c);
+	set(&c, "capture.read_file=in.pcap");
+	set(&c, "capture.write_file=in.pcap");
+	INVALID(&c, "keys 'capture.write_file' and 'capture.read_file': ",
+		"writing would destroy the input");
+	set(&c, "capture.write_file=out.pcap");
+	VALID(&c);
+	/* stdin in, stdout out */
+	set(&c, "capture.read_file=-");
+	set(&c, "capture.write_file=-");
+	VALID(&c);
+}
+
+/* Values the setter would refuse, written straight into the struct by code. */
+static void
+test_per_key_checks_on_direct_writes(void)
+{
+	struct ns_config c;
+
+	cfg_fresh(&c);
+	c.pipeline.ring_size = 1000;
+	INVALID(&c, "key 'pipeline.ring_size': ", "1000 is not a power of two");
+
+	cfg_fresh(&c);
+	c.flow.udp_timeout = 0;
+	INVALID(&c, "key 'flow.udp_timeout': ", "0 is out of range 1..86400");
+
+	cfg_fresh(&c);
+	c.flow.tcp_established_timeout = 86401;
+	INVALID(&c, "key 'flow.tcp_established_timeout': ", "out of range 1..86400");
+
+	cfg_fresh(&c);
+	c.anomaly.syn_flood.ratio = 1.01;
+	INVALID(&c, "key 'anomaly.syn_flood.ratio': ", "out of range 0..1");
+
+	cfg_fresh(&c);
+	c.capture.backend = (enum ns_backend_kind)7;
+	INVALID(&c, "key 'capture.backend': ", "is not one of auto, pcap, dpdk");
+
+	cfg_fresh(&c);
+	snprintf(c.output.log_level, sizeof(c.output.log_level), "verbose");
+	INVALID(&c, "key 'output.log_level': ", "'verbose' is not one of");
+
+	cfg_fresh(&c);
+	memset(c.web.token, 'x', sizeof(c.web.token));
+	INVALID(&c, "key 'web.token': ", "not NUL-terminated");
+}
+
+static void
+test_web_listen(void)
+{
+	static const char *const loopback[] = {
+		"8080", "127.0.0.1:8080", "127.1.2.3:1", "[::1]:8080", "localhost:65535",
+		"[::ffff:127.0.0.1]:80",
+	};
+	static const char *const bad[] = {
+		"", "0", "65536", "127.0.0.1:", ":8080", "127.0.0.1:80x", "127.0.0.1:-1", "::1:8080",
+		"[::1]", "[::1]8080", "[zz::1]:80", "999.1.1.1:80", "1.2.3:80", "host name:80",
+		"http://x:80",
+	};
+	struct ns_config c;
+	char a[128];
+
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		cfg_fresh(&c);
+		snprintf(a, sizeof(a), "web.listen=%s", loopback[i]);
+		set(&c, a);
+		VALID(&c);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg_fresh(&c);
+		snprintf(a, sizeof(a), "web.listen=%s", bad[i]);
+		set(&c, a);
+		INVALID(&c, "key 'web.listen': ", "");
+	}
+	cfg_fresh(&c);
+	set(&c, "web.listen=::1:8080");
+	INVALID(&c, "key 'web.listen': ", "IPv6 addresses need brackets");
+	set(&c, "web.listen=127.0.0.1:0");
+	INVALID(&c, "key 'web.listen': ", "the port must be a number in 1..65535");
+}
+
+static void
+test_web_remote_needs_token(void)
+{
+	static const char *const remote[] = {
+		"0.0.0.0:8080", "[::]:8080", "192.168.1.10:80", "dashboard.example:8080",
+		"[::ffff:10.0.0.1]:80",
+	};
+	struct ns_config c;
+	char a[128];
+
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		cfg_fresh(&c);
+		snprintf(a, sizeof(a), "web.listen=%s", remote[i]);
+		set(&c, a);
+		INVALID(&c, "key 'web.token': ", "is reachable from other machines");
+		set(&c, "web.token=0123456789abcdef");
+		VALID(&c);
+		set(&c, "web.token=");
+		set(&c, "web.allow_remote_without_token=true");
+		VALID(&c);
+	}
+}
+
+static void
+test_dpdk_pool(void)
+{
+	struct ns_config c;
+
+	cfg_fresh(&c);
+	set(&c, "dpdk.mbufs=1023");
+	set(&c, "dpdk.rx_desc=1024");
+	INVALID(&c, "key 'dpdk.mbufs': ", "cannot fill dpdk.rx_desc (1024)");
+	set(&c, "dpdk.rx_desc=512");
+	VALID(&c); /* 512 + 256 + 32 <= 1023, cache 256 <= 1023 / 1.5 */
+
+	cfg_fresh(&c);
+	set(&c, "dpdk.mbufs=700");
+	set(&c, "dpdk.rx_desc=64");
+	set(&c, "dpdk.mbuf_cache=512");
+	set(&c, "pipeline.burst=1");
+	INVALID(&c, "key 'dpdk.mbuf_cache': ", "512 is more than dpdk.mbufs (700) / 1.5");
+	set(&c, "dpdk.mbuf_cache=466");
+	VALID(&c);
+}
+
+static void
+test_listen_parse(void)
+{
+	char host[64], err[ERR_MAX];
+	uint16_t port = 0;
+
+	CU_ASSERT_EQUAL(ns_config_listen_parse("9000", host, sizeof(host), &port, err, sizeof(err)),
+			0);
+	CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
+	CU_ASSERT_EQUAL(port, 9000);
+	CU_ASSERT_EQUAL(ns_config_listen_parse("[::1]:8080", host, sizeof(host), &port, err,
+					       sizeof(err)),
+			0);
+	CU_ASSERT_STRING_EQUAL(host, "::1");
+	CU_ASSERT_EQUAL(port, 8080);
+	CU_ASSERT_EQUAL(ns_config_listen_parse("0.0.0.0:1", host, sizeof(host), &port, err,
+					       sizeof(err)),
+			0);
+	CU_ASSERT_STRING_EQUAL(host, "0.0.0.0");
+	CU_ASSERT_EQUAL(port, 1);
+	CU_ASSERT_EQUAL(ns_config_listen_parse("example.org:443", host, 4, &port, err, sizeof(err)),
+			-EINVAL);
+	ASSERT_CONTAINS(err, "too long");
+	CU_ASSERT_EQUAL(ns_config_listen_parse(NULL, host, sizeof(host), &port, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(ns_config_listen_parse("80", NULL, 0, NULL, NULL, 0), 0);
+}
+
+static const struct ns_test_case cases[] = {
+	NS_TEST(test_defaults_valid),
+	NS_TEST(test_read_file_and_interface),
+	NS_TEST(test_per_key_checks_on_direct_writes),
+	NS_TEST(test_web_listen),
+	NS_TEST(test_web_remote_needs_token),
+	NS_TEST(test_dpdk_pool),
+	NS_TEST(test_listen_parse),
+};
+
+NS_TEST_MAIN("config_validate", cases)
