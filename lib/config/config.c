@@ -51,21 +51,22 @@ section_first_key(const char *name)
 
 /* Set @name to @value; errors read "<prefix> key 'name': why". */
 static int
-set_text(struct ns_config *cfg, const char *name, const char *value, const char *prefix,
-	 char *err, size_t errlen)
+set_text(struct ns_config *cfg, const char *name, const char *value, const char *prefix, char *err,
+	 size_t errlen)
 {
 	const struct ns_config_key *key = ns_config_key_find(name);
 	char why[CONFIG_WHY_MAX], hint[CONFIG_NAME_MAX + 1];
 
 	if (key == NULL) {
 		if (config_is_section(name, strlen(name))) {
-			config_errf(err, errlen,
-				    "%s key '%s': is a section, not a key (set one of its keys, e.g. "
-				    "'%s')",
-				    prefix, name, section_first_key(name));
+			config_errf(
+				err, errlen,
+				"%s key '%s': is a section, not a key (set one of its keys, e.g. "
+				"'%s')",
+				prefix, name, section_first_key(name));
 		} else if (config_suggest(name, hint, sizeof(hint)) != NULL) {
-			config_errf(err, errlen, "%s key '%s': unknown key (did you mean '%s'?)", prefix,
-				    name, hint);
+			config_errf(err, errlen, "%s key '%s': unknown key (did you mean '%s'?)",
+				    prefix, name, hint);
 		} else {
 			config_errf(err, errlen, "%s key '%s': unknown key", prefix, name);
 		}
@@ -85,7 +86,8 @@ ns_config_set_key(struct ns_config *cfg, const char *key, const char *value, con
 	char prefix[CONFIG_NAME_MAX + 2];
 
 	if (cfg == NULL || key == NULL || value == NULL) {
-		config_errf(err, errlen, "%s: missing key or value", origin != NULL ? origin : "--set");
+		config_errf(err, errlen, "%s: missing key or value",
+			    origin != NULL ? origin : "--set");
 		return -EINVAL;
 	}
 	if (origin == NULL)
@@ -161,8 +163,8 @@ hostname_valid(const char *s, size_t len)
 }
 
 int
-ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t *port,
-		       char *err, size_t errlen)
+ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t *port, char *err,
+		       size_t errlen)
 {
 	/* The dashboard is for the operator on this machine unless they say otherwise. */
 	static const char default_host[] = "127.0.0.1";
@@ -180,7 +182,8 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 	if (listen[0] == '[') {
 		close = strchr(listen, ']');
 		if (close == NULL || close[1] != ':') {
-			config_errf(err, errlen, "'%s': expected [IPV6]:PORT, e.g. [::1]:8080", listen);
+			config_errf(err, errlen, "'%s': expected [IPV6]:PORT, e.g. [::1]:8080",
+				    listen);
 			return -EINVAL;
 		}
 		h = listen + 1;
@@ -198,8 +201,8 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 		p = close + 2;
 	} else if ((colon = strrchr(listen, ':')) != NULL) {
 		if (memchr(listen, ':', (size_t)(colon - listen)) != NULL) {
-			config_errf(err, errlen, "'%s': IPv6 addresses need brackets, e.g. [::1]:8080",
-				    listen);
+			config_errf(err, errlen,
+				    "'%s': IPv6 addresses need brackets, e.g. [::1]:8080", listen);
 			return -EINVAL;
 		}
 		h = listen;
@@ -212,8 +215,8 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 			return -EINVAL;
 		}
 		if (!hostname_valid(h, hlen)) {
-			config_errf(err, errlen, "'%s': '%.*s' is not an address or host name", listen,
-				    (int)hlen, h);
+			config_errf(err, errlen, "'%s': '%.*s' is not an address or host name",
+				    listen, (int)hlen, h);
 			return -EINVAL;
 		}
 		/* all digits and dots: then it has to be a whole IPv4 address */
@@ -221,8 +224,8 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 			memcpy(tmp, h, hlen);
 			tmp[hlen] = '\0';
 			if (inet_pton(AF_INET, tmp, &a4) != 1) {
-				config_errf(err, errlen, "'%s': '%s' is not an IPv4 address", listen,
-					    tmp);
+				config_errf(err, errlen, "'%s': '%s' is not an IPv4 address",
+					    listen, tmp);
 				return -EINVAL;
 			}
 		}
@@ -265,9 +268,10 @@ ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen)
 	}
 
 	if (cap->read_file[0] != '\0' && cap->interface[0] != '\0') {
-		config_errf(err, errlen,
-			    "keys 'capture.read_file' and 'capture.interface': both are set; read a "
-			    "file (-r) or capture live (-i), not both");
+		config_errf(
+			err, errlen,
+			"keys 'capture.read_file' and 'capture.interface': both are set; read a "
+			"file (-r) or capture live (-i), not both");
 		return -EINVAL;
 	}
 	/* "-" is stdin for -r and stdout for -w: not the same file */
@@ -296,11 +300,12 @@ ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen)
 	/* an RX queue holds rx_desc mbufs; the lcore caches and one burst in flight need more */
 	if ((uint64_t)cfg->dpdk.mbufs <
 	    (uint64_t)cfg->dpdk.rx_desc + cfg->dpdk.mbuf_cache + cfg->pipeline.burst) {
-		config_errf(err, errlen,
-			    "key 'dpdk.mbufs': %u cannot fill dpdk.rx_desc (%u) plus dpdk.mbuf_cache "
-			    "(%u) plus pipeline.burst (%u)",
-			    cfg->dpdk.mbufs, cfg->dpdk.rx_desc, cfg->dpdk.mbuf_cache,
-			    cfg->pipeline.burst);
+		config_errf(
+			err, errlen,
+			"key 'dpdk.mbufs': %u cannot fill dpdk.rx_desc (%u) plus dpdk.mbuf_cache "
+			"(%u) plus pipeline.burst (%u)",
+			cfg->dpdk.mbufs, cfg->dpdk.rx_desc, cfg->dpdk.mbuf_cache,
+			cfg->pipeline.burst);
 		return -EINVAL;
 	}
 	/* rte_mempool_create() refuses a cache larger than the pool / 1.5 */
@@ -406,10 +411,11 @@ ns_config_dump_annotated(const struct ns_config *cfg, FILE *out)
 {
 	fputs("# NetScope configuration.\n"
 	      "#\n"
-	      "# Every key is listed with a one-line description; a key left out keeps its built-in\n"
-	      "# default. Precedence: built-in defaults < this file (--config FILE) < command-line\n"
-	      "# options and --set section.key=value. `netscope --config FILE --check-config` checks\n"
-	      "# a file, --dump-config prints the effective configuration. The key reference is\n"
+	      "# Every key with a one-line description; a key left out keeps its\n"
+	      "# built-in default. Precedence: built-in defaults < this file\n"
+	      "# (--config FILE) < command-line options and --set section.key=value.\n"
+	      "# `netscope --config FILE --check-config` checks a file; --dump-config\n"
+	      "# prints the effective configuration. Key reference:\n"
 	      "# docs/configuration.md.\n",
 	      out);
 	dump(cfg, out, true);

@@ -21,6 +21,8 @@
 /* Zero, but fails to compile when the enum member @f is not stored as an unsigned int. */
 #define CFG_IS_ENUM(f) (0 * sizeof(char[sizeof(CFG_FIELD(f)) == sizeof(unsigned int) ? 1 : -1]))
 
+/* One initializer per line: a row of the table reads top to bottom. */
+/* clang-format off */
 #define CFG_KEY(f, t, check, lo, hi, d, names, fl, h) \
 	{ \
 		.name = #f, \
@@ -34,6 +36,7 @@
 		.help = (h), \
 		.flags = (fl), \
 	}
+/* clang-format on */
 
 #define BOOL(f, d, h) CFG_KEY(f, BOOL, CFG_IS(f, bool), 0, 1, d, NULL, 0, h)
 #define U32(f, lo, hi, d, h) CFG_KEY(f, U32, CFG_IS(f, uint32_t), lo, hi, d, NULL, 0, h)
@@ -61,9 +64,11 @@ static const struct ns_config_key schema[] = {
 	/* capture */
 	STRING(capture.interface, "",
 	       "Live interface, PCI address or DPDK vdev to capture from (-i)."),
-	STRING(capture.read_file, "", "pcap or pcapng file to read instead of capturing live (-r)."),
+	STRING(capture.read_file, "",
+	       "pcap or pcapng file to read instead of capturing live (-r)."),
 	STRING(capture.filter, "", "BPF filter expression applied to every packet (-f)."),
-	STRING(capture.write_file, "", "Write the packets that pass the filter to this pcap file (-w)."),
+	STRING(capture.write_file, "",
+	       "Write the packets that pass the filter to this pcap file (-w)."),
 	U32(capture.snaplen, 1, 262144, "262144", "Bytes kept of each packet (-s)."),
 	BOOL(capture.promisc, "true", "Put the live interface into promiscuous mode."),
 	U32(capture.buffer_mb, 1, 4096, "32", "Kernel capture buffer size, in MiB."),
@@ -88,7 +93,8 @@ static const struct ns_config_key schema[] = {
 	U32(flow.capacity, 1024, 100000000, "1048576",
 	    "Flows per shard, preallocated; a full table evicts the oldest idle flow."),
 	BOOL(flow.key_vlan, "true", "Make VLAN ids part of the flow key."),
-	BOOL(flow.hugepages, "true", "Try hugepages for the flow table; fall back to normal pages."),
+	BOOL(flow.hugepages, "true",
+	     "Try hugepages for the flow table; fall back to normal pages."),
 	U32(flow.tcp_syn_timeout, 1, DAY_S, "10",
 	    "Idle timeout of a TCP flow whose handshake has not completed, in s."),
 	U32(flow.tcp_established_timeout, 1, DAY_S, "300",
@@ -123,7 +129,8 @@ static const struct ns_config_key schema[] = {
 	BOOL(web.enabled, "false", "Serve the dashboard and REST API (--web)."),
 	STRING(web.listen, "127.0.0.1:8080",
 	       "Address to serve on, [ADDR:]PORT; IPv6 as [::1]:8080; ADDR defaults to 127.0.0.1."),
-	STRING(web.token, "", "Bearer token the API requires; needed for a non-loopback web.listen."),
+	STRING(web.token, "",
+	       "Bearer token the API requires; needed for a non-loopback web.listen."),
 	BOOL(web.allow_remote_without_token, "false",
 	     "Allow a non-loopback web.listen without web.token (anyone can read your traffic)."),
 	U32(web.max_connections, 1, 65535, "64", "Concurrent HTTP connections."),
@@ -134,8 +141,10 @@ static const struct ns_config_key schema[] = {
 	STRING(export.flows_file, "", "Write flow records to this file at exit (--export-flows)."),
 	ENUM(export.flows_format, export_format_names, "auto",
 	     "Flow file format; auto goes by the extension (.json, .jsonl, .csv)."),
-	STRING(export.alerts_file, "", "Append anomaly alerts to this JSONL file (--export-alerts)."),
-	STRING(export.summary_json, "", "Write a JSON run summary to this file at exit; - = stdout."),
+	STRING(export.alerts_file, "",
+	       "Append anomaly alerts to this JSONL file (--export-alerts)."),
+	STRING(export.summary_json, "",
+	       "Write a JSON run summary to this file at exit; - = stdout."),
 
 	/* output */
 	BOOL(output.quiet, "false", "No per-packet lines (--quiet)."),
@@ -152,7 +161,8 @@ static const struct ns_config_key schema[] = {
 	    "mbufs per worker pool; 2^n - 1 uses the mempool best."),
 	U32(dpdk.mbuf_cache, 0, 512, "256",
 	    "Per-lcore mempool cache; at most 512 and at most dpdk.mbufs / 1.5."),
-	BOOL(dpdk.rss, "true", "Spread flows over workers with the NIC's symmetric RSS when it has it."),
+	BOOL(dpdk.rss, "true",
+	     "Spread flows over workers with the NIC's symmetric RSS when it has it."),
 };
 
 const struct ns_config_key *

@@ -223,8 +223,7 @@ parse_bool(const char *s, bool *v, char *why, size_t whylen)
 
 /* Decimal digits only: no sign, no spaces, no hex, no suffix. Range is checked by the caller. */
 static int
-parse_uint(const struct ns_config_key *key, const char *s, uint64_t *v, char *why,
-	   size_t whylen)
+parse_uint(const struct ns_config_key *key, const char *s, uint64_t *v, char *why, size_t whylen)
 {
 	char shown[ECHO_MAX + 4];
 	unsigned long long r;
@@ -314,8 +313,7 @@ check_number(const struct ns_config_key *key, const union cfg_value *v, char *wh
 }
 
 static int
-check_string(const struct ns_config_key *key, const char *s, size_t len, char *why,
-	     size_t whylen)
+check_string(const struct ns_config_key *key, const char *s, size_t len, char *why, size_t whylen)
 {
 	char shown[ECHO_MAX + 4], names[128], choice[NS_CFG_STR_MAX];
 
@@ -342,8 +340,8 @@ check_string(const struct ns_config_key *key, const char *s, size_t len, char *w
 	}
 	if (name_index(key->enum_names, choice) < 0) {
 		names_join(key->enum_names, names, sizeof(names));
-		config_errf(why, whylen, "'%s' is not one of %s", echo(s, len, shown, sizeof(shown)),
-			    names);
+		config_errf(why, whylen, "'%s' is not one of %s",
+			    echo(s, len, shown, sizeof(shown)), names);
 		return -EINVAL;
 	}
 	return 0;
@@ -382,8 +380,8 @@ config_value_set(const struct ns_config_key *key, struct ns_config *cfg, const c
 		return -EINVAL;
 	}
 	if (len > NUM_TEXT_MAX) {
-		config_errf(why, whylen, "'%s' is not a valid %s", echo(text, len, shown, sizeof(shown)),
-			    config_type_name(key->type));
+		config_errf(why, whylen, "'%s' is not a valid %s",
+			    echo(text, len, shown, sizeof(shown)), config_type_name(key->type));
 		return -EINVAL;
 	}
 	memcpy(num, text, len);

@@ -33,8 +33,8 @@ struct loader {
 	char *err;
 	size_t errlen;
 	char last_key[CONFIG_NAME_MAX + 1]; /* most recent key, to place syntax errors */
-	bool probe;                         /* only finding last_key for another loader */
-	unsigned *key_line;                 /* per schema row: line it was set on, 0 = not yet */
+	bool probe; /* only finding last_key for another loader */
+	unsigned *key_line; /* per schema row: line it was set on, 0 = not yet */
 	struct {
 		char name[CONFIG_NAME_MAX + 1];
 		unsigned line;
@@ -80,8 +80,7 @@ event_is_null(const yaml_event_t *ev)
 	return false;
 }
 
-static int
-load_stream(struct loader *l);
+static int load_stream(struct loader *l);
 
 /*
  * The last key that starts before line @line: parse the text up to that line again, with no
@@ -155,8 +154,7 @@ next_event(struct loader *l, yaml_event_t *ev)
 	return 0;
 }
 
-static int
-load_mapping(struct loader *l, const char *prefix);
+static int load_mapping(struct loader *l, const char *prefix);
 
 /* The value of leaf key @key (named @name in errors, at @line) from event @val. */
 static int
@@ -177,15 +175,17 @@ load_value(struct loader *l, const struct ns_config_key *key, const yaml_event_t
 	len = val->data.scalar.length;
 	if (event_is_null(val)) {
 		if (key->type != NS_CFG_STRING) {
-			config_errf(l->err, l->errlen, "%s:%u: key '%s': no value given, expected a %s",
-				    l->path, line, key->name, config_type_name(key->type));
+			config_errf(l->err, l->errlen,
+				    "%s:%u: key '%s': no value given, expected a %s", l->path, line,
+				    key->name, config_type_name(key->type));
 			return -EINVAL;
 		}
 		text = "";
 		len = 0;
 	}
 	if (config_value_set(key, l->cfg, text, len, why, sizeof(why)) != 0) {
-		config_errf(l->err, l->errlen, "%s:%u: key '%s': %s", l->path, line, key->name, why);
+		config_errf(l->err, l->errlen, "%s:%u: key '%s': %s", l->path, line, key->name,
+			    why);
 		return -EINVAL;
 	}
 	return 0;
@@ -198,8 +198,8 @@ load_section(struct loader *l, const char *name, const yaml_event_t *val, unsign
 	for (size_t i = 0; i < l->n_sections; i++) {
 		if (strcmp(l->sections[i].name, name) == 0) {
 			config_errf(l->err, l->errlen,
-				    "%s:%u: key '%s': duplicate section (first on line %u)", l->path,
-				    line, name, l->sections[i].line);
+				    "%s:%u: key '%s': duplicate section (first on line %u)",
+				    l->path, line, name, l->sections[i].line);
 			return -EINVAL;
 		}
 	}
@@ -213,8 +213,8 @@ load_section(struct loader *l, const char *name, const yaml_event_t *val, unsign
 	if (event_is_null(val))
 		return 0;
 	config_errf(l->err, l->errlen,
-		    "%s:%u: key '%s': is a section, expected a mapping of its keys, got %s", l->path,
-		    line, name, event_shape(val));
+		    "%s:%u: key '%s': is a section, expected a mapping of its keys, got %s",
+		    l->path, line, name, event_shape(val));
 	return -EINVAL;
 }
 
@@ -231,8 +231,8 @@ load_pair(struct loader *l, const char *prefix, const yaml_event_t *kev)
 
 	w = snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] != '\0' ? "." : "",
 		     (const char *)kev->data.scalar.value);
-	if (w < 0 || (size_t)w >= sizeof(name) || strlen((const char *)kev->data.scalar.value) !=
-							   kev->data.scalar.length) {
+	if (w < 0 || (size_t)w >= sizeof(name) ||
+	    strlen((const char *)kev->data.scalar.value) != kev->data.scalar.length) {
 		config_errf(l->err, l->errlen, "%s:%u: key '%.64s...': unknown key", l->path, line,
 			    name);
 		return -EINVAL;
@@ -244,8 +244,8 @@ load_pair(struct loader *l, const char *prefix, const yaml_event_t *kev)
 		idx = config_key_index(key);
 		if (l->key_line[idx] != 0) {
 			config_errf(l->err, l->errlen,
-				    "%s:%u: key '%s': duplicate key (first set on line %u)", l->path,
-				    line, name, l->key_line[idx]);
+				    "%s:%u: key '%s': duplicate key (first set on line %u)",
+				    l->path, line, name, l->key_line[idx]);
 			return -EINVAL;
 		}
 		l->key_line[idx] = line;
@@ -255,8 +255,8 @@ load_pair(struct loader *l, const char *prefix, const yaml_event_t *kev)
 				    "%s:%u: key '%s': unknown key (did you mean '%s'?)", l->path,
 				    line, name, hint);
 		else
-			config_errf(l->err, l->errlen, "%s:%u: key '%s': unknown key", l->path, line,
-				    name);
+			config_errf(l->err, l->errlen, "%s:%u: key '%s': unknown key", l->path,
+				    line, name);
 		return -EINVAL;
 	}
 
@@ -345,8 +345,8 @@ load_stream(struct loader *l)
 		return rc;
 	if (ev.type != YAML_STREAM_END_EVENT) {
 		config_errf(l->err, l->errlen,
-			    "%s:%u: a second YAML document ('---'); put all settings in one", l->path,
-			    event_line(&ev));
+			    "%s:%u: a second YAML document ('---'); put all settings in one",
+			    l->path, event_line(&ev));
 		rc = -EINVAL;
 	}
 	yaml_event_delete(&ev);

@@ -26,55 +26,55 @@ enum ns_backend_kind {
 
 enum ns_export_format {
 	NS_EXPORT_FMT_AUTO = 0, /* from the file extension */
-	NS_EXPORT_FMT_JSON,     /* one JSON array */
-	NS_EXPORT_FMT_JSONL,    /* one object per line */
+	NS_EXPORT_FMT_JSON, /* one JSON array */
+	NS_EXPORT_FMT_JSONL, /* one object per line */
 	NS_EXPORT_FMT_CSV,
 };
 
 struct ns_config_capture {
-	char interface[NS_CFG_STR_MAX];   /* -i: live interface, PCI address or vdev */
-	char read_file[NS_CFG_PATH_MAX];  /* -r: pcap/pcapng file */
-	char filter[NS_CFG_FILTER_MAX];   /* -f: BPF expression */
+	char interface[NS_CFG_STR_MAX]; /* -i: live interface, PCI address or vdev */
+	char read_file[NS_CFG_PATH_MAX]; /* -r: pcap/pcapng file */
+	char filter[NS_CFG_FILTER_MAX]; /* -f: BPF expression */
 	char write_file[NS_CFG_PATH_MAX]; /* -w: pcap of what passed the filter */
-	uint32_t snaplen;                 /* -s */
+	uint32_t snaplen; /* -s */
 	bool promisc;
-	uint32_t buffer_mb;  /* kernel capture buffer */
+	uint32_t buffer_mb; /* kernel capture buffer */
 	uint32_t timeout_ms; /* live read timeout */
-	uint64_t count;      /* -c: stop after this many packets (0 = no limit) */
-	uint32_t duration;   /* --duration: stop after this many seconds (0 = no limit) */
+	uint64_t count; /* -c: stop after this many packets (0 = no limit) */
+	uint32_t duration; /* --duration: stop after this many seconds (0 = no limit) */
 	enum ns_backend_kind backend;
 };
 
 struct ns_config_pipeline {
-	bool enabled;       /* --pipeline: reader + worker threads even for pcap */
-	uint32_t workers;   /* --workers */
-	uint32_t burst;     /* packets per burst */
+	bool enabled; /* --pipeline: reader + worker threads even for pcap */
+	uint32_t workers; /* --workers */
+	uint32_t burst; /* packets per burst */
 	uint32_t ring_size; /* reader -> worker ring slots (power of two) */
 };
 
 struct ns_config_flow {
-	uint32_t capacity;  /* flows per shard, preallocated */
-	bool key_vlan;      /* VLAN ids are part of the flow key */
-	bool hugepages;     /* try hugepages for the table */
-	uint32_t tcp_syn_timeout;         /* s, handshake not completed */
+	uint32_t capacity; /* flows per shard, preallocated */
+	bool key_vlan; /* VLAN ids are part of the flow key */
+	bool hugepages; /* try hugepages for the table */
+	uint32_t tcp_syn_timeout; /* s, handshake not completed */
 	uint32_t tcp_established_timeout; /* s */
-	uint32_t tcp_fin_timeout;         /* s, one side closed */
-	uint32_t tcp_closed_timeout;      /* s, both FINs or RST */
-	uint32_t udp_timeout;             /* s */
-	uint32_t icmp_timeout;            /* s */
-	uint32_t other_timeout;           /* s */
-	uint32_t active_timeout;          /* s, long flows emit an interim record */
+	uint32_t tcp_fin_timeout; /* s, one side closed */
+	uint32_t tcp_closed_timeout; /* s, both FINs or RST */
+	uint32_t udp_timeout; /* s */
+	uint32_t icmp_timeout; /* s */
+	uint32_t other_timeout; /* s */
+	uint32_t active_timeout; /* s, long flows emit an interim record */
 };
 
 struct ns_config_syn_flood {
-	double rate;     /* SYN/s towards one victim (or from one source) */
-	double ratio;    /* completed handshakes / SYNs below this is suspicious */
+	double rate; /* SYN/s towards one victim (or from one source) */
+	double ratio; /* completed handshakes / SYNs below this is suspicious */
 	uint32_t window; /* s */
 };
 
 struct ns_config_port_scan {
-	uint32_t ports;  /* distinct destination ports from one source (vertical) */
-	uint32_t hosts;  /* distinct destination hosts on one port (horizontal) */
+	uint32_t ports; /* distinct destination ports from one source (vertical) */
+	uint32_t hosts; /* distinct destination hosts on one port (horizontal) */
 	uint32_t window; /* s */
 };
 
@@ -82,14 +82,14 @@ struct ns_config_anomaly {
 	bool enabled;
 	struct ns_config_syn_flood syn_flood;
 	struct ns_config_port_scan port_scan;
-	uint32_t max_sources;   /* tracked sources/victims per shard */
-	uint32_t clear_after;   /* s quiet before an alert is cleared */
+	uint32_t max_sources; /* tracked sources/victims per shard */
+	uint32_t clear_after; /* s quiet before an alert is cleared */
 };
 
 struct ns_config_web {
 	bool enabled;
 	char listen[NS_CFG_STR_MAX]; /* [ADDR:]PORT */
-	char token[NS_CFG_STR_MAX];  /* bearer token; required for non-loopback binds */
+	char token[NS_CFG_STR_MAX]; /* bearer token; required for non-loopback binds */
 	bool allow_remote_without_token;
 	uint32_t max_connections;
 	uint32_t max_request_kb;
@@ -104,19 +104,19 @@ struct ns_config_export {
 };
 
 struct ns_config_output {
-	bool quiet;          /* no per-packet lines */
-	bool stats;          /* one line per stats interval */
+	bool quiet; /* no per-packet lines */
+	bool stats; /* one line per stats interval */
 	uint32_t stats_interval; /* s */
-	uint32_t top_flows;  /* N flows shown with --stats and at exit (0 = off) */
-	char log_level[16];  /* error|warning|notice|info|debug */
+	uint32_t top_flows; /* N flows shown with --stats and at exit (0 = off) */
+	char log_level[16]; /* error|warning|notice|info|debug */
 };
 
 struct ns_config_dpdk {
 	char eal_args[NS_CFG_FILTER_MAX]; /* extra EAL arguments */
-	uint32_t rx_desc;    /* RX descriptors per queue */
-	uint32_t mbufs;      /* mbufs per worker pool */
+	uint32_t rx_desc; /* RX descriptors per queue */
+	uint32_t mbufs; /* mbufs per worker pool */
 	uint32_t mbuf_cache; /* per-lcore mempool cache */
-	bool rss;            /* use NIC RSS when the port has it */
+	bool rss; /* use NIC RSS when the port has it */
 };
 
 struct ns_config {
@@ -146,10 +146,10 @@ enum ns_config_type {
 struct ns_config_key {
 	const char *name; /* "capture.snaplen" */
 	enum ns_config_type type;
-	size_t offset;      /* into struct ns_config */
-	size_t size;        /* string buffer size / scalar size */
-	double min, max;    /* numeric range (inclusive) */
-	const char *def;    /* default, as text */
+	size_t offset; /* into struct ns_config */
+	size_t size; /* string buffer size / scalar size */
+	double min, max; /* numeric range (inclusive) */
+	const char *def; /* default, as text */
 	/*
 	 * NULL-terminated. NS_CFG_ENUM: index = value. NS_CFG_STRING: when not NULL, the only
 	 * accepted values (stored as text, e.g. output.log_level).
@@ -182,8 +182,8 @@ int ns_config_load_file(struct ns_config *cfg, const char *path, char *err, size
 int ns_config_set(struct ns_config *cfg, const char *assignment, char *err, size_t errlen);
 
 /** Set one key from its text value; @origin names the source in errors ("--snaplen"). */
-int ns_config_set_key(struct ns_config *cfg, const char *key, const char *value,
-		      const char *origin, char *err, size_t errlen);
+int ns_config_set_key(struct ns_config *cfg, const char *key, const char *value, const char *origin,
+		      char *err, size_t errlen);
 
 /**
  * Cross-field checks that no single key can make (for example -r and -i together). Returns 0

@@ -57,12 +57,7 @@ static void
 test_empty_is_defaults(void)
 {
 	static const char *const empties[] = {
-		"",
-		"\n\n",
-		"# only a comment\n",
-		"---\n",
-		"~\n",
-		"capture:\nflow: ~\n",
+		"", "\n\n", "# only a comment\n", "---\n", "~\n", "capture:\nflow: ~\n",
 	};
 	struct ns_config c, d;
 
@@ -106,7 +101,7 @@ test_nested_values(void)
 					  "  eal_args: >-\n"
 					  "    -l 0-3\n"
 					  "    -n 4\n"),
-			0);
+			      0);
 	CU_ASSERT_STRING_EQUAL(c.capture.interface, "eth1");
 	CU_ASSERT_STRING_EQUAL(c.capture.filter, "tcp port 443");
 	CU_ASSERT_EQUAL(c.capture.snaplen, 1500);
@@ -140,7 +135,7 @@ test_null_and_quoted_strings(void)
 					  "  write_file: 'it''s.pcap'\n"
 					  "web:\n"
 					  "  token: \"tab\\there\\nline \\u00e9\"\n"),
-			0);
+			      0);
 	CU_ASSERT_STRING_EQUAL(c.capture.interface, "");
 	CU_ASSERT_STRING_EQUAL(c.capture.read_file, "~");
 	CU_ASSERT_STRING_EQUAL(c.capture.filter, "  spaced  # not a comment ");
@@ -167,7 +162,8 @@ static void
 test_wrong_shapes(void)
 {
 	/* a scalar where a section (mapping) belongs */
-	LOAD_BAD("flow: 5\n", 1, "flow", "is a section, expected a mapping of its keys, got a scalar");
+	LOAD_BAD("flow: 5\n", 1, "flow",
+		 "is a section, expected a mapping of its keys, got a scalar");
 	LOAD_BAD("anomaly:\n  syn_flood: 3\n", 2, "anomaly.syn_flood", "is a section");
 	LOAD_BAD("capture:\n  - snaplen: 1\n", 1, "capture", "got a sequence");
 	/* a mapping or sequence where a scalar belongs */
@@ -194,8 +190,8 @@ test_bad_values(void)
 {
 	char yaml[600];
 
-	LOAD_BAD("# comment\n\ncapture:\n  promisc: true\n  snaplen: 262145\n", 5, "capture.snaplen",
-		 "262145 is out of range 1..262144");
+	LOAD_BAD("# comment\n\ncapture:\n  promisc: true\n  snaplen: 262145\n", 5,
+		 "capture.snaplen", "262145 is out of range 1..262144");
 	LOAD_BAD("capture:\n  count: -5\n", 2, "capture.count", "'-5' is negative");
 	LOAD_BAD("capture:\n  count: 18446744073709551616\n", 2, "capture.count", "out of range");
 	LOAD_BAD("capture:\n  promisc: maybe\n", 2, "capture.promisc", "not a boolean");
@@ -300,7 +296,8 @@ test_rejected_file_is_atomic(void)
 {
 	struct ns_config c, before;
 	char path[TMP_PATH_MAX], err[ERR_MAX];
-	static const char text[] = "capture:\n  snaplen: 100\n  interface: eth9\nflow:\n  nope: 1\n";
+	static const char text[] =
+		"capture:\n  snaplen: 100\n  interface: eth9\nflow:\n  nope: 1\n";
 
 	cfg_fresh(&c);
 	CU_ASSERT_EQUAL(ns_config_set(&c, "capture.snaplen=1234", err, sizeof(err)), 0);
@@ -379,7 +376,8 @@ test_dump_round_trip_everything_changed(void)
 		switch (k->type) {
 		case NS_CFG_BOOL:
 			snprintf(val, sizeof(val), "%s",
-				 *((const bool *)((const char *)&c + k->offset)) ? "false" : "true");
+				 *((const bool *)((const char *)&c + k->offset)) ? "false"
+										 : "true");
 			break;
 		case NS_CFG_U32:
 		case NS_CFG_U64:
@@ -398,8 +396,8 @@ test_dump_round_trip_everything_changed(void)
 					names++;
 				snprintf(val, sizeof(val), "%s", k->enum_names[names]);
 			} else {
-				snprintf(val, sizeof(val), "%s", tricky[s++ % (sizeof(tricky) /
-									sizeof(tricky[0]))]);
+				snprintf(val, sizeof(val), "%s",
+					 tricky[s++ % (sizeof(tricky) / sizeof(tricky[0]))]);
 			}
 			break;
 		case NS_CFG_ENUM:

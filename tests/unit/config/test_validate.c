@@ -115,12 +115,24 @@ static void
 test_web_listen(void)
 {
 	static const char *const loopback[] = {
-		"8080", "127.0.0.1:8080", "127.1.2.3:1", "[::1]:8080", "localhost:65535",
-		"[::ffff:127.0.0.1]:80",
+		"8080",       "127.0.0.1:8080",  "127.1.2.3:1",
+		"[::1]:8080", "localhost:65535", "[::ffff:127.0.0.1]:80",
 	};
 	static const char *const bad[] = {
-		"", "0", "65536", "127.0.0.1:", ":8080", "127.0.0.1:80x", "127.0.0.1:-1", "::1:8080",
-		"[::1]", "[::1]8080", "[zz::1]:80", "999.1.1.1:80", "1.2.3:80", "host name:80",
+		"",
+		"0",
+		"65536",
+		"127.0.0.1:",
+		":8080",
+		"127.0.0.1:80x",
+		"127.0.0.1:-1",
+		"::1:8080",
+		"[::1]",
+		"[::1]8080",
+		"[zz::1]:80",
+		"999.1.1.1:80",
+		"1.2.3:80",
+		"host name:80",
 		"http://x:80",
 	};
 	struct ns_config c;
@@ -149,7 +161,7 @@ static void
 test_web_remote_needs_token(void)
 {
 	static const char *const remote[] = {
-		"0.0.0.0:8080", "[::]:8080", "192.168.1.10:80", "dashboard.example:8080",
+		"0.0.0.0:8080",         "[::]:8080", "192.168.1.10:80", "dashboard.example:8080",
 		"[::ffff:10.0.0.1]:80",
 	};
 	struct ns_config c;
@@ -200,14 +212,14 @@ test_listen_parse(void)
 			0);
 	CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
 	CU_ASSERT_EQUAL(port, 9000);
-	CU_ASSERT_EQUAL(ns_config_listen_parse("[::1]:8080", host, sizeof(host), &port, err,
-					       sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		ns_config_listen_parse("[::1]:8080", host, sizeof(host), &port, err, sizeof(err)),
+		0);
 	CU_ASSERT_STRING_EQUAL(host, "::1");
 	CU_ASSERT_EQUAL(port, 8080);
-	CU_ASSERT_EQUAL(ns_config_listen_parse("0.0.0.0:1", host, sizeof(host), &port, err,
-					       sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+		ns_config_listen_parse("0.0.0.0:1", host, sizeof(host), &port, err, sizeof(err)),
+		0);
 	CU_ASSERT_STRING_EQUAL(host, "0.0.0.0");
 	CU_ASSERT_EQUAL(port, 1);
 	CU_ASSERT_EQUAL(ns_config_listen_parse("example.org:443", host, 4, &port, err, sizeof(err)),

@@ -132,7 +132,8 @@ test_schema_table(void)
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
 		CU_ASSERT_PTR_EQUAL(ns_config_key_find(k->name), k);
-		CU_ASSERT_TRUE(k->help != NULL && strlen(k->help) > 10 && strchr(k->help, '\n') == NULL);
+		CU_ASSERT_TRUE(k->help != NULL && strlen(k->help) > 10 &&
+			       strchr(k->help, '\n') == NULL);
 		CU_ASSERT_TRUE(k->offset + k->size <= sizeof(struct ns_config));
 		CU_ASSERT_TRUE(k->def != NULL);
 		if (k->type == NS_CFG_U32 || k->type == NS_CFG_U64 || k->type == NS_CFG_DOUBLE)
@@ -297,7 +298,8 @@ test_double(void)
 	SET_OK(&c, "anomaly.syn_flood.rate=1234.5");
 	CU_ASSERT_DOUBLE_EQUAL(c.anomaly.syn_flood.rate, 1234.5, 0);
 
-	SET_BAD("anomaly.syn_flood.ratio=1.5", "anomaly.syn_flood.ratio", "1.5 is out of range 0..1");
+	SET_BAD("anomaly.syn_flood.ratio=1.5", "anomaly.syn_flood.ratio",
+		"1.5 is out of range 0..1");
 	SET_BAD("anomaly.syn_flood.ratio=-0.1", "anomaly.syn_flood.ratio",
 		"-0.1 is out of range 0..1");
 	SET_BAD("anomaly.syn_flood.rate=0.5", "anomaly.syn_flood.rate",
@@ -343,7 +345,8 @@ test_string(void)
 	SET_OK(&c, a);
 
 	SET_BAD("capture.interface=eth\xff", "capture.interface", "not valid UTF-8");
-	SET_BAD("capture.interface=\xc0\xaf", "capture.interface", "not valid UTF-8"); /* overlong */
+	SET_BAD("capture.interface=\xc0\xaf", "capture.interface",
+		"not valid UTF-8"); /* overlong */
 
 	/* a shorter value clears the tail: equal values are equal bytes */
 	cfg_fresh(&c);
