@@ -216,7 +216,7 @@ parse_bool(const char *s, bool *v, char *why, size_t whylen)
 		*v = false;
 		return 0;
 	}
-	config_errf(why, whylen, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+	config_errf(why, whylen, "expected true/false, yes/no, on/off or 1/0, got '%s'",
 		    echo(s, strlen(s), shown, sizeof(shown)));
 	return -EINVAL;
 }
@@ -241,7 +241,7 @@ parse_uint(const struct ns_config_key *key, const char *s, uint64_t *v, char *wh
 	}
 	for (const char *p = s; *p != '\0'; p++) {
 		if (!isdigit((unsigned char)*p)) {
-			config_errf(why, whylen, "'%s' is not a decimal number", shown);
+			config_errf(why, whylen, "expected an unsigned integer, got '%s'", shown);
 			return -EINVAL;
 		}
 	}
@@ -273,7 +273,7 @@ parse_double(const char *s, double *v, char *why, size_t whylen)
 	if (digit && !other)
 		*v = strtod(s, &end);
 	if (!digit || other || *end != '\0') {
-		config_errf(why, whylen, "'%s' is not a number", shown);
+		config_errf(why, whylen, "expected a number, got '%s'", shown);
 		return -EINVAL;
 	}
 	if ((errno == ERANGE && fabs(*v) > 1) || !isfinite(*v)) {

@@ -194,7 +194,10 @@ test_bad_values(void)
 		 "capture.snaplen", "262145 is out of range 1..262144");
 	LOAD_BAD("capture:\n  count: -5\n", 2, "capture.count", "'-5' is negative");
 	LOAD_BAD("capture:\n  count: 18446744073709551616\n", 2, "capture.count", "out of range");
-	LOAD_BAD("capture:\n  promisc: maybe\n", 2, "capture.promisc", "not a boolean");
+	LOAD_BAD("capture:\n  promisc: maybe\n", 2, "capture.promisc",
+		 "expected true/false, yes/no, on/off or 1/0, got 'maybe'");
+	LOAD_BAD("flow:\n  capacity: lots\n", 2, "flow.capacity",
+		 "expected an unsigned integer, got 'lots'");
 	LOAD_BAD("capture:\n  backend: netmap\n", 2, "capture.backend",
 		 "'netmap' is not one of auto, pcap, dpdk");
 	LOAD_BAD("output:\n  log_level: chatty\n", 2, "output.log_level",

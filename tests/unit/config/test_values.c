@@ -221,10 +221,11 @@ test_bool(void)
 		SET_OK(&c, a);
 		CU_ASSERT_FALSE(c.capture.promisc);
 	}
-	SET_BAD("capture.promisc=maybe", "capture.promisc", "'maybe' is not a boolean");
-	SET_BAD("capture.promisc=2", "capture.promisc", "not a boolean");
-	SET_BAD("capture.promisc=", "capture.promisc", "not a boolean");
-	SET_BAD("capture.promisc=truee", "capture.promisc", "true/false, yes/no, on/off, 1/0");
+	SET_BAD("capture.promisc=maybe", "capture.promisc",
+		"expected true/false, yes/no, on/off or 1/0, got 'maybe'");
+	SET_BAD("capture.promisc=2", "capture.promisc", "expected true/false");
+	SET_BAD("capture.promisc=", "capture.promisc", "expected true/false");
+	SET_BAD("capture.promisc=truee", "capture.promisc", "got 'truee'");
 }
 
 static void
@@ -247,11 +248,12 @@ test_u32(void)
 	SET_BAD("capture.snaplen=0", "capture.snaplen", "0 is out of range 1..262144");
 	SET_BAD("capture.snaplen=262145", "capture.snaplen", "262145 is out of range 1..262144");
 	SET_BAD("capture.snaplen=-1", "capture.snaplen", "'-1' is negative");
-	SET_BAD("capture.snaplen=12x", "capture.snaplen", "'12x' is not a decimal number");
-	SET_BAD("capture.snaplen= 5", "capture.snaplen", "not a decimal number");
-	SET_BAD("capture.snaplen=+5", "capture.snaplen", "not a decimal number");
-	SET_BAD("capture.snaplen=0x10", "capture.snaplen", "not a decimal number");
-	SET_BAD("capture.snaplen=1.5", "capture.snaplen", "not a decimal number");
+	SET_BAD("capture.snaplen=12x", "capture.snaplen",
+		"expected an unsigned integer, got '12x'");
+	SET_BAD("capture.snaplen= 5", "capture.snaplen", "expected an unsigned integer");
+	SET_BAD("capture.snaplen=+5", "capture.snaplen", "expected an unsigned integer");
+	SET_BAD("capture.snaplen=0x10", "capture.snaplen", "expected an unsigned integer");
+	SET_BAD("capture.snaplen=1.5", "capture.snaplen", "expected an unsigned integer");
 	SET_BAD("capture.snaplen=", "capture.snaplen", "empty value");
 	SET_BAD("capture.duration=4294967296", "capture.duration",
 		"4294967296 is out of range 0..4294967295");
@@ -277,8 +279,8 @@ test_u64(void)
 	SET_BAD("capture.count=18446744073709551616", "capture.count",
 		"18446744073709551616 is out of range 0..18446744073709551615");
 	SET_BAD("capture.count=-1", "capture.count", "'-1' is negative; u64 values are unsigned");
-	SET_BAD("capture.count=1e3", "capture.count", "'1e3' is not a decimal number");
-	SET_BAD("capture.count=ten", "capture.count", "not a decimal number");
+	SET_BAD("capture.count=1e3", "capture.count", "expected an unsigned integer, got '1e3'");
+	SET_BAD("capture.count=ten", "capture.count", "expected an unsigned integer");
 }
 
 static void
@@ -304,12 +306,13 @@ test_double(void)
 		"-0.1 is out of range 0..1");
 	SET_BAD("anomaly.syn_flood.rate=0.5", "anomaly.syn_flood.rate",
 		"out of range 1..1000000000");
-	SET_BAD("anomaly.syn_flood.rate=abc", "anomaly.syn_flood.rate", "'abc' is not a number");
-	SET_BAD("anomaly.syn_flood.rate=nan", "anomaly.syn_flood.rate", "not a number");
-	SET_BAD("anomaly.syn_flood.rate=inf", "anomaly.syn_flood.rate", "not a number");
-	SET_BAD("anomaly.syn_flood.rate=0x1p4", "anomaly.syn_flood.rate", "not a number");
-	SET_BAD("anomaly.syn_flood.rate=12.5.1", "anomaly.syn_flood.rate", "not a number");
-	SET_BAD("anomaly.syn_flood.rate=", "anomaly.syn_flood.rate", "not a number");
+	SET_BAD("anomaly.syn_flood.rate=abc", "anomaly.syn_flood.rate",
+		"expected a number, got 'abc'");
+	SET_BAD("anomaly.syn_flood.rate=nan", "anomaly.syn_flood.rate", "expected a number");
+	SET_BAD("anomaly.syn_flood.rate=inf", "anomaly.syn_flood.rate", "expected a number");
+	SET_BAD("anomaly.syn_flood.rate=0x1p4", "anomaly.syn_flood.rate", "expected a number");
+	SET_BAD("anomaly.syn_flood.rate=12.5.1", "anomaly.syn_flood.rate", "expected a number");
+	SET_BAD("anomaly.syn_flood.rate=", "anomaly.syn_flood.rate", "expected a number");
 	SET_BAD("anomaly.syn_flood.rate=1e400", "anomaly.syn_flood.rate", "too large");
 }
 
