@@ -156,7 +156,7 @@ next_event(struct loader *l, yaml_event_t *ev)
 
 static int load_mapping(struct loader *l, const char *prefix);
 
-/* The value of leaf key @key (named @name in errors, at @line) from event @val. */
+/* The value of leaf @key, whose pair starts on @line, from event @val. */
 static int
 load_value(struct loader *l, const struct ns_config_key *key, const yaml_event_t *val,
 	   unsigned line)
@@ -238,6 +238,14 @@ load_pair(struct loader *l, const char *prefix, const yaml_event_t *kev)
 		return -EINVAL;
 	}
 	snprintf(l->last_key, sizeof(l->last_key), "%s", name);
+	/* one spelling per key in files, the one the dump writes */
+	if (strchr((const char *)kev->data.scalar.value, '.') != NULL) {
+		config_errf(l->err, l->errlen,
+			    "%s:%u: key '%s': dotted names are for --set; in a file, nest the key "
+			    "under its section",
+			    l->path, line, name);
+		return -EINVAL;
+	}
 
 	key = ns_config_key_find(name);
 	if (key != NULL) {

@@ -156,6 +156,9 @@ test_unknown_keys(void)
 		 "anomaly.syn_flood.zzzzzz", "unknown key");
 	LOAD_BAD("anomaly:\n  synflood:\n    rate: 5\n", 2, "anomaly.synflood",
 		 "did you mean 'anomaly.syn_flood'?");
+	LOAD_BAD("flow.capacity: 2048\n", 1, "flow.capacity", "dotted names are for --set");
+	LOAD_BAD("anomaly:\n  syn_flood.rate: 5\n", 2, "anomaly.syn_flood.rate",
+		 "nest the key under its section");
 }
 
 static void
