@@ -80,7 +80,7 @@ run 0 --config "$tmp/good.yaml" --dump-config && contains "$tmp/out" "snaplen: 1
 
 # --- unreadable files: a clean error, exit 1, no crash
 run 1 -r "$tmp/none.pcap" && contains "$tmp/err" "none.pcap" "missing file named"
-for f in "$corpus"/pcaps/*invalid*; do
+for f in "$corpus"/pcaps/*-invalid-*; do
 	run 1 -r "$f" -q && contains "$tmp/err" "cannot read" "invalid file $(basename "$f")"
 done
 head -c 100 "$sample" >"$tmp/cut.pcap" # a file cut inside a record
