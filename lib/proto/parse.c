@@ -138,9 +138,21 @@ parse_tcp_options(struct ns_pkt *pkt, const uint8_t *p, uint32_t len)
 }
 
 /*
+ * Bytes the IP header assigns to the layer at @off (@avail), limited to what the wire carried
+ * after @off: payload lengths follow the IP header, never caplen, but never claim bytes that
+ * were not sent. @off is within caplen, hence within the wire length.
+ */
+static inline uint32_t
+wire_avail(const struct cursor *c, uint32_t off, uint32_t avail)
+{
+	return NS_MIN(avail, c->wirelen - off);
+}
+
+/*
  * The transport step shared by IPv4 and IPv6. @off is where the transport header starts and
- * @avail the number of bytes the IP header assigns to it (already limited to the wire), so
- * payload_len follows the IP lengths, never caplen.
+ * @avail the number of bytes the IP header assigns to it. Length checks compare headers with
+ * @avail (MALFORMED when inconsistent); capture checks compare them with caplen (TRUNCATED or
+ * MALFORMED by the wire length).
  */
 static int
 parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off, uint32_t avail)
@@ -178,7 +190,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		pkt->tcp_win = rd_be16(h + 14);
 		pkt->tcp_hlen = (uint8_t)hlen;
 		pkt->payload_off = off + hlen;
-		pkt->payload_len = avail - hlen;
+		pkt->payload_len = wire_avail(c, off, avail) - hlen;
 		if (hlen > 20)
 			return parse_tcp_options(pkt, h + 20, hlen - 20);
 		return NS_PARSE_OK;
@@ -194,11 +206,11 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		ulen = rd_be16(h + 4);
 		if (ulen == 0 && avail > 0xffff) {
 			/* RFC 2675 section 4: a jumbogram's UDP Length is 0, the IP length rules */
-			pkt->payload_len = avail - 8;
+			pkt->payload_len = wire_avail(c, off, avail) - 8;
 		} else if (ulen < 8 || ulen > avail) {
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_UDP_LEN);
 		} else {
-			pkt->payload_len = ulen - 8u;
+			pkt->payload_len = wire_avail(c, off, ulen) - 8;
 		}
 		pkt->sport = rd_be16(h);
 		pkt->dport = rd_be16(h + 2);
@@ -232,27 +244,28 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		if (proto == P_ICMP ? (h[0] == 0 || h[0] == 8) : (h[0] == 128 || h[0] == 129))
 			pkt->icmp_id = rd_be16(h + 4);
 		pkt->payload_off = off + 8;
-		pkt->payload_len = avail - 8;
+		pkt->payload_len = wire_avail(c, off, avail) - 8;
 		return NS_PARSE_OK;
 	default:
 		pkt->layers |= NS_LAYER_BIT(OTHER);
 		pkt->l4 = NS_L4_OTHER;
 		pkt->payload_off = off;
-		pkt->payload_len = avail;
+		pkt->payload_len = wire_avail(c, off, avail);
 		return NS_PARSE_OK;
 	}
 }
 
 /* A non-first fragment: no transport header to read (RFC 791 section 2.3, RFC 8200 4.5). */
 static int
-set_nonfirst_fragment(struct ns_pkt *pkt, uint8_t proto, uint32_t off, uint32_t avail)
+set_nonfirst_fragment(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off,
+		      uint32_t avail)
 {
 	pkt->layers |= NS_LAYER_BIT(OTHER);
 	pkt->l4 = NS_L4_FRAGMENT;
 	pkt->ip_proto = proto;
 	pkt->l4_off = off;
 	pkt->payload_off = off;
-	pkt->payload_len = avail;
+	pkt->payload_len = wire_avail(c, off, avail);
 	return NS_PARSE_OK;
 }
 
@@ -295,10 +308,10 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		return stop_cut(pkt, c, off, hlen, NS_PARSE_R_IPV4_OPTIONS);
 	pkt->ip_len = tot;
 	if (tot > room) {
-		/* Claims more than the wire carried: keep dissecting within the wire (tshark does
-		 * too) and report it as MALFORMED unless a later check stops the parse. */
+		/* Claims more than the wire carried: keep dissecting (tshark does too), count
+		 * payload only up to the wire, and report MALFORMED unless a later check stops
+		 * the parse with its own reason. */
 		pkt->reason = NS_PARSE_R_IPV4_TOTLEN_LONG;
-		tot = room;
 	}
 	pkt->ip_version = 4;
 	pkt->ttl = h[8];
@@ -312,7 +325,7 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		pkt->frag = NS_FRAG_IS | (ff & 0x2000 ? NS_FRAG_MORE : 0);
 		pkt->frag_off = (uint16_t)((ff & 0x1fff) * 8);
 		if (pkt->frag_off != 0)
-			return set_nonfirst_fragment(pkt, h[9], off + hlen, tot - hlen);
+			return set_nonfirst_fragment(pkt, c, h[9], off + hlen, tot - hlen);
 		pkt->frag |= NS_FRAG_FIRST;
 	}
 	return parse_l4(pkt, c, h[9], off + hlen, tot - hlen);
@@ -321,11 +334,11 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 /*
  * RFC 2675 section 3: with Payload Length 0 the Hop-by-Hop header carries a Jumbo Payload
  * option (type 0xC2, 4 data bytes) whose length must exceed 65535. @h is the whole header of
- * @elen bytes, already pulled. On success *end becomes the end of the jumbo payload on the wire.
+ * @elen bytes, already pulled. On success *plen becomes the jumbo payload length.
  */
 static int
 parse_jumbo(struct ns_pkt *pkt, const struct cursor *c, const uint8_t *h, uint32_t elen,
-	    uint32_t l3_off, uint32_t *end)
+	    uint32_t l3_off, uint32_t *plen)
 {
 	uint32_t i = 2;
 	uint32_t room = c->wirelen - l3_off - 40;
@@ -350,11 +363,9 @@ parse_jumbo(struct ns_pkt *pkt, const struct cursor *c, const uint8_t *h, uint32
 			if (jlen <= 0xffff)
 				break;
 			pkt->ip_len = jlen > UINT32_MAX - 40 ? UINT32_MAX : jlen + 40;
-			if (jlen > room) {
+			if (jlen > room)
 				pkt->reason = NS_PARSE_R_IPV6_PAYLEN;
-				jlen = room;
-			}
-			*end = l3_off + 40 + jlen;
+			*plen = jlen;
 			return NS_PARSE_OK;
 		}
 		i += 2u + olen;
@@ -366,7 +377,7 @@ static int
 parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 {
 	const uint8_t *h;
-	uint32_t plen, room, end, p, elen;
+	uint32_t plen, rem, p, elen;
 	uint16_t fo;
 	uint8_t nh, next;
 	bool jumbo;
@@ -389,20 +400,18 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 	memcpy(pkt->dst.b, h + 24, 16);
 	nh = h[6];
 	plen = rd_be16(h + 4);
-	room = c->wirelen - off - 40;
 	jumbo = plen == 0 && nh == P_HOPOPTS;
 	if (jumbo) {
-		/* bounded by the wire until the jumbo option says better */
-		end = off + 40 + room;
+		/* bounded by the wire until the jumbo option gives the length */
+		rem = c->wirelen - off - 40;
 	} else {
 		/* RFC 8200 section 3: Payload Length counts extension headers and payload */
 		pkt->ip_len = 40 + plen;
-		if (plen > room) {
-			pkt->reason = NS_PARSE_R_IPV6_PAYLEN;
-			plen = room;
-		}
-		end = off + 40 + plen;
+		if (plen > c->wirelen - off - 40)
+			pkt->reason = NS_PARSE_R_IPV6_PAYLEN; /* see IPV4_TOTLEN_LONG */
+		rem = plen;
 	}
+	/* rem: payload bytes the header announces from p on */
 	p = off + 40;
 	for (unsigned n = 0;; n++) {
 		if (nh != P_HOPOPTS && nh != P_ROUTING && nh != P_FRAGMENT && nh != P_DSTOPTS &&
@@ -415,7 +424,7 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		 * starts with Next Header and a length byte and is at least 8 bytes long; it
 		 * must lie within the payload the IPv6 header announces.
 		 */
-		if (end - p < 8)
+		if (rem < 8)
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_EXT_LEN);
 		h = cur_pull(c, p, 8);
 		if (h == NULL)
@@ -427,7 +436,7 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 			elen = ((uint32_t)h[1] + 2) * 4;
 		else
 			elen = ((uint32_t)h[1] + 1) * 8;
-		if (elen > end - p)
+		if (elen > rem)
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV6_EXT_LEN);
 		h = cur_pull(c, p, elen);
 		if (h == NULL)
@@ -435,8 +444,9 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		switch (nh) {
 		case P_HOPOPTS:
 			pkt->ip6_ext |= NS_IP6EXT_HOPOPTS;
+			/* the jumbo length (> 65535) also covers this header (<= 2048 bytes) */
 			if (jumbo && n == 0 &&
-			    parse_jumbo(pkt, c, h, elen, off, &end) != NS_PARSE_OK)
+			    parse_jumbo(pkt, c, h, elen, off, &rem) != NS_PARSE_OK)
 				return pkt->verdict;
 			break;
 		case P_ROUTING:
@@ -464,15 +474,16 @@ parse_ipv6(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 				pkt->frag_off = fo & 0xfff8;
 				pkt->frag_id = rd_be32(h + 4);
 				if (pkt->frag_off != 0)
-					return set_nonfirst_fragment(pkt, next, p + 8, end - p - 8);
+					return set_nonfirst_fragment(pkt, c, next, p + 8, rem - 8);
 				pkt->frag |= NS_FRAG_FIRST;
 			}
 			break;
 		}
 		nh = next;
 		p += elen;
+		rem -= elen;
 	}
-	return parse_l4(pkt, c, nh, p, end - p);
+	return parse_l4(pkt, c, nh, p, rem);
 }
 
 /* RFC 826: 8-byte fixed part, then sender and target hardware and protocol addresses. */
