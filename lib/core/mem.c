@@ -26,8 +26,9 @@ ns_mem_alloc_large(size_t size, bool *huge)
 		errno = EINVAL;
 		return NULL;
 	}
+	/* No MAP_NORESERVE: the pages must be reserved now, or a later touch dies of SIGBUS. */
 	p = mmap(NULL, round_up(size, HUGE_2M), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_NORESERVE, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p != MAP_FAILED) {
 		if (huge != NULL)
 			*huge = true;
