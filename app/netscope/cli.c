@@ -21,6 +21,11 @@ enum {
 	OPT_VERSION,
 	OPT_SUMMARY_JSON,
 	OPT_DURATION,
+	OPT_STATS,
+	OPT_TOP_FLOWS,
+	OPT_EXPORT_FLOWS,
+	OPT_PIPELINE,
+	OPT_WORKERS,
 };
 
 /* Flags that set one config key. value == NULL means the flag takes an argument. */
@@ -49,18 +54,20 @@ static const struct cli_key_opt key_opts[] = {
 	{ "quiet", 'q', NULL, "output.quiet", "true", "do not print one line per packet" },
 	{ "summary-json", OPT_SUMMARY_JSON, "FILE", "export.summary_json", NULL,
 	  "write the exit summary as JSON to FILE ('-' = stdout)" },
+	{ "stats", OPT_STATS, NULL, "output.stats", "true",
+	  "print rates, flows and drops every second" },
+	{ "top-flows", OPT_TOP_FLOWS, "N", "output.top_flows", NULL,
+	  "show the N largest flows (with --stats, and at exit)" },
+	{ "export-flows", OPT_EXPORT_FLOWS, "FILE", "export.flows_file", NULL,
+	  "write one record per flow to FILE.json, .jsonl or .csv" },
+	{ "pipeline", OPT_PIPELINE, NULL, "pipeline.enabled", "true",
+	  "track flows on worker threads fed by one reader" },
+	{ "workers", OPT_WORKERS, "N", "pipeline.workers", NULL,
+	  "worker threads (flow shards) with --pipeline" },
 };
 
-static const struct option long_opts[] = {
-	{ "interface", required_argument, NULL, 'i' },
-	{ "read", required_argument, NULL, 'r' },
-	{ "filter", required_argument, NULL, 'f' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "write", required_argument, NULL, 'w' },
-	{ "snaplen", required_argument, NULL, 's' },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
+/* Flags that act rather than set a key. */
+static const struct option action_opts[] = {
 	{ "list-interfaces", no_argument, NULL, 'D' },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "set", required_argument, NULL, OPT_SET },
@@ -69,10 +76,38 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_opts[] = "i:r:f:c:w:s:qDvh";
+#define N_LONG_OPTS (NS_ARRAY_SIZE(key_opts) + NS_ARRAY_SIZE(action_opts) + 1)
+
+/* getopt's tables, derived from key_opts[] and action_opts[] so each flag is listed once. */
+static void
+build_getopt_tables(struct option *lo, char *so, size_t solen)
+{
+	size_t k = 0, j = 0;
+
+	for (size_t i = 0; i < NS_ARRAY_SIZE(key_opts); i++, k++) {
+		const struct cli_key_opt *o = &key_opts[i];
+
+		lo[k] = (struct option){ o->name, o->arg != NULL ? required_argument : no_argument,
+					 NULL, o->val };
+		if (o->val < 256 && j + 3 < solen) {
+			so[j++] = (char)o->val;
+			if (o->arg != NULL)
+				so[j++] = ':';
+		}
+	}
+	for (size_t i = 0; i < NS_ARRAY_SIZE(action_opts); i++, k++) {
+		lo[k] = action_opts[i];
+		if (action_opts[i].val < 256 && j + 3 < solen) {
+			so[j++] = (char)action_opts[i].val;
+			if (action_opts[i].has_arg != no_argument)
+				so[j++] = ':';
+		}
+	}
+	lo[k] = (struct option){ NULL, 0, NULL, 0 };
+	so[j] = '\0';
+}
 
 void
 cli_usage(FILE *out)
@@ -171,12 +206,15 @@ apply_key_opt(struct ns_config *cfg, const struct cli_key_opt *o, const char *op
 int
 cli_parse(int argc, char **argv, struct ns_config *cfg)
 {
+	struct option long_opts[N_LONG_OPTS];
+	char short_opts[2 * N_LONG_OPTS + 1];
 	char err[1024] = "";
 	int action = CLI_RUN;
 	int verbose = 0;
 	int c;
 
 	ns_config_defaults(cfg);
+	build_getopt_tables(long_opts, short_opts, sizeof(short_opts));
 	/* Pass 1: help/version win; configuration files load before any override. */
 	opterr = 0;
 	optind = 1;

@@ -7,6 +7,8 @@
 #define NETSCOPE_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "ns_config.h"
 
@@ -33,6 +35,28 @@ int cli_parse(int argc, char **argv, struct ns_config *cfg);
 
 /** Print the usage text. */
 void cli_usage(FILE *out);
+
+/* One sample of the running totals, for rates over an interval. */
+struct report_sample {
+	uint64_t start_ns; /* monotonic time the run started */
+	uint64_t mono_ns;  /* monotonic time of this sample */
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t flows_active;
+	uint64_t flows_created;
+	uint64_t drop_kernel; /* kernel / NIC drops */
+	uint64_t drop_ring;   /* worker rings full */
+	uint64_t drop_table;  /* flows refused or evicted for lack of room */
+};
+
+struct ns_flow_record;
+
+/** Print one --stats line: rates between @prev and @cur, or averages over the run (@final). */
+void report_stats_line(FILE *out, const struct report_sample *prev, const struct report_sample *cur,
+		       bool final);
+
+/** Print the --top-flows table. */
+void report_top_flows(FILE *out, const char *title, const struct ns_flow_record *recs, unsigned n);
 
 /** Run a capture with @cfg until the source ends, -c/--duration is reached or a signal. */
 int run_capture(const struct ns_config *cfg);

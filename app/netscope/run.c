@@ -14,10 +14,14 @@
 #include "ns_capture.h"
 #include "ns_core.h"
 #include "ns_export.h"
+#include "ns_flow.h"
+#include "ns_pipeline.h"
 #include "ns_proto.h"
 #include "ns_stats.h"
 
 #define BURST_MAX 512
+/* Management work (flow records, stats line) runs every this many bursts, and when idle. */
+#define MGMT_EVERY 16
 
 static struct ns_capture *volatile g_capture;
 static volatile sig_atomic_t g_stop;
@@ -44,6 +48,14 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Where ended flows go on the management side. */
+struct flow_sink {
+	uint64_t records;
+	/* --top-flows at exit: the largest flows of the whole run, largest first */
+	struct ns_flow_record top[64];
+	unsigned top_n, top_max;
+};
+
 struct run_ctx {
 	const struct ns_config *cfg;
 	struct ns_capture *cap;
@@ -51,7 +63,19 @@ struct run_ctx {
 	struct ns_pkt_counters counters;
 	int linktype;
 	bool print;
+	bool live;
 	uint64_t write_errors_reported;
+
+	/* flow tracking (NULL when nothing asked for flows) */
+	struct ns_pipeline *pl;
+	unsigned workers;
+	uint64_t last_ts;
+	struct flow_sink sink;
+
+	/* --stats */
+	struct report_sample prev;
+	uint64_t next_stats_ns;
+	unsigned bursts;
 };
 
 static void
@@ -79,17 +103,122 @@ write_packet(struct run_ctx *r, const struct ns_frame *f)
 static void
 process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 {
+	struct ns_pkt pkts[BURST_MAX];
+	uint64_t ts[BURST_MAX];
+
 	for (unsigned i = 0; i < n; i++) {
 		const struct ns_frame *f = &frames[i];
-		struct ns_pkt pkt;
 
-		ns_parse(r->linktype, f->data, f->caplen, f->wirelen, &pkt);
-		ns_stats_count_pkt(&r->counters, &pkt);
+		ns_parse(r->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
+		ts[i] = f->ts_ns;
+		ns_stats_count_pkt(&r->counters, &pkts[i]);
 		if (r->print)
-			print_packet(f, &pkt);
+			print_packet(f, &pkts[i]);
 		if (r->writer != NULL)
 			write_packet(r, f);
 	}
+	if (n > 0 && ts[n - 1] > r->last_ts)
+		r->last_ts = ts[n - 1];
+	if (r->pl != NULL && n > 0)
+		ns_pipeline_submit(r->pl, pkts, ts, n);
+}
+
+static uint64_t
+rec_bytes(const struct ns_flow_record *r)
+{
+	return r->bytes[0] + r->bytes[1];
+}
+
+static void
+keep_top(struct flow_sink *fs, const struct ns_flow_record *rec)
+{
+	unsigned i;
+
+	if (fs->top_max == 0 || (rec->flags & NS_FLOW_REC_INTERIM))
+		return;
+	if (fs->top_n == fs->top_max && rec_bytes(rec) <= rec_bytes(&fs->top[fs->top_n - 1]))
+		return;
+	i = fs->top_n < fs->top_max ? fs->top_n++ : fs->top_n - 1;
+	while (i > 0 && rec_bytes(&fs->top[i - 1]) < rec_bytes(rec)) {
+		fs->top[i] = fs->top[i - 1];
+		i--;
+	}
+	fs->top[i] = *rec;
+}
+
+static void
+on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
+{
+	struct flow_sink *fs = arg;
+
+	fs->records += n;
+	for (unsigned i = 0; i < n; i++)
+		keep_top(fs, &recs[i]);
+}
+
+/* Flow-table "now": packet time for files (replays expire flows as they did then), the later
+ * of packet and wall time when live (flows must expire while the link is quiet). */
+static uint64_t
+flow_now(const struct run_ctx *r)
+{
+	return r->live ? NS_MAX(r->last_ts, ns_time_now_ns()) : r->last_ts;
+}
+
+static void
+take_sample(struct run_ctx *r, struct report_sample *s)
+{
+	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
+	struct ns_capture_stats cs;
+
+	memset(s, 0, sizeof(*s));
+	s->start_ns = r->prev.start_ns;
+	s->mono_ns = ns_time_mono_ns();
+	s->packets = r->counters.packets;
+	s->bytes = r->counters.bytes;
+	ns_capture_stats(r->cap, &cs);
+	s->drop_kernel = cs.dropped + cs.if_dropped;
+	if (r->pl == NULL)
+		return;
+	for (unsigned i = 0, n = ns_pipeline_stats(r->pl, ws); i < n; i++) {
+		s->flows_active += ws[i].flow.active;
+		s->flows_created += ws[i].flow.created;
+		s->drop_ring += ws[i].ring_full;
+		s->drop_table += ws[i].flow.evict_full + ws[i].flow.evict_collision +
+				 ws[i].flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
+				 ws[i].flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT];
+	}
+}
+
+static void
+print_top_flows(struct run_ctx *r, const char *title)
+{
+	struct ns_flow_record top[64];
+	unsigned want = NS_MIN(r->cfg->output.top_flows, (uint32_t)NS_ARRAY_SIZE(top));
+	unsigned n;
+
+	if (r->pl == NULL || want == 0)
+		return;
+	n = ns_pipeline_top_n(r->pl, top, want);
+	report_top_flows(stderr, title, top, n);
+}
+
+/* The management step: ended flows out, expiry, the per-interval report. */
+static void
+management(struct run_ctx *r)
+{
+	const struct ns_config *cfg = r->cfg;
+	struct report_sample cur;
+	uint64_t now = ns_time_mono_ns();
+
+	if (r->pl != NULL)
+		ns_pipeline_poll(r->pl, flow_now(r));
+	if (!cfg->output.stats || now < r->next_stats_ns)
+		return;
+	take_sample(r, &cur);
+	report_stats_line(stderr, &r->prev, &cur, false);
+	print_top_flows(r, "top flows (live, by bytes):");
+	r->prev = cur;
+	r->next_stats_ns = now + cfg->output.stats_interval * NS_NSEC_PER_SEC;
 }
 
 static int
@@ -132,6 +261,8 @@ capture_loop(struct run_ctx *r)
 		}
 		n = ns_capture_rx_burst(r->cap, frames, want);
 		process_burst(r, frames, n);
+		if (n == 0 || ++r->bursts % MGMT_EVERY == 0)
+			management(r);
 		if (deadline != 0 && ns_time_mono_ns() >= deadline)
 			break;
 		if (n == 0 && ns_capture_status(r->cap) != NS_CAPTURE_RUNNING)
@@ -144,6 +275,88 @@ capture_loop(struct run_ctx *r)
 	return 0;
 }
 
+static bool
+wants_flows(const struct ns_config *cfg)
+{
+	return cfg->export.flows_file[0] != '\0' || cfg->output.stats ||
+	       cfg->output.top_flows > 0 || cfg->pipeline.enabled;
+}
+
+static void
+flow_params_from(const struct ns_config_flow *c, struct ns_flow_params *fp)
+{
+	ns_flow_params_default(fp);
+	fp->capacity = c->capacity;
+	fp->key_vlan = c->key_vlan;
+	fp->tcp_syn_timeout = c->tcp_syn_timeout;
+	fp->tcp_established_timeout = c->tcp_established_timeout;
+	fp->tcp_fin_timeout = c->tcp_fin_timeout;
+	fp->tcp_closed_timeout = c->tcp_closed_timeout;
+	fp->udp_timeout = c->udp_timeout;
+	fp->icmp_timeout = c->icmp_timeout;
+	fp->other_timeout = c->other_timeout;
+	fp->active_timeout = c->active_timeout;
+}
+
+static int
+open_flows(struct run_ctx *r)
+{
+	const struct ns_config *cfg = r->cfg;
+	struct ns_pipeline_params pp = {
+		.workers = cfg->pipeline.enabled ? cfg->pipeline.workers : 1,
+		.threaded = cfg->pipeline.enabled,
+		.backpressure = !r->live,
+		.ring_size = cfg->pipeline.ring_size,
+		.top_n = NS_MIN(cfg->output.top_flows, (uint32_t)NS_ARRAY_SIZE(r->sink.top)),
+		.on_records = on_flow_records,
+		.arg = &r->sink,
+	};
+	struct ns_pipeline_worker_stats ws[1];
+
+	if (!wants_flows(cfg))
+		return 0;
+	if (cfg->flow.capacity > NS_FLOW_CAPACITY_MAX) {
+		fprintf(stderr, "netscope: key 'flow.capacity': %u is above the %u flows one shard "
+				"can index; use more workers\n", cfg->flow.capacity,
+			NS_FLOW_CAPACITY_MAX);
+		return -1;
+	}
+	flow_params_from(&cfg->flow, &pp.flow);
+	r->sink.top_max = pp.top_n;
+	r->workers = pp.workers;
+	r->pl = ns_pipeline_create(&pp);
+	if (r->pl == NULL) {
+		fprintf(stderr, "netscope: cannot create %u flow table(s) of %u flows: %s\n",
+			pp.workers, cfg->flow.capacity, strerror(errno));
+		return -1;
+	}
+	ns_pipeline_stats(r->pl, ws);
+	NS_LOG(INFO, "flow", "%u shard(s) of %u flows, %.0f bytes per flow, %s", pp.workers,
+	       ws[0].mem.capacity, ws[0].mem.bytes_per_flow,
+	       ws[0].mem.hugepages ? "hugepages" : "normal pages");
+	return 0;
+}
+
+/* End of input: every flow out as a record, the last reports. */
+static void
+finish_flows(struct run_ctx *r)
+{
+	struct report_sample cur;
+
+	if (r->pl == NULL)
+		return;
+	ns_pipeline_finish(r->pl);
+	if (r->cfg->output.stats) {
+		take_sample(r, &cur);
+		report_stats_line(stderr, &r->prev, &cur, true);
+	}
+	if (r->cfg->output.top_flows > 0)
+		report_top_flows(stderr, "top flows (whole run, by bytes):", r->sink.top,
+				 r->sink.top_n);
+	ns_pipeline_destroy(r->pl);
+	r->pl = NULL;
+}
+
 static int
 finish(struct run_ctx *r)
 {
@@ -152,6 +365,7 @@ finish(struct run_ctx *r)
 	int rc = 0;
 
 	fflush(stdout);
+	finish_flows(r);
 	ns_capture_stats(r->cap, &st);
 	r->counters.filtered = st.filtered;
 	r->counters.dropped = st.dropped + st.if_dropped;
@@ -214,7 +428,11 @@ run_capture(const struct ns_config *cfg)
 	/* "-w -" puts the pcap on stdout, which packet lines would corrupt. */
 	r.print = !cfg->output.quiet && strcmp(cc->write_file, "-") != 0 &&
 		  strcmp(cfg->export.summary_json, "-") != 0;
-	if (open_outputs(&r) < 0) {
+	r.live = cc->interface[0] != '\0';
+	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
+	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
+	if (open_outputs(&r) < 0 || open_flows(&r) < 0) {
+		ns_pcap_writer_close(r.writer);
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
 	}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pipeline: flow shards, worker threads, rings, and the management-side drain.
+ *
+ * Threading contract (DESIGN.md): a worker thread is the only writer of its flow table and
+ * its counters. The caller's thread (reader + management) writes packets into the worker's
+ * input ring and reads ended-flow records from its output ring; both are SPSC rings. Counters
+ * and top-N snapshots cross over under a sequence lock the worker publishes about every
+ * millisecond, never per packet.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ns_core.h"
+#include "ns_pipeline.h"
+
+#define WORKER_BURST 32
+#define RECORD_BURST 64
+/* Sweep this many flow slots per housekeeping step: a 1M-flow table is swept in well under a
+ * second at the rate the loop calls it, at a cost of a few hundred ns per step. */
+#define SWEEP_BUDGET 512
+#define HOUSEKEEP_EVERY 16 /* bursts */
+#define PUBLISH_NS (1000000ULL)          /* counters to management: every 1 ms */
+#define SNAPSHOT_NS (1000000000ULL)      /* top-N snapshot: every second */
+#define OUT_RING_MIN 4096
+
+struct slot {
+	struct ns_pkt pkt;
+	uint64_t ts;
+};
+
+struct worker {
+	struct ns_pipeline *pl;
+	unsigned id;
+	struct ns_flow_table *table;
+	struct ns_ring *in;  /* mgmt: produce, worker: consume (threaded) */
+	struct ns_ring *out; /* worker: produce, mgmt: consume (threaded) */
+	pthread_t thread;
+	bool started;
+	atomic_bool stop; /* mgmt: w, worker: r */
+	atomic_bool done; /* worker: w, mgmt: r */
+
+	/* worker only */
+	struct ns_pipeline_worker_stats st;
+	uint64_t last_ts;
+	uint64_t next_publish;
+	uint64_t next_snapshot;
+	struct ns_flow_record *snap_tmp;
+
+	/* published by the worker under seq; read by mgmt */
+	atomic_uint seq;
+	struct ns_pipeline_worker_stats pub;
+	struct ns_flow_record *snap;
+	unsigned snap_n;
+
+	/* mgmt only */
+	uint64_t ring_full;
+	uint64_t oneside_tcp;
+	uint64_t ended_tcp;
+	struct slot stage[WORKER_BURST];
+	unsigned staged;
+};
+
+struct ns_pipeline {
+	struct ns_pipeline_params p;
+	unsigned n;
+	struct worker *w;
+};
+
+static uint64_t
+wall_ns(void)
+{
+	return ns_time_now_ns();
+}
+
+/* ---- records: worker -> management ---- */
+
+static void
+count_records(struct worker *w, const struct ns_flow_record *recs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct ns_flow_record *r = &recs[i];
+
+		if (r->proto != 6 || (r->flags & NS_FLOW_REC_INTERIM))
+			continue;
+		w->ended_tcp++;
+		if (r->pkts[0] == 0 || r->pkts[1] == 0)
+			w->oneside_tcp++;
+	}
+}
+
+/* Inline sink: management is this thread, so records go straight to the callback. */
+static unsigned
+sink_inline(void *arg, const struct ns_flow_record *recs, unsigned n)
+{
+	struct worker *w = arg;
+
+	count_records(w, recs, n);
+	w->pl->p.on_records(w->pl->p.arg, recs, n);
+	return n;
+}
+
+/* Threaded sink: whatever the ring cannot take stays queued in the table, not lost. */
+static unsigned
+sink_ring(void *arg, const struct ns_flow_record *recs, unsigned n)
+{
+	struct worker *w = arg;
+
+	return ns_ring_enqueue_burst(w->out, recs, n);
+}
+
+static unsigned
+drain_worker(struct worker *w)
+{
+	struct ns_flow_record recs[RECORD_BURST];
+	unsigned total = 0, n;
+
+	if (w->out == NULL)
+		return 0;
+	while ((n = ns_ring_dequeue_burst(w->out, recs, RECORD_BURST)) > 0) {
+		count_records(w, recs, n);
+		w->pl->p.on_records(w->pl->p.arg, recs, n);
+		total += n;
+	}
+	return total;
+}
+
+static unsigned
+drain_all(struct ns_pipeline *pl)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < pl->n; i++)
+		total += drain_worker(&pl->w[i]);
+	return total;
+}
+
+/* ---- worker side ---- */
+
+static void
+publish(struct worker *w, bool snapshot)
+{
+	unsigned s = atomic_load_explicit(&w->seq, memory_order_relaxed);
+	unsigned snap_n = 0;
+
+	ns_flow_table_stats(w->table, &w->st.flow);
+	ns_flow_table_memory(w->table, &w->st.mem);
+	if (snapshot && w->snap_tmp != NULL)
+		snap_n = ns_flow_table_top_n(w->table, w->snap_tmp, w->pl->p.top_n);
+	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	w->pub = w->st;
+	if (snapshot && w->snap_tmp != NULL) {
+		memcpy(w->snap, w->snap_tmp, sizeof(*w->snap) * snap_n);
+		w->snap_n = snap_n;
+	}
+	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
+}
+
+static void
+process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+{
+	ns_flow_table_process_burst(w->table, pkts, ts, n);
+	w->st.packets += n;
+	w->st.bursts++;
+	w->st.burst_pkts += n;
+	for (unsigned i = 0; i < n; i++)
+		if (ts[i] > w->last_ts)
+			w->last_ts = ts[i];
+}
+
+static void
+housekeeping(struct worker *w, uint64_t now)
+{
+	uint64_t wall = wall_ns();
+
+	ns_flow_table_housekeeping(w->table, now, SWEEP_BUDGET);
+	if (wall >= w->next_publish) {
+		bool snap = wall >= w->next_snapshot;
+
+		publish(w, snap);
+		w->next_publish = wall + PUBLISH_NS;
+		if (snap)
+			w->next_snapshot = wall + SNAPSHOT_NS;
+	}
+}
+
+static void
+idle_wait(unsigned spins)
+{
+	if (spins < 64) {
+		sched_yield();
+		return;
+	}
+	nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct slot slots[WORKER_BURST];
+	struct ns_pkt pkts[WORKER_BURST];
+	uint64_t ts[WORKER_BURST];
+	unsigned iter = 0, idle = 0;
+
+	for (;;) {
+		unsigned n = ns_ring_dequeue_burst(w->in, slots, WORKER_BURST);
+
+		if (n > 0) {
+			for (unsigned i = 0; i < n; i++) {
+				pkts[i] = slots[i].pkt;
+				ts[i] = slots[i].ts;
+			}
+			process(w, pkts, ts, n);
+			idle = 0;
+			if (++iter % HOUSEKEEP_EVERY == 0)
+				housekeeping(w, w->last_ts);
+			continue;
+		}
+		if (atomic_load_explicit(&w->stop, memory_order_acquire) &&
+		    ns_ring_count(w->in) == 0)
+			break;
+		housekeeping(w, w->last_ts);
+		idle_wait(idle++);
+	}
+	/* Flush: the sink may refuse while management drains; the table keeps what it refused. */
+	while (ns_flow_table_flush(w->table) == -EAGAIN)
+		idle_wait(64);
+	publish(w, false);
+	atomic_store_explicit(&w->done, true, memory_order_release);
+	return NULL;
+}
+
+/* ---- management side ---- */
+
+static void
+flush_stage(struct ns_pipeline *pl, struct worker *w)
+{
+	unsigned off = 0;
+	unsigned spins = 0;
+
+	while (off < w->staged) {
+		unsigned k = ns_ring_enqueue_burst(w->in, w->stage + off, w->staged - off);
+
+		off += k;
+		if (off == w->staged)
+			break;
+		if (!pl->p.backpressure) {
+			w->ring_full += w->staged - off;
+			break;
+		}
+		/* Waiting on a worker: keep its records moving so it never waits on us. */
+		if (k == 0) {
+			drain_all(pl);
+			idle_wait(spins++);
+		}
+	}
+	w->staged = 0;
+}
+
+unsigned
+ns_pipeline_submit(struct ns_pipeline *pl, const struct ns_pkt *pkts, const uint64_t *ts_ns,
+		   unsigned n)
+{
+	if (!pl->p.threaded) {
+		struct worker *w = &pl->w[0];
+
+		for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
+			unsigned k = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+
+			process(w, pkts + off, ts_ns + off, k);
+		}
+		return n;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = &pl->w[ns_pipeline_sym_hash(&pkts[i]) % pl->n];
+
+		w->stage[w->staged].pkt = pkts[i];
+		w->stage[w->staged].ts = ts_ns[i];
+		if (++w->staged == WORKER_BURST)
+			flush_stage(pl, w);
+	}
+	for (unsigned i = 0; i < pl->n; i++)
+		if (pl->w[i].staged > 0)
+			flush_stage(pl, &pl->w[i]);
+	return n;
+}
+
+unsigned
+ns_pipeline_poll(struct ns_pipeline *pl, uint64_t now_ns)
+{
+	if (!pl->p.threaded) {
+		struct worker *w = &pl->w[0];
+
+		housekeeping(w, NS_MAX(now_ns, w->last_ts));
+		return 0; /* the inline sink delivered records as they ended */
+	}
+	return drain_all(pl);
+}
+
+static void
+read_published(struct worker *w, struct ns_pipeline_worker_stats *st,
+	       struct ns_flow_record *snap, unsigned *snap_n, unsigned max)
+{
+	for (;;) {
+		unsigned s = atomic_load_explicit(&w->seq, memory_order_acquire);
+
+		if (s & 1) {
+			sched_yield();
+			continue;
+		}
+		if (st != NULL)
+			*st = w->pub;
+		if (snap != NULL) {
+			*snap_n = NS_MIN(w->snap_n, max);
+			memcpy(snap, w->snap, sizeof(*snap) * *snap_n);
+		}
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&w->seq, memory_order_relaxed) == s)
+			return;
+	}
+}
+
+static int
+cmp_bytes_desc(const void *a, const void *b)
+{
+	const struct ns_flow_record *x = a, *y = b;
+	uint64_t bx = x->bytes[0] + x->bytes[1], by = y->bytes[0] + y->bytes[1];
+
+	return bx < by ? 1 : bx > by ? -1 : 0;
+}
+
+unsigned
+ns_pipeline_top_n(struct ns_pipeline *pl, struct ns_flow_record *out, unsigned n)
+{
+	struct ns_flow_record *all;
+	unsigned total = 0, per = pl->p.top_n;
+
+	if (n == 0 || per == 0)
+		return 0;
+	if (!pl->p.threaded)
+		return ns_flow_table_top_n(pl->w[0].table, out, NS_MIN(n, per));
+	all = malloc(sizeof(*all) * per * pl->n);
+	if (all == NULL)
+		return 0;
+	/* Shards are disjoint, so merging their top-N lists is exact for N <= per. */
+	for (unsigned i = 0; i < pl->n; i++) {
+		unsigned k = 0;
+
+		read_published(&pl->w[i], NULL, all + total, &k, per);
+		total += k;
+	}
+	qsort(all, total, sizeof(*all), cmp_bytes_desc);
+	n = NS_MIN(n, total);
+	memcpy(out, all, sizeof(*out) * n);
+	free(all);
+	return n;
+}
+
+unsigned
+ns_pipeline_stats(struct ns_pipeline *pl, struct ns_pipeline_worker_stats *out)
+{
+	for (unsigned i = 0; i < pl->n; i++) {
+		struct worker *w = &pl->w[i];
+
+		if (pl->p.threaded) {
+			read_published(w, &out[i], NULL, NULL, 0);
+		} else {
+			out[i] = w->st;
+			ns_flow_table_stats(w->table, &out[i].flow);
+			ns_flow_table_memory(w->table, &out[i].mem);
+		}
+		out[i].ring_full = w->ring_full;
+		out[i].oneside_tcp = w->oneside_tcp;
+		out[i].ended_tcp = w->ended_tcp;
+	}
+	return pl->n;
+}
+
+int
+ns_pipeline_finish(struct ns_pipeline *pl)
+{
+	if (!pl->p.threaded) {
+		while (ns_flow_table_flush(pl->w[0].table) == -EAGAIN)
+			;
+		return 0;
+	}
+	for (unsigned i = 0; i < pl->n; i++)
+		atomic_store_explicit(&pl->w[i].stop, true, memory_order_release);
+	for (;;) {
+		bool all_done = true;
+
+		for (unsigned i = 0; i < pl->n; i++)
+			if (!atomic_load_explicit(&pl->w[i].done, memory_order_acquire))
+				all_done = false;
+		drain_all(pl);
+		if (all_done)
+			break;
+		idle_wait(64);
+	}
+	drain_all(pl); /* anything enqueued between the last drain and done */
+	for (unsigned i = 0; i < pl->n; i++) {
+		if (pl->w[i].started)
+			pthread_join(pl->w[i].thread, NULL);
+		pl->w[i].started = false;
+	}
+	return 0;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	ns_flow_table_destroy(w->table);
+	ns_ring_destroy(w->in);
+	ns_ring_destroy(w->out);
+	free(w->snap);
+	free(w->snap_tmp);
+}
+
+void
+ns_pipeline_destroy(struct ns_pipeline *pl)
+{
+	if (pl == NULL)
+		return;
+	for (unsigned i = 0; i < pl->n; i++) {
+		struct worker *w = &pl->w[i];
+
+		if (w->started) {
+			atomic_store_explicit(&w->stop, true, memory_order_release);
+			while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
+				drain_worker(w);
+				idle_wait(64);
+			}
+			pthread_join(w->thread, NULL);
+		}
+		worker_free(w);
+	}
+	free(pl->w);
+	free(pl);
+}
+
+static int
+worker_init(struct ns_pipeline *pl, struct worker *w, unsigned id)
+{
+	struct ns_flow_params fp = pl->p.flow;
+
+	w->pl = pl;
+	w->id = id;
+	fp.shard_id = (uint8_t)id;
+	fp.sink = pl->p.threaded ? sink_ring : sink_inline;
+	fp.sink_arg = w;
+	w->table = ns_flow_table_create(&fp);
+	if (w->table == NULL)
+		return -errno;
+	if (pl->p.top_n > 0) {
+		w->snap = calloc(pl->p.top_n, sizeof(*w->snap));
+		w->snap_tmp = calloc(pl->p.top_n, sizeof(*w->snap_tmp));
+		if (w->snap == NULL || w->snap_tmp == NULL)
+			return -ENOMEM;
+	}
+	if (!pl->p.threaded)
+		return 0;
+	w->in = ns_ring_create(sizeof(struct slot), pl->p.ring_size);
+	w->out = ns_ring_create(sizeof(struct ns_flow_record),
+				NS_MAX(pl->p.ring_size, (uint32_t)OUT_RING_MIN));
+	if (w->in == NULL || w->out == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+struct ns_pipeline *
+ns_pipeline_create(const struct ns_pipeline_params *p)
+{
+	struct ns_pipeline *pl;
+	int rc = 0;
+
+	if (p->workers == 0 || p->workers > NS_PIPELINE_WORKERS_MAX ||
+	    (!p->threaded && p->workers != 1) || p->on_records == NULL ||
+	    (p->threaded && p->ring_size == 0)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pl = calloc(1, sizeof(*pl));
+	if (pl == NULL)
+		return NULL;
+	pl->p = *p;
+	pl->w = calloc(p->workers, sizeof(*pl->w));
+	if (pl->w == NULL) {
+		free(pl);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pl->n = p->workers;
+	for (unsigned i = 0; i < pl->n && rc == 0; i++)
+		rc = worker_init(pl, &pl->w[i], i);
+	for (unsigned i = 0; i < pl->n && rc == 0 && p->threaded; i++) {
+		rc = -pthread_create(&pl->w[i].thread, NULL, worker_main, &pl->w[i]);
+		pl->w[i].started = rc == 0;
+	}
+	if (rc != 0) {
+		ns_pipeline_destroy(pl);
+		errno = -rc;
+		return NULL;
+	}
+	return pl;
+}
