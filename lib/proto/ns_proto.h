@@ -45,10 +45,12 @@ const char *ns_proto_linktype_name(int linktype);
 	X(UNSUPPORTED, "unsupported")
 
 enum ns_parse_verdict {
+/* clang-format off */
 #define NS_X(name, str) NS_PARSE_##name,
 	NS_PARSE_VERDICTS(NS_X)
 #undef NS_X
-		NS_PARSE_VERDICT_MAX
+	NS_PARSE_VERDICT_MAX
+	/* clang-format on */
 };
 
 /*
@@ -86,10 +88,12 @@ enum ns_parse_verdict {
 	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")
 
 enum ns_parse_reason {
+/* clang-format off */
 #define NS_X(name, str) NS_PARSE_R_##name,
 	NS_PARSE_REASONS(NS_X)
 #undef NS_X
-		NS_PARSE_REASON_MAX
+	NS_PARSE_REASON_MAX
+	/* clang-format on */
 };
 
 /** Name of a verdict ("ok", "truncated", ...). */
@@ -114,10 +118,12 @@ const char *ns_parse_reason_name(unsigned reason);
 	X(OTHER, "other")
 
 enum ns_layer {
+/* clang-format off */
 #define NS_X(name, str) NS_LAYER_IDX_##name,
 	NS_LAYERS(NS_X)
 #undef NS_X
-		NS_LAYER_MAX
+	NS_LAYER_MAX
+	/* clang-format on */
 };
 
 #define NS_LAYER_BIT(name) (1u << NS_LAYER_IDX_##name)
@@ -126,13 +132,26 @@ enum ns_layer {
 const char *ns_layer_name(unsigned idx);
 
 /*
- * Layer meanings (a frame may set several bits):
- *  ETH     Ethernet header present (EN10MB)          SLL    Linux cooked v1 or v2
- *  VLAN    at least one 802.1Q or 802.1ad tag        QINQ   two or more stacked tags
- *  ARP     ARP/RARP payload                          IPV4/IPV6  outermost network header
- *  TCP/UDP/ICMP/ICMPV6  transport right after the outer IP header (first fragments included;
- *          later fragments carry no L4 and set none of these)
- *  OTHER   no known layer above the link (unknown ethertype, other IP protocol, fragments)
+ * Layer meanings (a frame may set several bits). Only OUTER layers count: tunnels (GRE, VXLAN,
+ * Geneve, IP-in-IP) and ICMP error payloads are not decapsulated.
+ *  ETH     link type EN10MB                          SLL    link type LINUX_SLL or LINUX_SLL2
+ *  VLAN    at least one 802.1Q (0x8100), 802.1ad (0x88a8) or 0x9100 tag
+ *  QINQ    two or more stacked tags
+ *  ARP     ethertype ARP or RARP
+ *  IPV4/IPV6  the outermost network layer: ethertype/SLL protocol 0x0800/0x86dd, NULL/LOOP
+ *          family, link type IPV4/IPV6, or the version nibble on RAW links
+ *  TCP/UDP/ICMP/ICMPV6  the protocol named by the outer IP header (after IPv6 extension
+ *          headers, AH included), for unfragmented packets and first fragments; a non-first
+ *          fragment sets none of them
+ *  OTHER   a frame with nothing we decode above the link: unknown ethertype, 802.3 length
+ *          field (LLC/STP), unknown NULL/LOOP family; or an IP packet whose transport we do
+ *          not decode (GRE, OSPF, ESP, No Next Header, ...) or that is a non-first fragment
+ * A bit is set as soon as the layer below announces the layer, even when its own header then
+ * turns out cut short or bad (the reason says so): a frame with ethertype IPv4 and a 10-byte
+ * IPv4 header counts as ipv4 and is TRUNCATED or MALFORMED with IPV4_SHORT, like tshark counts
+ * the layer it tried to dissect. A frame stopped before its transport was identified sets
+ * neither a transport bit nor OTHER. So a frame with verdict OK carries exactly one of:
+ * ARP; OTHER alone; IPV4 or IPV6 plus exactly one of TCP, UDP, ICMP, ICMPV6, OTHER.
  */
 
 enum ns_l3 {
@@ -209,8 +228,38 @@ struct ns_addr {
 };
 
 /*
- * Parse result. Offsets count from the start of the frame (data). A field is meaningful only
- * when the layer that carries it was reached: check l3/l4 (or the layers bits) first.
+ * Parse result. Offsets count from the start of the frame (data). Which fields hold data:
+ *  - l3, l3_off, layers, link_proto, vlan*: always (zero where absent).
+ *  - ip_version != 0: the IP header (IPv4 with its options) was read in full: src, dst, ttl,
+ *    ip_len (for a jumbogram once its hop-by-hop header was read), and for IPv4
+ *    frag/frag_off/frag_id are valid.
+ *  - l4_off != 0: the transport was located (IPv6 extension headers walked): l4, ip_proto,
+ *    ip6_ext and IPv6 fragment fields are valid.
+ *  - payload_off != 0: the transport header was read in full and is consistent with the IP
+ *    lengths: ports, TCP fields and options, ICMP fields, payload_len. (With verdict
+ *    MALFORMED and reason TCP_OPTIONS the fixed TCP header is still valid.) For a non-first
+ *    fragment or an undecoded protocol payload_off == l4_off.
+ *  - ARP fields (src/dst sender/target protocol address, arp_op): when verdict is OK;
+ *    addresses only for Ethernet/IPv4 ARP.
+ *
+ * Verdict rules: every check either passes or stops the parse with one reason. A header that
+ * does not fit in caplen is TRUNCATED when it would end within wirelen (snaplen cut) and
+ * MALFORMED otherwise. A length field that contradicts the layer containing it (IHL, Total
+ * Length, Payload Length, extension header length, TCP data offset, UDP length) is MALFORMED.
+ * Depth limits, unknown link types and unknown NULL/LOOP families are UNSUPPORTED. Payload cut
+ * by the snaplen after complete headers is OK (check caplen < wirelen for that).
+ *
+ * Lengths: ip_len is what the IP header says (IPv4 Total Length; IPv6 40 + Payload Length, or
+ * 40 + the RFC 2675 Jumbo Payload length when Payload Length is 0 and a hop-by-hop header
+ * follows). An IPv4 Total Length of 0 in a frame whose wire length leaves more than 65535 bytes
+ * for IP is Linux BIG TCP: ip_len is then the wire length from l3_off, as tshark does (tshark
+ * also accepts 0 in smaller frames as TSO; we report IPV4_TOTLEN). payload_len is the
+ * transport payload the IP header assigns (tshark's tcp.len), never derived from caplen. When
+ * the IP length claims more than the wire carried, parsing goes on against the IP length (so
+ * tshark-like layers and fields are filled), payload_len is limited to the bytes the wire
+ * carried, and the frame ends MALFORMED with IPV4_TOTLEN_LONG / IPV6_PAYLEN unless a later
+ * check stopped it with its own reason. A record with caplen > wirelen is parsed as if
+ * wirelen were caplen.
  */
 struct ns_pkt {
 	const uint8_t *data; /* the frame, not owned */
@@ -283,5 +332,37 @@ char *ns_addr_format(const struct ns_addr *a, char *buf, size_t len);
  * truncated frames say so with their reason. Returns the length written (snprintf semantics).
  */
 int ns_pkt_format(const struct ns_pkt *pkt, char *buf, size_t len);
+
+/*
+ * Where the layer counts differ from the tshark oracle (tests/corpus/expected, Wireshark
+ * 4.0.17) by definition; tests/unit/proto/test_corpus_layers.c asserts each with its delta.
+ *
+ * | corpus file / case                    | key                       | ours | tshark | why |
+ * |---------------------------------------|---------------------------|------|--------|-----|
+ * | tcpdump-ipv6-bad-version.pcap         | outer_l3.ipv6             | 4    | 2      | (1) |
+ * | libpcap-ipv6_ext_headers.pcap         | fragments.ipv6_first_frag | 0    | 1      | (2) |
+ * | tcpdump-vxlan.pcap                    | any-layer arp             | 0    | 2      | (3) |
+ * | tcpdump-bad-ipv4-version-pgm-...pcap  | OTHER vs outer_l4 other:* | 0    | 1      | (4) |
+ * | tcpdump-heap-overflow-1.pcap          | OTHER vs outer_l3 none    | 0    | 1      | (4) |
+ * | tcpdump-ipv6-bad-version.pcap         | OTHER vs outer_l3 none    | 0    | 2      | (4) |
+ * | (not in corpus) IPv6 + AH + TCP       | outer_l4                  | tcp  | other:ah | (5) |
+ * | (not in corpus) 802.1ad tag only      | any-layer vlan            | 1    | 0      | (6) |
+ * | (not in corpus) IPv4 Total Length 0, frame <= 64 KiB | outer_l4 | none | tcp/... | (7) |
+ *
+ * (1) Ethertype 0x86dd carrying version 0: we count the layer the link announces (MALFORMED,
+ *     IP_VERSION); tshark's IPv6 dissector rejects the frame and shows data. Its IPv4
+ *     dissector, on the other hand, accepts any version, so both agree for ethertype 0x0800.
+ * (2) The fragment headers are atomic (offset 0, M clear): RFC 6946 section 4 processes them
+ *     as whole packets, so NS_FRAG_IS is not set; the oracle counts any fragment header.
+ * (3) The ARP frames are inside VXLAN; only outer layers count.
+ * (4) OTHER has no tshark key; it is compared with outer_l3 none (minus ARP) plus outer_l4
+ *     other:* (except other:none) plus fragment. Frames malformed before their L3/L4 was
+ *     identified are not OTHER for us, while tshark files them under none or other:<x>.
+ * (5) We walk AH (RFC 4302) to the transport; the oracle skips only the RFC 8200 extension
+ *     headers.
+ * (6) VLAN counts any tag; tshark's vlan key counts 0x8100 tags only (ieee8021ad apart).
+ * (7) We accept Total Length 0 only when the frame is too long for a 16-bit length (BIG TCP);
+ *     tshark also accepts it in smaller frames (TSO captures).
+ */
 
 #endif /* NS_PROTO_H */
