@@ -293,9 +293,9 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 	if (hlen < 20)
 		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_IPV4_IHL);
 	/*
-	 * RFC 791 section 3.1: Total Length covers header and data. Linux BIG TCP (and TSO
-	 * captures) send frames over 64 KiB with Total Length 0; like tshark, the wire length
-	 * then gives the real length.
+	 * RFC 791 section 3.1: Total Length covers header and data. Linux BIG TCP sends IPv4
+	 * packets over 64 KiB with Total Length 0; like tshark, the wire length then gives the
+	 * real length. A 0 that a 16-bit field could have held is just wrong.
 	 */
 	room = c->wirelen - off;
 	tot = rd_be16(h + 2);
