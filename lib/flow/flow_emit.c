@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Where flows leave the table: building the exported struct ns_flow_record, the bounded
+ * emission queue in front of the caller's sink, the incremental expiry sweep (idle and active
+ * timeouts, emergency timeouts near full), shutdown flush, the top-N scan, counter snapshots
+ * and the names of every enum. No record is dropped: a sink that takes fewer than offered
+ * leaves the rest queued and the sweep stops expiring until there is room again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "flow_priv.h"
+
+enum flow_tclass
+flow_tclass(const struct flow_rec *r)
+{
+	switch (r->hot.key.proto) {
+	case 6:
+		switch (r->hot.state) {
+		case NS_FLOW_TCP_SYN_SENT:
+		case NS_FLOW_TCP_SYN_RECEIVED:
+			return TC_TCP_SYN;
+		case NS_FLOW_TCP_FIN_WAIT:
+			return TC_TCP_FIN;
+		case NS_FLOW_TCP_CLOSING:
+		case NS_FLOW_TCP_CLOSED:
+		case NS_FLOW_TCP_RESET:
+			return TC_TCP_CLOSED;
+		default:
+			return TC_TCP_EST;
+		}
+	case 17:
+		return TC_UDP;
+	case 1:
+	case 58:
+		return TC_ICMP;
+	default:
+		return TC_OTHER;
+	}
+}
+
+uint64_t
+flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
+{
+	uint64_t last40 = (uint64_t)r->hot.last_hi << 32 | r->hot.last_lo;
+	uint64_t v = (t->now_us & ~US_MASK40) | last40;
+
+	if (v > t->now_us && v > US_MASK40)
+		v -= 1ull << 40;
+	return v;
+}
+
+void
+flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum ns_flow_end reason,
+		 struct ns_flow_record *o)
+{
+	const struct flow_hot *h = &r->hot;
+	const struct flow_cold *c = &r->cold;
+	const struct flow_key *k = &h->key;
+	unsigned cs = (h->flags & FF_CLIENT_HI) ? 1 : 0; /* canonical direction of the client */
+	unsigned sc = cs ^ 1;
+
+	memset(o, 0, sizeof(*o));
+	o->flow_id = t->id_base | (c->id_epoch & ID_MASK);
+	o->first_ns = c->first_ns;
+	o->last_ns = flow_last_us(t, r) * NS_NSEC_PER_USEC;
+	memcpy(o->src.b, cs ? k->addr_hi : k->addr_lo, 16);
+	memcpy(o->dst.b, cs ? k->addr_lo : k->addr_hi, 16);
+	o->src_port = cs ? k->port_hi : k->port_lo;
+	o->dst_port = cs ? k->port_lo : k->port_hi;
+	o->vlan = k->vlan;
+	o->proto = k->proto;
+	o->ip_version = k->ip_ver & KEY_VER_MASK;
+	o->end_reason = (uint8_t)reason;
+	if (reason == NS_FLOW_END_ACTIVE || reason == NS_FLOW_END_OVERFLOW)
+		o->flags |= NS_FLOW_REC_INTERIM;
+	o->pkts[NS_FLOW_TOSERVER] = h->pkts[cs];
+	o->pkts[NS_FLOW_TOCLIENT] = h->pkts[sc];
+	o->bytes[NS_FLOW_TOSERVER] = h->bytes[cs];
+	o->bytes[NS_FLOW_TOCLIENT] = h->bytes[sc];
+
+	if (k->proto == 1 || k->proto == 58) {
+		/* the key's ports carry the echo id or type/code; records show ports 0 */
+		o->src_port = o->dst_port = 0;
+		if (k->ip_ver & KEY_KIND_ICMP_ECHO) {
+			o->flags |= NS_FLOW_REC_ICMP_ECHO;
+			o->icmp_type = k->proto == 1 ? 8 : 128;
+			o->icmp_id = k->port_lo;
+		} else {
+			o->icmp_type = (uint8_t)(k->port_lo >> 8);
+			o->icmp_code = (uint8_t)k->port_lo;
+		}
+	}
+	if (k->proto != 6)
+		return;
+
+	const struct flow_tcp *tc = &r->tcp;
+
+	o->tcp_state = h->state;
+	o->conn_state = (uint8_t)flow_tcp_conn_state(r);
+	if (h->flags & FF_MIDSTREAM)
+		o->flags |= NS_FLOW_REC_MIDSTREAM;
+	o->tcp_flags[NS_FLOW_TOSERVER] = tc->tcp_flags[cs];
+	o->tcp_flags[NS_FLOW_TOCLIENT] = tc->tcp_flags[sc];
+	if (h->flags & FF_IRTT) {
+		o->flags |= NS_FLOW_REC_IRTT;
+		o->rtt_handshake_us = tc->syn_or_irtt;
+		if ((h->flags & FF_SYNACK) && c->syn_synack_us <= tc->syn_or_irtt) {
+			o->flags |= NS_FLOW_REC_SYNACK;
+			o->rtt_syn_synack_us = c->syn_synack_us;
+			o->rtt_synack_ack_us = tc->syn_or_irtt - c->syn_synack_us;
+		}
+	}
+	if (c->rtt_cnt != 0) {
+		o->rtt_min_us = c->rtt_min;
+		o->rtt_max_us = c->rtt_max;
+		o->rtt_avg_us = c->rtt_sum / c->rtt_cnt;
+		o->rtt_samples = c->rtt_cnt;
+	}
+	o->retrans[NS_FLOW_TOSERVER] = c->retrans[cs];
+	o->retrans[NS_FLOW_TOCLIENT] = c->retrans[sc];
+	o->ooo[NS_FLOW_TOSERVER] = c->ooo[cs];
+	o->ooo[NS_FLOW_TOCLIENT] = c->ooo[sc];
+	o->lost[NS_FLOW_TOSERVER] = c->lost[cs];
+	o->lost[NS_FLOW_TOCLIENT] = c->lost[sc];
+	o->dupack[NS_FLOW_TOSERVER] = c->dupack[cs];
+	o->dupack[NS_FLOW_TOCLIENT] = c->dupack[sc];
+	o->rst[NS_FLOW_TOSERVER] = tc->rst[cs];
+	o->rst[NS_FLOW_TOCLIENT] = tc->rst[sc];
+	o->fast_retrans = c->fast;
+	o->spurious_retrans = c->spurious;
+	o->zero_window = c->zerowin;
+}
+
+/* An interim record was taken: the counters restart so every packet is in one record only. */
+static void
+flow_reset_counters(struct flow_rec *r)
+{
+	struct flow_cold *c = &r->cold;
+
+	memset(r->hot.pkts, 0, sizeof(r->hot.pkts));
+	memset(r->hot.bytes, 0, sizeof(r->hot.bytes));
+	if (r->hot.key.proto != 6)
+		return;
+	memset(r->tcp.rst, 0, sizeof(r->tcp.rst));
+	c->rtt_min = c->rtt_max = c->rtt_sum = 0;
+	c->rtt_cnt = 0;
+	memset(c->retrans, 0, sizeof(c->retrans));
+	memset(c->ooo, 0, sizeof(c->ooo));
+	memset(c->lost, 0, sizeof(c->lost));
+	memset(c->dupack, 0, sizeof(c->dupack));
+	c->fast = c->spurious = c->zerowin = 0;
+}
+
+void
+flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
+{
+	struct flow_rec *r = &t->recs[idx];
+	struct ns_flow_record *o = &t->queue[(t->q_head + t->q_len) % EMIT_QUEUE];
+
+	flow_record_fill(t, r, reason, o);
+	t->q_len++;
+	FLOW_STAT_SET(t, records_queued, t->q_len);
+	if (reason == NS_FLOW_END_ACTIVE || reason == NS_FLOW_END_OVERFLOW) {
+		flow_reset_counters(r);
+		FLOW_STAT_ADD(t, interim[reason], 1);
+		return;
+	}
+	FLOW_STAT_ADD(t, ended[reason], 1);
+	/* a port-reuse split keeps the slot: the caller re-initialises the record in place */
+	if (reason == NS_FLOW_END_REUSED)
+		return;
+	flow_unlink(t, idx);
+	flow_free_rec(t, idx);
+}
+
+bool
+flow_queue_drain(struct ns_flow_table *t)
+{
+	while (t->q_len != 0) {
+		unsigned n = NS_MIN(t->q_len, EMIT_QUEUE - t->q_head);
+		unsigned took = t->sink(t->sink_arg, &t->queue[t->q_head], n);
+
+		if (took > n)
+			took = n;
+		t->q_head = (t->q_head + took) % EMIT_QUEUE;
+		t->q_len -= took;
+		FLOW_STAT_ADD(t, records, took);
+		if (took < n)
+			break;
+	}
+	if (t->q_len == 0)
+		t->q_head = 0;
+	FLOW_STAT_SET(t, records_queued, t->q_len);
+	return t->q_len == 0;
+}
+
+/* Emergency timeouts above 95% occupancy, back to normal below 85% (flow-table.md §5). */
+static void
+emergency_check(struct ns_flow_table *t)
+{
+	uint64_t used = (uint64_t)t->live * 100;
+
+	if (!t->emergency && used > (uint64_t)t->capacity * EMERGENCY_ON_PCT) {
+		t->emergency = true;
+		for (unsigned i = 0; i < TC_MAX; i++)
+			t->timeout_us[i] = t->timeout_norm_us[i] / 10;
+		FLOW_STAT_ADD(t, emergency_enter, 1);
+		NS_LOG(NOTICE, "flow", "table %u%% full: emergency timeouts",
+		       (unsigned)(used / t->capacity));
+	} else if (t->emergency && used < (uint64_t)t->capacity * EMERGENCY_OFF_PCT) {
+		t->emergency = false;
+		memcpy(t->timeout_us, t->timeout_norm_us, sizeof(t->timeout_us));
+	}
+}
+
+unsigned
+ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget)
+{
+	uint64_t now_us = now_ns / NS_NSEC_PER_USEC;
+	unsigned ended = 0;
+
+	if (now_us > t->now_us)
+		t->now_us = now_us;
+	flow_queue_drain(t);
+	emergency_check(t);
+	for (unsigned i = 0; i < budget; i++) {
+		uint32_t idx = t->sweep_pos;
+		struct flow_rec *r = &t->recs[idx];
+		enum flow_tclass tc;
+
+		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
+			/* the sink is full: leave the flow for the next pass rather than drop it */
+			FLOW_STAT_ADD(t, expire_deferred, 1);
+			break;
+		}
+		if (++t->sweep_pos == t->capacity) {
+			t->sweep_pos = 0;
+			FLOW_STAT_ADD(t, sweeps, 1);
+		}
+		if (r->hot.key.ip_ver == 0)
+			continue;
+		tc = flow_tclass(r);
+		if (t->now_us - flow_last_us(t, r) > t->timeout_us[tc]) {
+			flow_emit(t, idx,
+				  tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE);
+			ended++;
+			continue;
+		}
+		/* active timeout: one interim record each time the flow's age passes a multiple */
+		uint64_t age = t->now_us * NS_NSEC_PER_USEC - r->cold.first_ns;
+
+		if (age >= t->active_ns && age <= (uint64_t)INT64_MAX) {
+			uint8_t due = (uint8_t)(age / t->active_ns);
+
+			if (due != (uint8_t)(r->cold.id_epoch >> ID_EPOCH_SHIFT)) {
+				flow_emit(t, idx, NS_FLOW_END_ACTIVE);
+				r->cold.id_epoch = (r->cold.id_epoch & ID_MASK) |
+						   (uint64_t)due << ID_EPOCH_SHIFT;
+			}
+		}
+	}
+	flow_queue_drain(t);
+	FLOW_STAT_SET(t, active, t->live);
+	return ended;
+}
+
+int
+ns_flow_table_flush(struct ns_flow_table *t)
+{
+	if (!flow_queue_drain(t))
+		return -EAGAIN;
+	for (uint32_t idx = 0; idx < t->capacity && t->live != 0; idx++) {
+		if (t->recs[idx].hot.key.ip_ver == 0)
+			continue;
+		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
+			FLOW_STAT_SET(t, active, t->live);
+			return -EAGAIN;
+		}
+		flow_emit(t, idx, NS_FLOW_END_SHUTDOWN);
+	}
+	FLOW_STAT_SET(t, active, t->live);
+	return flow_queue_drain(t) ? 0 : -EAGAIN;
+}
+
+/* ---- top-N: one pass over the pool with a bounded min-heap ---- */
+
+static void
+heap_down(struct heap_ent *h, unsigned n, unsigned i)
+{
+	for (;;) {
+		unsigned l = 2 * i + 1, m = i;
+
+		if (l < n && h[l].bytes < h[m].bytes)
+			m = l;
+		if (l + 1 < n && h[l + 1].bytes < h[m].bytes)
+			m = l + 1;
+		if (m == i)
+			return;
+		struct heap_ent tmp = h[i];
+
+		h[i] = h[m];
+		h[m] = tmp;
+		i = m;
+	}
+}
+
+static void
+heap_up(struct heap_ent *h, unsigned i)
+{
+	while (i > 0) {
+		unsigned p = (i - 1) / 2;
+
+		if (h[p].bytes <= h[i].bytes)
+			return;
+		struct heap_ent tmp = h[i];
+
+		h[i] = h[p];
+		h[p] = tmp;
+		i = p;
+	}
+}
+
+unsigned
+ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigned n)
+{
+	struct heap_ent *h = t->heap;
+	unsigned k = 0;
+
+	n = NS_MIN(n, t->top_n_max);
+	if (n == 0)
+		return 0;
+	for (uint32_t idx = 0; idx < t->capacity; idx++) {
+		const struct flow_hot *fh = &t->recs[idx].hot;
+		uint64_t bytes;
+
+		if (fh->key.ip_ver == 0)
+			continue;
+		bytes = (uint64_t)fh->bytes[0] + fh->bytes[1];
+		if (k < n) {
+			h[k].bytes = bytes;
+			h[k].idx = idx;
+			heap_up(h, k++);
+		} else if (bytes > h[0].bytes) {
+			h[0].bytes = bytes;
+			h[0].idx = idx;
+			heap_down(h, k, 0);
+		}
+	}
+	/* pop the smallest into the last free position: out ends up largest first */
+	for (unsigned m = k; m > 0; m--) {
+		flow_record_fill(t, &t->recs[h[0].idx], NS_FLOW_END_LIVE, &out[m - 1]);
+		h[0] = h[m - 1];
+		heap_down(h, m - 1, 0);
+	}
+	return k;
+}
+
+void
+ns_flow_table_stats(const struct ns_flow_table *t, struct ns_flow_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)(const void *)&t->st;
+	uint64_t *dst = (uint64_t *)(void *)out;
+
+	_Static_assert(sizeof(struct ns_flow_stats) % sizeof(uint64_t) == 0, "u64 counters only");
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* ---- names ---- */
+
+static const char *const end_names[] = {
+#define NS_X(name, str) str,
+	NS_FLOW_END_REASONS(NS_X)
+#undef NS_X
+};
+
+static const char *const tcp_state_names[] = {
+#define NS_X(name, str) str,
+	NS_FLOW_TCP_STATES(NS_X)
+#undef NS_X
+};
+
+static const char *const conn_state_names[] = {
+#define NS_X(name, str) str,
+	NS_FLOW_CONN_STATES(NS_X)
+#undef NS_X
+};
+
+static const char *const untracked_names[] = {
+#define NS_X(name, str) str,
+	NS_FLOW_UNTRACKED_REASONS(NS_X)
+#undef NS_X
+};
+
+const char *
+ns_flow_end_name(unsigned reason)
+{
+	return reason < NS_FLOW_END_MAX ? end_names[reason] : "?";
+}
+
+const char *
+ns_flow_tcp_state_name(unsigned state)
+{
+	return state < NS_FLOW_TCP_STATE_MAX ? tcp_state_names[state] : "?";
+}
+
+const char *
+ns_flow_conn_state_name(unsigned state)
+{
+	return state < NS_FLOW_CONN_STATE_MAX ? conn_state_names[state] : "?";
+}
+
+const char *
+ns_flow_untracked_name(unsigned reason)
+{
+	return reason < NS_FLOW_UNTRACKED_MAX ? untracked_names[reason] : "?";
+}
+
+const char *
+ns_flow_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	case 58:
+		return "icmpv6";
+	default:
+		return NULL;
+	}
+}
+
+char *
+ns_flow_tcp_flags_str(uint8_t flags, char *buf, size_t len)
+{
+	static const char letters[] = "FSRPAUEC";
+	size_t n = 0;
+
+	if (len == 0)
+		return buf;
+	for (unsigned i = 0; i < 8 && n + 1 < len; i++)
+		if (flags & (1u << i))
+			buf[n++] = letters[i];
+	buf[n] = '\0';
+	return buf;
+}

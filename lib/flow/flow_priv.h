@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private layout of the flow table: the 40-byte canonical key, the three-cache-line flow record
+ * (hot line for every packet, TCP line for every TCP segment, cold line for creation, export
+ * and TCP events), the 12-slot bucket, and the table itself. flow-table.md is the design note
+ * this follows; docs/flow-tracking.md explains where and why it departs from it.
+ */
+#ifndef NS_FLOW_PRIV_H
+#define NS_FLOW_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ns_core.h"
+#include "ns_flow.h"
+
+/*
+ * Canonical key: every byte is compared. The smaller (address, port) endpoint is "lo"; a
+ * packet's direction bit is 0 when it was sent by lo. IPv4 is stored mapped; ip_ver keeps a
+ * real v4-mapped IPv6 flow apart. kind separates ICMP echo flows (ports = identifier) from
+ * other ICMP (ports = type << 8 | code) so the two can never share a key.
+ */
+struct flow_key {
+	uint8_t addr_lo[16];
+	uint8_t addr_hi[16];
+	uint16_t port_lo;
+	uint16_t port_hi;
+	uint16_t vlan; /* outer VID, 0 = untagged or not keyed */
+	uint8_t proto;
+	uint8_t ip_ver; /* 4 or 6, plus KEY_KIND_* bits; 0 marks a free record */
+};
+
+#define KEY_VER_MASK 0x0f
+#define KEY_KIND_ICMP_ECHO 0x10
+
+_Static_assert(sizeof(struct flow_key) == 40, "flow key is 40 bytes");
+
+/* Flow flags (hot line). */
+#define FF_CLIENT_HI 0x01 /* the initiator is the key's hi endpoint */
+#define FF_MIDSTREAM 0x02 /* TCP without a SYN or SYN/ACK at the start */
+#define FF_FINDIR 0x04 /* CLOSING: canonical direction of the last FIN */
+#define FF_SYN 0x08 /* syn_or_irtt holds the time of the latest bare SYN */
+#define FF_IRTT 0x10 /* syn_or_irtt holds the handshake RTT */
+#define FF_SYNACK 0x20 /* syn_synack_us is valid */
+#define FF_RTT_PEND 0x40 /* an RTT sample is in flight */
+#define FF_RTT_DIR 0x80 /* canonical direction of the timed segment */
+
+/*
+ * Zeek's endpoint states (TCP_ENDPOINT_*), 3 bits per endpoint in the hot line's ep byte:
+ * originator in bits 0-2, responder in bits 3-5, "sent payload" in bits 6 (orig) and 7.
+ * EP_RESET_S0 is RESET reached straight from SYN_SENT, what Zeek's RSTOS0 history test matches.
+ */
+enum flow_ep {
+	EP_INACTIVE = 0,
+	EP_SYN_SENT,
+	EP_SYN_ACK_SENT,
+	EP_PARTIAL,
+	EP_ESTABLISHED,
+	EP_CLOSED,
+	EP_RESET,
+	EP_RESET_S0,
+};
+
+#define EP_DATA_ORIG 0x40
+#define EP_DATA_RESP 0x80
+
+/*
+ * Hot line: touched by every packet. Times are 40-bit microseconds (last_lo + last_hi): exact
+ * to the microsecond, wrapping after 12.7 days, and compared modulo 2^40, so timeouts up to a
+ * day are safe as long as housekeeping visits each flow at least every six days.
+ */
+struct flow_hot {
+	struct flow_key key;
+	uint32_t last_lo; /* last packet, microseconds, low 32 bits */
+	uint32_t pkts[2]; /* canonical direction; a wrap emits an OVERFLOW interim record */
+	uint32_t bytes[2];
+	uint8_t state; /* enum ns_flow_tcp_state */
+	uint8_t flags; /* FF_* */
+	uint8_t ep; /* Zeek endpoint states */
+	uint8_t last_hi; /* last packet, microseconds, bits 32-39 */
+};
+
+/* tcp_dir.bits */
+#define TD_BASE_SET 0x01 /* base_seq[] of this direction is set (cold line) */
+#define TD_WIN_SET 0x02 /* window holds a value (tshark starts at 0xFFFFFFFF) */
+#define TD_KEEPALIVE 0x04 /* last segment was a keep-alive */
+#define TD_ZWP 0x08 /* last segment was a zero-window probe */
+
+/*
+ * tshark's per-direction sequence analysis state (tcp-analysis.md §3), 24 bytes. Times are
+ * 32-bit microseconds: every compare is a difference against a threshold below 72 minutes.
+ * dupacks saturates at 127: the rules only test == -1, == 0 and >= 2.
+ */
+struct tcp_dir {
+	uint32_t nextseq;
+	uint32_t nextseq_t;
+	uint32_t lastack;
+	uint32_t lastack_t;
+	uint32_t maxseqtobeacked;
+	uint16_t window;
+	int8_t dupacks;
+	uint8_t bits; /* TD_* */
+};
+
+/* TCP line: touched by every analysed TCP segment. */
+struct flow_tcp {
+	struct tcp_dir dir[2]; /* canonical direction */
+	uint32_t syn_or_irtt; /* FF_SYN: time of the latest bare SYN; FF_IRTT: handshake RTT, us */
+	uint32_t rtt_seq; /* FF_RTT_PEND: sequence number that acknowledges the timed segment */
+	uint32_t rtt_t; /* ...and the time it was sent */
+	uint8_t tcp_flags[2]; /* OR of flags, canonical direction */
+	uint8_t rst[2]; /* RST segments; reaching 255 emits an OVERFLOW interim record */
+};
+
+/* Cold line: written at creation, read at export, touched by TCP events (SYN, retrans...). */
+struct flow_cold {
+	uint64_t first_ns;
+	uint64_t id_epoch; /* creation number (bits 0-55), active-timeout epoch (bits 56-63) */
+	uint32_t base_seq[2];
+	uint32_t syn_synack_us;
+	uint32_t rtt_min;
+	uint32_t rtt_max;
+	uint32_t rtt_sum;
+	uint16_t rtt_cnt;
+	/* u16 event counters; reaching 0xFFFF emits an OVERFLOW interim record */
+	uint16_t retrans[2];
+	uint16_t ooo[2];
+	uint16_t lost[2];
+	uint16_t dupack[2];
+	uint16_t fast;
+	uint16_t spurious;
+	uint16_t zerowin;
+};
+
+struct flow_rec {
+	struct flow_hot hot;
+	struct flow_tcp tcp;
+	struct flow_cold cold;
+} NS_CACHE_ALIGNED;
+
+_Static_assert(sizeof(struct flow_hot) == 64, "hot line is one cache line");
+_Static_assert(sizeof(struct flow_tcp) == 64, "TCP line is one cache line");
+_Static_assert(sizeof(struct flow_cold) == 64, "cold line is one cache line");
+_Static_assert(sizeof(struct flow_rec) == 192, "a flow record is three cache lines");
+
+#define ID_MASK ((1ull << 56) - 1)
+#define ID_EPOCH_SHIFT 56
+
+/*
+ * Bucket: 12 slots in one cache line. A slot is a 16-bit tag (0 = empty) and a 24-bit record
+ * index. 12 slots instead of rte_hash's 8 keep buckets at 5.9 bytes per flow at 90% load, which
+ * is what brings the whole table under 200 bytes per flow (flow-tracking.md "Memory").
+ * alt bit i: slot i holds a key whose primary bucket is the other one. out_cnt counts keys
+ * whose primary is this bucket but that live in their alternate, out_bloom summarises their
+ * tags: a lookup that misses here reads the alternate only when both say it may be there.
+ */
+#define BUCKET_SLOTS 12
+#define BUCKET_LOAD_NUM 9 /* records <= 90% of slots */
+#define BUCKET_LOAD_DEN 10
+
+struct flow_bucket {
+	uint16_t tag[BUCKET_SLOTS];
+	uint8_t idx[BUCKET_SLOTS][3];
+	uint16_t alt;
+	uint8_t out_cnt; /* saturates at 255 and then stays (lookups always check the alternate) */
+	uint8_t out_bloom;
+} NS_CACHE_ALIGNED;
+
+_Static_assert(sizeof(struct flow_bucket) == 64, "bucket is one cache line");
+
+/* Records waiting for the sink; a burst of 32 adds at most one per packet. */
+#define EMIT_QUEUE 64
+
+/* Emergency mode (flow-table.md §5): above 95% occupancy timeouts shrink tenfold. */
+#define EMERGENCY_ON_PCT 95
+#define EMERGENCY_OFF_PCT 85
+
+enum flow_tclass {
+	TC_TCP_SYN,
+	TC_TCP_EST,
+	TC_TCP_FIN,
+	TC_TCP_CLOSED,
+	TC_UDP,
+	TC_ICMP,
+	TC_OTHER,
+	TC_MAX,
+};
+
+struct heap_ent {
+	uint64_t bytes;
+	uint32_t idx;
+};
+
+typedef void (*flow_hash_fn)(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
+			     uint64_t *out);
+
+struct ns_flow_table {
+	/* worker: rw, any thread: ro through ns_flow_table_stats() */
+	struct ns_flow_stats st;
+
+	/* everything below belongs to the table's thread */
+	struct flow_rec *recs NS_CACHE_ALIGNED;
+	struct flow_bucket *buckets;
+	uint32_t capacity;
+	uint32_t n_buckets;
+	uint32_t free_head; /* intrusive free list through hot.pkts[0]; capacity = empty */
+	uint32_t live;
+	uint64_t next_id;
+	uint64_t id_base; /* shard id << 56 */
+	uint64_t seed[3];
+	flow_hash_fn hash;
+	bool key_vlan;
+	bool huge;
+	bool emergency;
+	size_t mem_bytes;
+	size_t alloc_bytes;
+
+	uint64_t now_us; /* latest packet or housekeeping time */
+	uint32_t timeout_us[TC_MAX];
+	uint32_t timeout_norm_us[TC_MAX];
+	uint64_t active_ns;
+	uint32_t sweep_pos;
+	uint32_t evict_hand;
+
+	ns_flow_sink_fn sink;
+	void *sink_arg;
+	unsigned q_head; /* first queued record */
+	unsigned q_len;
+	struct ns_flow_record queue[EMIT_QUEUE];
+
+	uint32_t top_n_max;
+	struct heap_ent *heap;
+};
+
+/* ---- flow_table.c ---- */
+
+/** Hash @n keys into @out (bucket in the high half, tag in the low 16 bits). */
+void flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
+		    uint64_t *out);
+
+/** Remove record @idx from its bucket (the record stays allocated). */
+void flow_unlink(struct ns_flow_table *t, uint32_t idx);
+
+/** Return record @idx to the free list. */
+void flow_free_rec(struct ns_flow_table *t, uint32_t idx);
+
+/* ---- flow_tcp.c ---- */
+
+/** Set up the TCP state of a new flow whose first segment is @p. */
+void flow_tcp_init(struct flow_rec *r);
+
+/**
+ * Analyse one TCP segment sent in canonical direction @d at @t_us. Returns true when an event
+ * counter reached its maximum (the caller emits an OVERFLOW interim record).
+ */
+bool flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t_us);
+
+/** True when a bare SYN on an existing flow starts a new tcp.stream (tcp-analysis.md §2.2). */
+bool flow_tcp_is_reuse(const struct flow_rec *r, const struct ns_pkt *p, unsigned d);
+
+/** Zeek conn_state of a TCP flow. */
+enum ns_flow_conn_state flow_tcp_conn_state(const struct flow_rec *r);
+
+/* ---- flow_emit.c ---- */
+
+/** Timeout class of a flow. */
+enum flow_tclass flow_tclass(const struct flow_rec *r);
+
+/** Last packet time of @r in microseconds, rebuilt from its 40-bit value and t->now_us. */
+uint64_t flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r);
+
+/** Fill @out from record @r. */
+void flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r,
+		      enum ns_flow_end reason, struct ns_flow_record *out);
+
+/** Free slots in the emission queue. */
+static inline unsigned
+flow_queue_room(const struct ns_flow_table *t)
+{
+	return EMIT_QUEUE - t->q_len;
+}
+
+/**
+ * Queue a record of flow @idx with @reason. Final reasons unlink and free the flow; interim
+ * ones reset its counters. The caller checked flow_queue_room().
+ */
+void flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason);
+
+/** Offer queued records to the sink. Returns true when the queue is empty afterwards. */
+bool flow_queue_drain(struct ns_flow_table *t);
+
+/* Counter update by the table's thread; readers use relaxed loads. */
+#define FLOW_STAT_ADD(t, field, v) \
+	__atomic_store_n(&(t)->st.field, (t)->st.field + (v), __ATOMIC_RELAXED)
+#define FLOW_STAT_SET(t, field, v) __atomic_store_n(&(t)->st.field, (v), __ATOMIC_RELAXED)
+
+/* Sequence-number compares modulo 2^32 (tcp-analysis.md §1). */
+static inline bool
+seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool
+seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static inline bool
+seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+#define US_MASK40 ((1ull << 40) - 1)
+
+#endif /* NS_FLOW_PRIV_H */

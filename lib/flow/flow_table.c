@@ -1,0 +1,1001 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flow table: a bucketised cuckoo hash of 12-slot buckets over a preallocated pool of
+ * 192-byte records, and the staged burst pipeline of flow-table.md §3 (key and hash the whole
+ * burst, prefetch buckets, match tags, prefetch records, then apply packets in order). Only the
+ * table's own thread calls in; nothing on the packet path allocates, locks or makes a syscall.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "flow_priv.h"
+
+#define NO_IDX UINT32_MAX
+#define NEED_ALT (UINT32_MAX - 1)
+
+/* Displacement search limit: buckets read before giving up and evicting (flow-table.md §5). */
+#define DISPLACE_BUDGET 64
+/* Records the eviction hand inspects when the new key's buckets hold no candidate. */
+#define EVICT_SCAN 64
+#define EVICT_PICK 16
+
+/* ---- hashing ---- */
+
+static inline uint64_t
+rotl64(uint64_t v, unsigned r)
+{
+	return (v << r) | (v >> (64 - r));
+}
+
+/* Nonlinear finish: bucket from the high half, tag from the low 16 bits. */
+static inline uint64_t
+hash_finish(uint64_t x, uint64_t s)
+{
+	x = (x ^ s) * 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 32);
+}
+
+static inline void
+key_words(const struct flow_key *k, uint64_t w[5])
+{
+	memcpy(w, k, sizeof(*k));
+}
+
+/* Portable fallback: a multiply-rotate mix per word (no CRC instruction needed). */
+static void
+hash_portable(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t w[5];
+		uint64_t h = t->seed[0];
+
+		key_words(&keys[i], w);
+		for (unsigned k = 0; k < 5; k++) {
+			h ^= w[k] * 0xc2b2ae3d27d4eb4full;
+			h = rotl64(h, 31) * 0x9e3779b185ebca87ull;
+		}
+		h ^= h >> 33;
+		h *= 0xff51afd7ed558ccdull;
+		out[i] = hash_finish(h, t->seed[2]);
+	}
+}
+
+#if defined(__x86_64__)
+/*
+ * Two CRC32C lanes over the five key words (10 crc32q, about 15 cycles); the second lane reads
+ * every word with its halves swapped so the lanes are different linear functions of the key.
+ */
+__attribute__((target("sse4.2"))) static void
+hash_crc32c(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t w[5];
+		unsigned long long a = (uint32_t)t->seed[0], b = (uint32_t)t->seed[1];
+
+		key_words(&keys[i], w);
+		for (unsigned k = 0; k < 5; k++) {
+			a = __builtin_ia32_crc32di(a, w[k]);
+			b = __builtin_ia32_crc32di(b, rotl64(w[k], 32));
+		}
+		out[i] = hash_finish((uint64_t)a << 32 | (uint32_t)b, t->seed[2]);
+	}
+}
+
+static flow_hash_fn
+hash_select(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("sse4.2") ? hash_crc32c : hash_portable;
+}
+#else
+static flow_hash_fn
+hash_select(void)
+{
+	return hash_portable;
+}
+#endif
+
+void
+flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
+	       uint64_t *out)
+{
+	t->hash(t, keys, n, out);
+}
+
+/* fastrange (Lemire): a 32-bit value scaled onto [0, n) without a division. */
+static inline uint32_t
+h_bucket(const struct ns_flow_table *t, uint64_t h)
+{
+	return (uint32_t)(((h >> 32) * (uint64_t)t->n_buckets) >> 32);
+}
+
+static inline uint16_t
+h_tag(uint64_t h)
+{
+	uint16_t g = (uint16_t)h;
+
+	return g != 0 ? g : 1;
+}
+
+/*
+ * Alternate bucket from the tag alone (partial-key cuckoo): (g(tag) - b) mod n is its own
+ * inverse for any n, so an entry moves without reading its record and n needs no power of 2.
+ */
+static inline uint32_t
+alt_bucket(const struct ns_flow_table *t, uint32_t b, uint16_t tag)
+{
+	uint32_t g = (uint32_t)(((uint64_t)(uint32_t)(tag * 0x9e3779b1u) * t->n_buckets) >> 32);
+
+	return g >= b ? g - b : g + t->n_buckets - b;
+}
+
+static inline uint8_t
+bloom_bit(uint16_t tag)
+{
+	return (uint8_t)(1u << ((tag >> 8) & 7));
+}
+
+/* ---- buckets ---- */
+
+static inline uint32_t
+slot_idx(const struct flow_bucket *b, unsigned s)
+{
+	return (uint32_t)b->idx[s][0] | (uint32_t)b->idx[s][1] << 8 | (uint32_t)b->idx[s][2] << 16;
+}
+
+static inline void
+slot_set(struct flow_bucket *b, unsigned s, uint16_t tag, uint32_t idx, bool alt)
+{
+	b->tag[s] = tag;
+	b->idx[s][0] = (uint8_t)idx;
+	b->idx[s][1] = (uint8_t)(idx >> 8);
+	b->idx[s][2] = (uint8_t)(idx >> 16);
+	b->alt = (uint16_t)((b->alt & ~(1u << s)) | ((alt ? 1u : 0u) << s));
+}
+
+/* Bit mask of the slots holding @tag (tag 0 finds the empty slots). */
+static inline unsigned
+tag_match(const struct flow_bucket *b, uint16_t tag)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_set1_epi16((short)tag);
+	__m128i lo = _mm_load_si128((const __m128i *)(const void *)b->tag);
+	__m128i hi = _mm_loadl_epi64((const __m128i *)(const void *)(b->tag + 8));
+	__m128i m = _mm_packs_epi16(_mm_cmpeq_epi16(lo, v), _mm_cmpeq_epi16(hi, v));
+
+	return (unsigned)_mm_movemask_epi8(m) & ((1u << BUCKET_SLOTS) - 1);
+#else
+	unsigned m = 0;
+
+	for (unsigned s = 0; s < BUCKET_SLOTS; s++)
+		m |= (unsigned)(b->tag[s] == tag) << s;
+	return m;
+#endif
+}
+
+static inline void
+out_inc(struct flow_bucket *b, uint16_t tag)
+{
+	if (b->out_cnt != UINT8_MAX)
+		b->out_cnt++;
+	b->out_bloom |= bloom_bit(tag);
+}
+
+static inline void
+out_dec(struct flow_bucket *b)
+{
+	if (b->out_cnt == UINT8_MAX || b->out_cnt == 0)
+		return;
+	if (--b->out_cnt == 0)
+		b->out_bloom = 0;
+}
+
+/* Empty slot @s of bucket @bi; a key stored in its alternate is taken off its primary's count. */
+static void
+slot_clear(struct ns_flow_table *t, uint32_t bi, unsigned s)
+{
+	struct flow_bucket *b = &t->buckets[bi];
+
+	if (b->alt & (1u << s))
+		out_dec(&t->buckets[alt_bucket(t, bi, b->tag[s])]);
+	b->tag[s] = 0;
+	b->alt = (uint16_t)(b->alt & ~(1u << s));
+}
+
+/* Move the entry in slot @s of bucket @from to its other bucket, which has a free slot. */
+static void
+slot_move(struct ns_flow_table *t, uint32_t from, unsigned s, uint32_t to)
+{
+	struct flow_bucket *bf = &t->buckets[from], *bt = &t->buckets[to];
+	uint16_t tag = bf->tag[s];
+	uint32_t idx = slot_idx(bf, s);
+	bool was_alt = bf->alt & (1u << s);
+	unsigned d = (unsigned)__builtin_ctz(tag_match(bt, 0));
+
+	/* leaving its primary: count it there; going home: the slot_clear below uncounts it */
+	slot_clear(t, from, s);
+	if (!was_alt)
+		out_inc(bf, tag);
+	slot_set(bt, d, tag, idx, !was_alt);
+	FLOW_STAT_ADD(t, cuckoo_moves, 1);
+}
+
+/*
+ * Free a slot in bucket @bi by moving one occupant to its alternate, looking two levels deep
+ * (flow-table.md §5: BFS, bounded). Returns true when a slot of @bi is free afterwards.
+ */
+static bool
+displace(struct ns_flow_table *t, uint32_t bi)
+{
+	struct flow_bucket *b = &t->buckets[bi];
+	unsigned budget = DISPLACE_BUDGET;
+
+	for (unsigned s = 0; s < BUCKET_SLOTS && budget > 0; s++, budget--) {
+		uint32_t a = alt_bucket(t, bi, b->tag[s]);
+
+		if (a != bi && tag_match(&t->buckets[a], 0) != 0) {
+			slot_move(t, bi, s, a);
+			return true;
+		}
+	}
+	for (unsigned s = 0; s < BUCKET_SLOTS && budget > 0; s++) {
+		uint32_t a = alt_bucket(t, bi, b->tag[s]);
+		struct flow_bucket *ba = &t->buckets[a];
+
+		if (a == bi)
+			continue;
+		for (unsigned s2 = 0; s2 < BUCKET_SLOTS && budget > 0; s2++, budget--) {
+			uint32_t a2 = alt_bucket(t, a, ba->tag[s2]);
+
+			if (a2 != a && a2 != bi && tag_match(&t->buckets[a2], 0) != 0) {
+				slot_move(t, a, s2, a2);
+				slot_move(t, bi, s, a);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Place record @idx of hash @h. Returns false when both buckets stay full. */
+static bool
+bucket_insert(struct ns_flow_table *t, uint64_t h, uint32_t idx)
+{
+	uint16_t tag = h_tag(h);
+	uint32_t b1 = h_bucket(t, h), b2 = alt_bucket(t, b1, tag);
+	unsigned m;
+
+	m = tag_match(&t->buckets[b1], 0);
+	if (m == 0 && displace(t, b1))
+		m = tag_match(&t->buckets[b1], 0);
+	if (m != 0) {
+		slot_set(&t->buckets[b1], (unsigned)__builtin_ctz(m), tag, idx, false);
+		return true;
+	}
+	m = tag_match(&t->buckets[b2], 0);
+	if (m == 0 && b2 != b1 && displace(t, b2))
+		m = tag_match(&t->buckets[b2], 0);
+	if (m != 0) {
+		slot_set(&t->buckets[b2], (unsigned)__builtin_ctz(m), tag, idx, true);
+		out_inc(&t->buckets[b1], tag);
+		return true;
+	}
+	return false;
+}
+
+static inline bool
+key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t x[5], y[5];
+
+	key_words(a, x);
+	key_words(b, y);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+
+static uint32_t
+bucket_find(const struct ns_flow_table *t, uint32_t bi, uint16_t tag, const struct flow_key *k)
+{
+	const struct flow_bucket *b = &t->buckets[bi];
+
+	for (unsigned m = tag_match(b, tag); m != 0; m &= m - 1) {
+		uint32_t idx = slot_idx(b, (unsigned)__builtin_ctz(m));
+
+		if (key_eq(&t->recs[idx].hot.key, k))
+			return idx;
+	}
+	return NO_IDX;
+}
+
+static uint32_t
+lookup(const struct ns_flow_table *t, const struct flow_key *k, uint64_t h)
+{
+	uint16_t tag = h_tag(h);
+	uint32_t b1 = h_bucket(t, h);
+	const struct flow_bucket *b = &t->buckets[b1];
+	uint32_t idx = bucket_find(t, b1, tag, k);
+
+	if (idx == NO_IDX && b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag)))
+		idx = bucket_find(t, alt_bucket(t, b1, tag), tag, k);
+	return idx;
+}
+
+/* Slot of record @idx in bucket @bi, or -1. */
+static int
+bucket_slot_of(const struct ns_flow_table *t, uint32_t bi, uint16_t tag, uint32_t idx)
+{
+	const struct flow_bucket *b = &t->buckets[bi];
+
+	for (unsigned m = tag_match(b, tag); m != 0; m &= m - 1) {
+		unsigned s = (unsigned)__builtin_ctz(m);
+
+		if (slot_idx(b, s) == idx)
+			return (int)s;
+	}
+	return -1;
+}
+
+void
+flow_unlink(struct ns_flow_table *t, uint32_t idx)
+{
+	uint64_t h;
+	uint16_t tag;
+	uint32_t b1;
+	int s;
+
+	flow_hash_keys(t, &t->recs[idx].hot.key, 1, &h);
+	tag = h_tag(h);
+	b1 = h_bucket(t, h);
+	s = bucket_slot_of(t, b1, tag, idx);
+	if (s < 0) {
+		b1 = alt_bucket(t, b1, tag);
+		s = bucket_slot_of(t, b1, tag, idx);
+	}
+	if (s >= 0)
+		slot_clear(t, b1, (unsigned)s);
+}
+
+void
+flow_free_rec(struct ns_flow_table *t, uint32_t idx)
+{
+	struct flow_rec *r = &t->recs[idx];
+
+	r->hot.key.ip_ver = 0;
+	r->hot.pkts[0] = t->free_head;
+	t->free_head = idx;
+	t->live--;
+}
+
+static inline uint32_t
+rec_alloc(struct ns_flow_table *t)
+{
+	uint32_t idx = t->free_head;
+
+	if (idx == t->capacity)
+		return NO_IDX;
+	t->free_head = t->recs[idx].hot.pkts[0];
+	t->live++;
+	return idx;
+}
+
+/* ---- keys ---- */
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline bool
+icmp_is_echo(const struct ns_pkt *p)
+{
+	if (p->l4 == NS_L4_ICMP)
+		return p->icmp_type == 8 || p->icmp_type == 0;
+	return p->icmp_type == 128 || p->icmp_type == 129;
+}
+
+/*
+ * Build the canonical key of @p; *@dir gets 0 when the sender is the key's lo endpoint.
+ * Returns false for packets without an IP layer whose addresses were read.
+ */
+static bool
+build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, uint8_t *dir)
+{
+	uint16_t sport = 0, dport = 0;
+	uint8_t kind = 0;
+	int c;
+
+	if (NS_UNLIKELY(p->ip_version != 4 && p->ip_version != 6))
+		return false;
+	switch (p->l4) {
+	case NS_L4_TCP:
+	case NS_L4_UDP:
+		sport = p->sport;
+		dport = p->dport;
+		/* transport header cut short before the parser read it: the ports are the first
+		 * 4 bytes, and tshark still files the segment under them */
+		if (sport == 0 && dport == 0 && p->payload_off == 0 && p->data != NULL &&
+		    p->l4_off != 0 && p->caplen >= p->l4_off + 4) {
+			sport = rd16(p->data + p->l4_off);
+			dport = rd16(p->data + p->l4_off + 2);
+		}
+		break;
+	case NS_L4_ICMP:
+	case NS_L4_ICMPV6:
+		if (icmp_is_echo(p)) {
+			sport = dport = p->icmp_id;
+			kind = KEY_KIND_ICMP_ECHO;
+		} else {
+			sport = dport = (uint16_t)(p->icmp_type << 8 | p->icmp_code);
+		}
+		break;
+	default:
+		break;
+	}
+	c = memcmp(p->src.b, p->dst.b, 16);
+	if (c < 0 || (c == 0 && sport <= dport)) {
+		memcpy(k->addr_lo, p->src.b, 16);
+		memcpy(k->addr_hi, p->dst.b, 16);
+		k->port_lo = sport;
+		k->port_hi = dport;
+		*dir = 0;
+	} else {
+		memcpy(k->addr_lo, p->dst.b, 16);
+		memcpy(k->addr_hi, p->src.b, 16);
+		k->port_lo = dport;
+		k->port_hi = sport;
+		*dir = 1;
+	}
+	k->vlan = (t->key_vlan && p->vlan_count != 0) ? p->vlan[0] : 0;
+	k->proto = p->ip_proto;
+	k->ip_ver = (uint8_t)(p->ip_version | kind);
+	return true;
+}
+
+/* Why a TCP segment stays out of the sequence analysis (tcp-analysis.md §1), or -1. */
+static inline int
+tcp_skip_reason(const struct ns_pkt *p)
+{
+	if (p->frag & NS_FRAG_IS)
+		return NS_FLOW_TCP_SKIP_FRAGMENT;
+	if (p->tcp_hlen < 20 || p->reason == NS_PARSE_R_TCP_SHORT ||
+	    p->reason == NS_PARSE_R_TCP_DOFF || p->reason == NS_PARSE_R_TCP_LEN)
+		return NS_FLOW_TCP_SKIP_HEADER;
+	return -1;
+}
+
+/* ---- flow life ---- */
+
+static void
+flow_init(struct ns_flow_table *t, uint32_t idx, const struct flow_key *k, const struct ns_pkt *p,
+	  unsigned d, uint64_t ts_ns, bool tcp_ok)
+{
+	struct flow_rec *r = &t->recs[idx];
+	struct flow_hot *h = &r->hot;
+	unsigned client_hi = d;
+	uint8_t flags = 0;
+
+	memset(h, 0, sizeof(*h));
+	memset(&r->cold, 0, sizeof(r->cold));
+	h->key = *k;
+	if (k->proto == 6 && p->l4 == NS_L4_TCP) {
+		flow_tcp_init(r);
+		if (tcp_ok && (p->tcp_flags & NS_TCP_SYN)) {
+			/* the receiver of a SYN/ACK is the client */
+			if (p->tcp_flags & NS_TCP_ACK)
+				client_hi = d ^ 1;
+		} else {
+			flags |= FF_MIDSTREAM;
+		}
+		if (!tcp_ok)
+			h->state = NS_FLOW_TCP_MIDSTREAM;
+	} else if (k->proto == 6) {
+		/* a non-first fragment of TCP: no header, its own (proto, 0/0) flow */
+		flow_tcp_init(r);
+		flags |= FF_MIDSTREAM;
+		h->state = NS_FLOW_TCP_MIDSTREAM;
+	}
+	h->flags = (uint8_t)(flags | (client_hi ? FF_CLIENT_HI : 0));
+	r->cold.first_ns = ts_ns;
+	r->cold.id_epoch = t->next_id++ & ID_MASK;
+	FLOW_STAT_ADD(t, created, 1);
+}
+
+/* Victim preference (flow-table.md §5): closed first, then half-open, then UDP/other. */
+static unsigned
+victim_class(const struct flow_rec *r)
+{
+	switch (r->hot.state) {
+	case NS_FLOW_TCP_CLOSING:
+	case NS_FLOW_TCP_CLOSED:
+	case NS_FLOW_TCP_RESET:
+		return 0;
+	case NS_FLOW_TCP_SYN_SENT:
+	case NS_FLOW_TCP_SYN_RECEIVED:
+		return 1;
+	case NS_FLOW_TCP_NONE:
+		return r->hot.key.proto == 6 ? 3 : 2;
+	default:
+		return 3;
+	}
+}
+
+static inline uint64_t
+rec_idle(const struct ns_flow_table *t, const struct flow_rec *r)
+{
+	return t->now_us - flow_last_us(t, r);
+}
+
+/* Pick the victim among @n record indexes: lowest class, then longest idle. */
+static uint32_t
+victim_pick(const struct ns_flow_table *t, const uint32_t *cand, unsigned n)
+{
+	uint32_t best = NO_IDX;
+	unsigned best_class = 99;
+	uint64_t best_idle = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		__builtin_prefetch(&t->recs[cand[i]].hot);
+	for (unsigned i = 0; i < n; i++) {
+		const struct flow_rec *r = &t->recs[cand[i]];
+		unsigned c = victim_class(r);
+		uint64_t idle = rec_idle(t, r);
+
+		if (c < best_class || (c == best_class && idle > best_idle)) {
+			best = cand[i];
+			best_class = c;
+			best_idle = idle;
+		}
+	}
+	return best;
+}
+
+static unsigned
+bucket_members(const struct ns_flow_table *t, uint32_t bi, uint32_t *out, unsigned n)
+{
+	const struct flow_bucket *b = &t->buckets[bi];
+
+	for (unsigned s = 0; s < BUCKET_SLOTS; s++)
+		if (b->tag[s] != 0)
+			out[n++] = slot_idx(b, s);
+	return n;
+}
+
+/* Evict one flow to make room for a key of hash @h; the victim is queued as EVICTED. */
+static bool
+evict_one(struct ns_flow_table *t, uint64_t h, bool pool_empty)
+{
+	uint32_t cand[2 * BUCKET_SLOTS > EVICT_PICK ? 2 * BUCKET_SLOTS : EVICT_PICK];
+	uint32_t b1 = h_bucket(t, h), b2 = alt_bucket(t, b1, h_tag(h));
+	unsigned n = bucket_members(t, b1, cand, 0);
+	uint32_t v;
+
+	if (b2 != b1)
+		n = bucket_members(t, b2, cand, n);
+	if (n == 0) {
+		/* the pool is empty but this key's buckets are too: take from the clock hand */
+		for (unsigned i = 0; i < EVICT_SCAN && n < EVICT_PICK; i++) {
+			uint32_t idx = t->evict_hand;
+
+			t->evict_hand = idx + 1 == t->capacity ? 0 : idx + 1;
+			if (t->recs[idx].hot.key.ip_ver != 0)
+				cand[n++] = idx;
+		}
+	}
+	v = victim_pick(t, cand, n);
+	if (v == NO_IDX)
+		return false;
+	flow_emit(t, v, NS_FLOW_END_EVICTED);
+	FLOW_STAT_ADD(t, evict_full, pool_empty ? 1 : 0);
+	FLOW_STAT_ADD(t, evict_collision, pool_empty ? 0 : 1);
+	return true;
+}
+
+/* Create the flow of key @k; returns its record or NO_IDX (counted as untracked). */
+static uint32_t
+flow_create(struct ns_flow_table *t, const struct flow_key *k, uint64_t h, const struct ns_pkt *p,
+	    unsigned d, uint64_t ts_ns, bool tcp_ok)
+{
+	uint32_t idx = rec_alloc(t);
+
+	if (idx == NO_IDX) {
+		FLOW_STAT_ADD(t, table_full, 1);
+		if (flow_queue_room(t) == 0) {
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_REFUSED], 1);
+			FLOW_STAT_ADD(t, queue_full, 1);
+			return NO_IDX;
+		}
+		if (!evict_one(t, h, true) || (idx = rec_alloc(t)) == NO_IDX) {
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NO_SLOT], 1);
+			return NO_IDX;
+		}
+	}
+	if (!bucket_insert(t, h, idx)) {
+		FLOW_STAT_ADD(t, table_full, 1);
+		if (flow_queue_room(t) == 0) {
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_REFUSED], 1);
+			FLOW_STAT_ADD(t, queue_full, 1);
+			flow_free_rec(t, idx);
+			return NO_IDX;
+		}
+		if (!evict_one(t, h, false) || !bucket_insert(t, h, idx)) {
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NO_SLOT], 1);
+			flow_free_rec(t, idx);
+			return NO_IDX;
+		}
+	}
+	flow_init(t, idx, k, p, d, ts_ns, tcp_ok);
+	return idx;
+}
+
+/* Queue an OVERFLOW interim record of @idx, or count that the queue was full. */
+static bool
+emit_overflow(struct ns_flow_table *t, uint32_t idx)
+{
+	if (flow_queue_room(t) == 0) {
+		FLOW_STAT_ADD(t, queue_full, 1);
+		return false;
+	}
+	flow_emit(t, idx, NS_FLOW_END_OVERFLOW);
+	return true;
+}
+
+/* Account packet @p (direction @d) in flow @idx, running TCP analysis when it applies. */
+static void
+flow_apply(struct ns_flow_table *t, uint32_t idx, const struct ns_pkt *p, unsigned d,
+	   uint64_t ts_ns, bool created)
+{
+	struct flow_rec *r = &t->recs[idx];
+	struct flow_hot *h = &r->hot;
+	uint64_t t_us = ts_ns / NS_NSEC_PER_USEC;
+	uint64_t t40 = t_us & US_MASK40;
+	uint64_t last40 = (uint64_t)h->last_hi << 32 | h->last_lo;
+	uint32_t len = p->wirelen;
+	bool is_tcp = h->key.proto == 6 && p->l4 == NS_L4_TCP;
+	int skip = is_tcp ? tcp_skip_reason(p) : -1;
+
+	/* tcp-analysis.md §2 rule 2: a bare SYN with a new ISN starts a new tcp.stream */
+	if (is_tcp && !created && skip < 0 && flow_tcp_is_reuse(r, p, d)) {
+		if (flow_queue_room(t) != 0) {
+			struct flow_key k = h->key;
+
+			/* the record keeps its slot and is re-initialised in place */
+			flow_emit(t, idx, NS_FLOW_END_REUSED);
+			flow_init(t, idx, &k, p, d, ts_ns, true);
+			created = true;
+			last40 = t40;
+		} else {
+			FLOW_STAT_ADD(t, queue_full, 1);
+		}
+	}
+	if (NS_UNLIKELY(h->pkts[d] == UINT32_MAX || h->bytes[d] > UINT32_MAX - len)) {
+		if (!emit_overflow(t, idx)) {
+			/* queue full: saturate rather than wrap */
+			if (h->pkts[d] != UINT32_MAX)
+				h->pkts[d]++;
+			h->bytes[d] =
+				h->bytes[d] > UINT32_MAX - len ? UINT32_MAX : h->bytes[d] + len;
+			goto counted;
+		}
+	}
+	h->pkts[d]++;
+	h->bytes[d] += len;
+counted:
+	if (created || ((t40 - last40) & US_MASK40) < (1ull << 39)) {
+		h->last_lo = (uint32_t)t40;
+		h->last_hi = (uint8_t)(t40 >> 32);
+	}
+	if (t_us > t->now_us)
+		t->now_us = t_us;
+	if (!is_tcp)
+		return;
+	if (skip >= 0) {
+		FLOW_STAT_ADD(t, tcp_skipped[skip], 1);
+		return;
+	}
+	if (NS_UNLIKELY(flow_tcp_segment(r, p, d, (uint32_t)t_us)))
+		emit_overflow(t, idx);
+}
+
+/* ---- the burst pipeline ---- */
+
+static unsigned
+process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+{
+	struct flow_key keys[NS_FLOW_BURST];
+	uint64_t hv[NS_FLOW_BURST];
+	uint32_t cand[NS_FLOW_BURST];
+	uint8_t dir[NS_FLOW_BURST];
+	uint8_t map[NS_FLOW_BURST];
+	unsigned nk = 0, tracked = 0;
+	bool changed = false, any_alt = false;
+
+	/* stage 1: keys and hashes for the whole burst, then prefetch every primary bucket */
+	for (unsigned i = 0; i < n; i++) {
+		if (build_key(t, &pkts[i], &keys[nk], &dir[nk]))
+			map[nk++] = (uint8_t)i;
+		else
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
+	}
+	t->hash(t, keys, nk, hv);
+	for (unsigned k = 0; k < nk; k++)
+		__builtin_prefetch(&t->buckets[h_bucket(t, hv[k])]);
+
+	/* stage 2: tag match; prefetch the record (and its TCP line) of every hit */
+	for (unsigned k = 0; k < nk; k++) {
+		uint16_t tag = h_tag(hv[k]);
+		const struct flow_bucket *b = &t->buckets[h_bucket(t, hv[k])];
+		unsigned m = tag_match(b, tag);
+
+		if (m != 0) {
+			cand[k] = slot_idx(b, (unsigned)__builtin_ctz(m));
+			__builtin_prefetch(&t->recs[cand[k]].hot, 1);
+			if (keys[k].proto == 6)
+				__builtin_prefetch(&t->recs[cand[k]].tcp, 1);
+		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {
+			cand[k] = NEED_ALT;
+			__builtin_prefetch(&t->buckets[alt_bucket(t, h_bucket(t, hv[k]), tag)]);
+			any_alt = true;
+		} else {
+			cand[k] = NO_IDX;
+		}
+	}
+	if (any_alt) {
+		for (unsigned k = 0; k < nk; k++) {
+			uint16_t tag;
+			const struct flow_bucket *b;
+			unsigned m;
+
+			if (cand[k] != NEED_ALT)
+				continue;
+			tag = h_tag(hv[k]);
+			b = &t->buckets[alt_bucket(t, h_bucket(t, hv[k]), tag)];
+			m = tag_match(b, tag);
+			cand[k] = m != 0 ? slot_idx(b, (unsigned)__builtin_ctz(m)) : NO_IDX;
+			if (m != 0)
+				__builtin_prefetch(&t->recs[cand[k]].hot, 1);
+		}
+	}
+
+	/*
+	 * stage 3: apply in packet order. A candidate is confirmed by the full key compare; a
+	 * stale one (a false tag hit, or a record evicted earlier in this burst) and any miss
+	 * after this burst changed the table take the full lookup.
+	 */
+	for (unsigned k = 0; k < nk; k++) {
+		const struct ns_pkt *p = &pkts[map[k]];
+		uint32_t idx = cand[k];
+		bool created = false;
+
+		if (idx == NO_IDX || !key_eq(&t->recs[idx].hot.key, &keys[k])) {
+			if (idx != NO_IDX || changed)
+				idx = lookup(t, &keys[k], hv[k]);
+			else
+				idx = NO_IDX;
+			if (idx == NO_IDX) {
+				bool tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
+
+				idx = flow_create(t, &keys[k], hv[k], p, dir[k], ts[map[k]],
+						  tcp_ok);
+				if (idx == NO_IDX)
+					continue;
+				created = changed = true;
+			}
+		}
+		flow_apply(t, idx, p, dir[k], ts[map[k]], created);
+		tracked++;
+	}
+	return tracked;
+}
+
+unsigned
+ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
+			    const uint64_t *ts_ns, unsigned n)
+{
+	unsigned tracked = 0;
+
+	for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
+		unsigned m = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+
+		/* records from the previous pass leave first, so this pass has room */
+		if (t->q_len != 0)
+			flow_queue_drain(t);
+		tracked += process_pass(t, pkts + off, ts_ns + off, m);
+	}
+	if (t->q_len != 0)
+		flow_queue_drain(t);
+	FLOW_STAT_ADD(t, packets, n);
+	FLOW_STAT_ADD(t, tracked, tracked);
+	FLOW_STAT_SET(t, active, t->live);
+	return tracked;
+}
+
+/* ---- create / destroy ---- */
+
+void
+ns_flow_params_default(struct ns_flow_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->capacity = NS_FLOW_CAPACITY_DEFAULT;
+	p->key_vlan = true;
+	p->tcp_syn_timeout = 10;
+	p->tcp_established_timeout = 300;
+	p->tcp_fin_timeout = 30;
+	p->tcp_closed_timeout = 2;
+	p->udp_timeout = 60;
+	p->icmp_timeout = 30;
+	p->other_timeout = 30;
+	p->active_timeout = 1800;
+	p->top_n_max = 1024;
+}
+
+static uint32_t
+n_buckets_for(uint32_t capacity)
+{
+	uint64_t slots = (uint64_t)capacity * BUCKET_LOAD_DEN;
+	uint64_t per = (uint64_t)BUCKET_SLOTS * BUCKET_LOAD_NUM;
+	uint64_t n = (slots + per - 1) / per;
+
+	return n < 2 ? 2 : (uint32_t)n;
+}
+
+static size_t
+table_alloc_bytes(uint32_t capacity)
+{
+	return (size_t)capacity * sizeof(struct flow_rec) +
+	       (size_t)n_buckets_for(capacity) * sizeof(struct flow_bucket);
+}
+
+/* ns_mem_alloc_large() rounds every allocation up to 2 MB pages. */
+static size_t
+round_2m(size_t v)
+{
+	const size_t m = (size_t)2 << 20;
+
+	return (v + m - 1) / m * m;
+}
+
+size_t
+ns_flow_table_memory_for(uint32_t capacity)
+{
+	return round_2m(table_alloc_bytes(capacity)) + sizeof(struct ns_flow_table) +
+	       (size_t)1024 * sizeof(struct heap_ent);
+}
+
+static uint32_t
+timeout_us(uint32_t s, uint32_t def)
+{
+	return (s != 0 ? s : def) * 1000000u;
+}
+
+static bool
+timeout_ok(uint32_t s)
+{
+	return s <= NS_FLOW_TIMEOUT_MAX;
+}
+
+static uint64_t
+random_seed(void)
+{
+	uint64_t s = 0;
+
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+		s = ns_time_mono_ns() ^ (uint64_t)(uintptr_t)&s;
+	return s;
+}
+
+static uint64_t
+splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+struct ns_flow_table *
+ns_flow_table_create(const struct ns_flow_params *p)
+{
+	struct ns_flow_table *t;
+	uint32_t cap;
+	uint64_t s;
+	void *mem;
+	bool huge = false;
+
+	if (p == NULL || p->sink == NULL || p->capacity > NS_FLOW_CAPACITY_MAX ||
+	    !timeout_ok(p->tcp_syn_timeout) || !timeout_ok(p->tcp_established_timeout) ||
+	    !timeout_ok(p->tcp_fin_timeout) || !timeout_ok(p->tcp_closed_timeout) ||
+	    !timeout_ok(p->udp_timeout) || !timeout_ok(p->icmp_timeout) ||
+	    !timeout_ok(p->other_timeout) || !timeout_ok(p->active_timeout)) {
+		NS_LOG(ERR, "flow", "invalid flow table parameters");
+		errno = EINVAL;
+		return NULL;
+	}
+	cap = p->capacity != 0 ? p->capacity : NS_FLOW_CAPACITY_DEFAULT;
+	if (posix_memalign((void **)&t, NS_CACHE_LINE, sizeof(*t)) != 0) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	memset(t, 0, sizeof(*t));
+	t->top_n_max = p->top_n_max != 0 ? p->top_n_max : 1024;
+	t->heap = calloc(t->top_n_max, sizeof(*t->heap));
+	if (t->heap == NULL)
+		goto fail_table;
+	t->alloc_bytes = table_alloc_bytes(cap);
+	mem = ns_mem_alloc_large(t->alloc_bytes, &huge);
+	if (mem == NULL)
+		goto fail_heap;
+
+	t->recs = mem;
+	t->capacity = cap;
+	t->n_buckets = n_buckets_for(cap);
+	t->buckets = (struct flow_bucket *)(void *)((uint8_t *)mem +
+						    (size_t)cap * sizeof(struct flow_rec));
+	t->huge = huge;
+	t->mem_bytes =
+		round_2m(t->alloc_bytes) + sizeof(*t) + (size_t)t->top_n_max * sizeof(*t->heap);
+	/* the free list runs through the records in index order (zeroed memory from mmap) */
+	for (uint32_t i = 0; i < cap; i++)
+		t->recs[i].hot.pkts[0] = i + 1;
+	t->free_head = 0;
+	t->key_vlan = p->key_vlan;
+	t->id_base = (uint64_t)p->shard_id << ID_EPOCH_SHIFT;
+	s = p->seed != 0 ? p->seed : random_seed();
+	for (unsigned i = 0; i < 3; i++)
+		t->seed[i] = splitmix(&s);
+	t->hash = hash_select();
+	t->timeout_norm_us[TC_TCP_SYN] = timeout_us(p->tcp_syn_timeout, 10);
+	t->timeout_norm_us[TC_TCP_EST] = timeout_us(p->tcp_established_timeout, 300);
+	t->timeout_norm_us[TC_TCP_FIN] = timeout_us(p->tcp_fin_timeout, 30);
+	t->timeout_norm_us[TC_TCP_CLOSED] = timeout_us(p->tcp_closed_timeout, 2);
+	t->timeout_norm_us[TC_UDP] = timeout_us(p->udp_timeout, 60);
+	t->timeout_norm_us[TC_ICMP] = timeout_us(p->icmp_timeout, 30);
+	t->timeout_norm_us[TC_OTHER] = timeout_us(p->other_timeout, 30);
+	memcpy(t->timeout_us, t->timeout_norm_us, sizeof(t->timeout_us));
+	t->active_ns =
+		(uint64_t)(p->active_timeout != 0 ? p->active_timeout : 1800) * NS_NSEC_PER_SEC;
+	t->sink = p->sink;
+	t->sink_arg = p->sink_arg;
+	NS_LOG(INFO, "flow", "table of %u flows: %zu bytes (%.1f per flow) on %s pages", cap,
+	       t->mem_bytes, (double)t->mem_bytes / cap, huge ? "huge" : "normal");
+	return t;
+
+fail_heap:
+	free(t->heap);
+fail_table:
+	free(t);
+	errno = ENOMEM;
+fail:
+	NS_LOG(ERR, "flow", "cannot allocate a table of %u flows", cap);
+	return NULL;
+}
+
+void
+ns_flow_table_destroy(struct ns_flow_table *t)
+{
+	if (t == NULL)
+		return;
+	ns_mem_free_large(t->recs, t->alloc_bytes);
+	free(t->heap);
+	free(t);
+}
+
+void
+ns_flow_table_memory(const struct ns_flow_table *t, struct ns_flow_mem *out)
+{
+	out->bytes = t->mem_bytes;
+	out->record_bytes = sizeof(struct flow_rec);
+	out->bucket_bytes = (size_t)t->n_buckets * sizeof(struct flow_bucket);
+	out->capacity = t->capacity;
+	out->buckets = t->n_buckets;
+	out->bytes_per_flow = (double)t->mem_bytes / t->capacity;
+	out->hugepages = t->huge;
+}

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow tracking: one table per shard (one writer thread, no locks), preallocated at create.
+ * Parsed packets go in by bursts; each lands in a bidirectional flow keyed by the canonical
+ * 5-tuple (+ outer VLAN id). TCP flows carry a state machine, Zeek's conn_state, handshake and
+ * running RTT, and tshark 4.0's sequence analysis (retransmission, fast and spurious
+ * retransmission, out-of-order, lost segment, duplicate ACK). A flow that ends (idle timeout,
+ * TCP close, eviction, port reuse, shutdown), or reaches its active timeout, is handed to the
+ * caller's sink as one fixed-size struct ns_flow_record. Every counted packet ends up in exactly
+ * one record. docs/flow-tracking.md describes the design and every definition.
+ */
+#ifndef NS_FLOW_H
+#define NS_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ns_proto.h"
+
+/* Most packets processed in one pipeline pass; longer bursts are cut into passes of this size. */
+#define NS_FLOW_BURST 32
+
+/* Record indexes are 24 bits wide in the buckets (flow-tracking.md, "Memory"). */
+#define NS_FLOW_CAPACITY_MAX ((1u << 24) - 1)
+#define NS_FLOW_CAPACITY_DEFAULT (1u << 20)
+
+/* Directions in a record: [0] from the initiator (src) to the responder, [1] back. */
+#define NS_FLOW_TOSERVER 0
+#define NS_FLOW_TOCLIENT 1
+
+/*
+ * Why a record was emitted. Interim records (ACTIVE, OVERFLOW) leave the flow in the table;
+ * LIVE marks the snapshots ns_flow_table_top_n() returns, never an emitted record.
+ */
+#define NS_FLOW_END_REASONS(X)  \
+	X(IDLE, "idle")         \
+	X(CLOSED, "closed")     \
+	X(ACTIVE, "active")     \
+	X(OVERFLOW, "overflow") \
+	X(EVICTED, "evicted")   \
+	X(REUSED, "reused")     \
+	X(SHUTDOWN, "shutdown") \
+	X(LIVE, "live")
+
+enum ns_flow_end {
+#define NS_X(name, str) NS_FLOW_END_##name,
+	NS_FLOW_END_REASONS(NS_X)
+#undef NS_X
+		NS_FLOW_END_MAX
+};
+
+/* TCP state machine of a flow (NONE for other protocols). */
+#define NS_FLOW_TCP_STATES(X)           \
+	X(NONE, "none")                 \
+	X(SYN_SENT, "syn_sent")         \
+	X(SYN_RECEIVED, "syn_received") \
+	X(ESTABLISHED, "established")   \
+	X(FIN_WAIT, "fin_wait")         \
+	X(CLOSING, "closing")           \
+	X(CLOSED, "closed")             \
+	X(RESET, "reset")               \
+	X(MIDSTREAM, "midstream")
+
+enum ns_flow_tcp_state {
+#define NS_X(name, str) NS_FLOW_TCP_##name,
+	NS_FLOW_TCP_STATES(NS_X)
+#undef NS_X
+		NS_FLOW_TCP_STATE_MAX
+};
+
+/* Zeek conn.log conn_state codes (TCP flows; NONE for other protocols). */
+#define NS_FLOW_CONN_STATES(X) \
+	X(NONE, "")            \
+	X(S0, "S0")            \
+	X(S1, "S1")            \
+	X(SF, "SF")            \
+	X(REJ, "REJ")          \
+	X(S2, "S2")            \
+	X(S3, "S3")            \
+	X(RSTO, "RSTO")        \
+	X(RSTR, "RSTR")        \
+	X(RSTOS0, "RSTOS0")    \
+	X(RSTRH, "RSTRH")      \
+	X(SH, "SH")            \
+	X(SHR, "SHR")          \
+	X(OTH, "OTH")
+
+enum ns_flow_conn_state {
+#define NS_X(name, str) NS_FLOW_CONN_##name,
+	NS_FLOW_CONN_STATES(NS_X)
+#undef NS_X
+		NS_FLOW_CONN_STATE_MAX
+};
+
+/* Packets that reach no flow, by reason (table counters untracked[]). */
+#define NS_FLOW_UNTRACKED_REASONS(X)                                 \
+	X(NOT_IP, "no IP layer with addresses")                      \
+	X(REFUSED, "table full and sink refused the evicted record") \
+	X(NO_SLOT, "table full and no victim could be chosen")
+
+enum ns_flow_untracked {
+#define NS_X(name, str) NS_FLOW_UNTRACKED_##name,
+	NS_FLOW_UNTRACKED_REASONS(NS_X)
+#undef NS_X
+		NS_FLOW_UNTRACKED_MAX
+};
+
+/* TCP segments counted in a flow but left out of the sequence analysis (tcp-analysis.md §1). */
+#define NS_FLOW_TCP_SKIP_REASONS(X) \
+	X(FRAGMENT, "IP fragment")  \
+	X(HEADER, "TCP header cut short or invalid")
+
+enum ns_flow_tcp_skip {
+#define NS_X(name, str) NS_FLOW_TCP_SKIP_##name,
+	NS_FLOW_TCP_SKIP_REASONS(NS_X)
+#undef NS_X
+		NS_FLOW_TCP_SKIP_MAX
+};
+
+/* ns_flow_record.flags */
+#define NS_FLOW_REC_INTERIM 0x01 /* the flow stays in the table (end reason ACTIVE/OVERFLOW) */
+#define NS_FLOW_REC_MIDSTREAM 0x02 /* TCP: no handshake seen at the start */
+#define NS_FLOW_REC_IRTT 0x04 /* rtt_handshake_us is known */
+#define NS_FLOW_REC_SYNACK 0x08 /* rtt_syn_synack_us / rtt_synack_ack_us are known */
+#define NS_FLOW_REC_ICMP_ECHO 0x10 /* ICMP echo flow: icmp_id is the echo identifier */
+
+/*
+ * One flow record: a self-contained copy, fixed size, no pointers, the single structure every
+ * exporter maps (JSON/CSV now, IPFIX later) and the element of the worker -> management ring.
+ * Counters cover the packets since the previous record of the same flow_id (interim records
+ * make them deltas); state fields describe the flow when the record was made.
+ */
+struct ns_flow_record {
+	uint64_t flow_id; /* unique per table: shard id in the top 8 bits, creation count below */
+	uint64_t first_ns; /* first packet of the flow (same in every record of the flow) */
+	uint64_t last_ns; /* last packet counted, microsecond precision */
+
+	struct ns_addr src; /* initiator (client); IPv4 mapped ::ffff:a.b.c.d */
+	struct ns_addr dst; /* responder (server) */
+	uint16_t src_port; /* 0 for protocols without ports (ICMP, fragments, other) */
+	uint16_t dst_port;
+	uint16_t vlan; /* outer VLAN id when the table keys on VLAN, else 0 */
+	uint8_t proto; /* IP protocol number */
+	uint8_t ip_version; /* 4 or 6 */
+
+	uint8_t end_reason; /* enum ns_flow_end */
+	uint8_t tcp_state; /* enum ns_flow_tcp_state */
+	uint8_t conn_state; /* enum ns_flow_conn_state */
+	uint8_t flags; /* NS_FLOW_REC_* */
+	uint8_t icmp_type; /* ICMP/ICMPv6: type of the first packet */
+	uint8_t icmp_code;
+	uint16_t icmp_id; /* echo identifier (NS_FLOW_REC_ICMP_ECHO) */
+
+	uint64_t pkts[2]; /* [NS_FLOW_TOSERVER], [NS_FLOW_TOCLIENT] */
+	uint64_t bytes[2]; /* frame length on the wire */
+
+	/* TCP only (zero otherwise) */
+	uint8_t tcp_flags[2]; /* OR of the TCP flags seen per direction */
+	uint16_t pad0;
+	uint32_t rtt_handshake_us; /* tshark tcp.analysis.initial_rtt (NS_FLOW_REC_IRTT) */
+	uint32_t rtt_syn_synack_us; /* most recent SYN -> first SYN/ACK (NS_FLOW_REC_SYNACK) */
+	uint32_t rtt_synack_ack_us; /* that SYN/ACK -> handshake ACK */
+	uint32_t rtt_min_us; /* running data/ACK samples; valid when rtt_samples > 0 */
+	uint32_t rtt_avg_us;
+	uint32_t rtt_max_us;
+	uint32_t rtt_samples;
+	uint32_t retrans[2]; /* tshark retransmission, which includes fast and spurious */
+	uint32_t fast_retrans; /* both directions */
+	uint32_t spurious_retrans;
+	uint32_t ooo[2]; /* out-of-order */
+	uint32_t lost[2]; /* previous segment not captured */
+	uint32_t dupack[2]; /* duplicate ACKs sent in that direction */
+	uint32_t zero_window; /* both directions */
+	uint32_t rst[2]; /* RST segments */
+};
+
+/**
+ * Where records go. Called from ns_flow_table_process_burst(), _housekeeping() and _flush()
+ * with up to 64 records. Returns how many it took, in order; records it did not take stay
+ * queued in the table and are offered again on the next call (the flows they describe are not
+ * lost, see flow-tracking.md "Emission").
+ */
+typedef unsigned (*ns_flow_sink_fn)(void *arg, const struct ns_flow_record *recs, unsigned n);
+
+/* Table parameters. Timeouts in seconds; 0 takes the default named in the comment. */
+struct ns_flow_params {
+	uint32_t capacity; /* flows (NS_FLOW_CAPACITY_DEFAULT) */
+	bool key_vlan; /* outer VLAN id is part of the key (true) */
+	uint8_t shard_id; /* top byte of every flow_id */
+	uint32_t tcp_syn_timeout; /* handshake not completed (10) */
+	uint32_t tcp_established_timeout; /* established or midstream (300) */
+	uint32_t tcp_fin_timeout; /* one side sent FIN (30) */
+	uint32_t tcp_closed_timeout; /* both FINs, or RST (2) */
+	uint32_t udp_timeout; /* (60) */
+	uint32_t icmp_timeout; /* (30) */
+	uint32_t other_timeout; /* (30) */
+	uint32_t active_timeout; /* interim record every N seconds of a flow's life (1800) */
+	uint32_t top_n_max; /* largest N ns_flow_table_top_n() accepts (1024) */
+	uint64_t seed; /* hash seed; 0 draws a random one */
+	ns_flow_sink_fn sink; /* required */
+	void *sink_arg;
+};
+
+/* Range of every timeout, in seconds (flow times are 40-bit microseconds, see flow_priv.h). */
+#define NS_FLOW_TIMEOUT_MAX 86400u
+
+/* Per-table counters; the table's thread writes them, any thread may read a snapshot. */
+struct ns_flow_stats {
+	uint64_t packets; /* packets offered */
+	uint64_t tracked; /* packets counted in a flow */
+	uint64_t untracked[NS_FLOW_UNTRACKED_MAX];
+	uint64_t tcp_skipped[NS_FLOW_TCP_SKIP_MAX];
+	uint64_t created; /* flows created (a port-reuse split creates one) */
+	uint64_t ended[NS_FLOW_END_MAX]; /* flows ended, by reason (no interim reasons) */
+	uint64_t interim[NS_FLOW_END_MAX]; /* interim records, by reason (ACTIVE, OVERFLOW) */
+	uint64_t active; /* flows in the table now */
+	uint64_t table_full; /* creations that found no free record or slot */
+	uint64_t evict_full; /* evictions because every record was in use */
+	uint64_t
+		evict_collision; /* evictions because both buckets stayed full after displacement */
+	uint64_t cuckoo_moves; /* entries displaced to their alternate bucket */
+	uint64_t records; /* records the sink took (final + interim) */
+	uint64_t records_queued; /* records waiting for the sink */
+	uint64_t expire_deferred; /* expiries postponed because the sink queue was full */
+	uint64_t queue_full; /* packet-path records that found the queue full: port reuse
+			      * not split, eviction refused, or a counter left saturated */
+	uint64_t emergency_enter; /* switches to emergency timeouts (occupancy > 95%) */
+	uint64_t sweeps; /* completed sweep passes */
+};
+
+/* Memory report of a table. */
+struct ns_flow_mem {
+	size_t bytes; /* everything the table allocated (records, buckets, queues) */
+	size_t record_bytes; /* sizeof one flow record slot */
+	size_t bucket_bytes; /* all buckets */
+	uint32_t capacity;
+	uint32_t buckets;
+	double bytes_per_flow; /* bytes / capacity */
+	bool hugepages; /* records and buckets sit on MAP_HUGETLB pages */
+};
+
+struct ns_flow_table;
+
+/** Fill @p with the defaults (the values in struct ns_flow_params' comments). */
+void ns_flow_params_default(struct ns_flow_params *p);
+
+/**
+ * Create a table. Allocates all memory now; nothing is allocated per packet. Returns NULL with
+ * errno set: EINVAL for a bad parameter (capacity beyond NS_FLOW_CAPACITY_MAX, no sink,
+ * timeouts out of range), ENOMEM when memory is short.
+ */
+struct ns_flow_table *ns_flow_table_create(const struct ns_flow_params *p);
+
+/** Free a table without emitting its flows (call ns_flow_table_flush() first). Accepts NULL. */
+void ns_flow_table_destroy(struct ns_flow_table *t);
+
+/**
+ * Account @n parsed packets, @ts_ns[i] the capture time of @pkts[i] (ns since the epoch); the
+ * byte counters use pkts[i].wirelen. Packets are applied in order. Returns how many were
+ * counted in a flow; the others are in the untracked counters.
+ */
+unsigned ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
+				     const uint64_t *ts_ns, unsigned n);
+
+/**
+ * Advance the expiry sweep by up to @budget records at time @now_ns (packet time; the table
+ * never goes back in time), emitting idle, closed and active-timeout records, and offer queued
+ * records to the sink. Returns the number of flows that ended.
+ */
+unsigned ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget);
+
+/**
+ * End every flow (reason SHUTDOWN) and hand all records to the sink. Returns 0, or -EAGAIN
+ * when the sink did not take everything (call again).
+ */
+int ns_flow_table_flush(struct ns_flow_table *t);
+
+/**
+ * Copy the @n live flows with the most bytes (both directions, since their last record) into
+ * @out, largest first. A full scan with a bounded heap; call from the table's thread. Returns
+ * the number written (at most @n, at most params.top_n_max).
+ */
+unsigned ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigned n);
+
+/** Snapshot of the counters (relaxed loads; safe from another thread). */
+void ns_flow_table_stats(const struct ns_flow_table *t, struct ns_flow_stats *out);
+
+/** Memory the table uses. */
+void ns_flow_table_memory(const struct ns_flow_table *t, struct ns_flow_mem *out);
+
+/** Bytes one table of @capacity flows allocates (the same figure create would use). */
+size_t ns_flow_table_memory_for(uint32_t capacity);
+
+/** "idle", "closed", ... ; "?" when out of range. */
+const char *ns_flow_end_name(unsigned reason);
+
+/** "established", ... */
+const char *ns_flow_tcp_state_name(unsigned state);
+
+/** "SF", "REJ", ... ; "" for NONE. */
+const char *ns_flow_conn_state_name(unsigned state);
+
+/** Text of an untracked reason. */
+const char *ns_flow_untracked_name(unsigned reason);
+
+/** "tcp", "udp", "icmp", "icmpv6", or NULL for other protocols. */
+const char *ns_flow_proto_name(uint8_t proto);
+
+/** Format TCP flag bits as letters in bit order "FSRPAUEC" ("" when none) into @buf (>= 9). */
+char *ns_flow_tcp_flags_str(uint8_t flags, char *buf, size_t len);
+
+#endif /* NS_FLOW_H */

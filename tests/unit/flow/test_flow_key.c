@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow keys: both directions of a conversation land in one flow (IPv4, IPv6, with VLAN), the
+ * initiator becomes src, VLAN ids split flows only when keyed, ICMP echo request and reply
+ * meet, non-first fragments form their own (proto, 0/0) flow, and packets without an IP layer
+ * are counted as untracked.
+ */
+#include "flow_test.h"
+
+static void
+test_symmetry_v4(void)
+{
+	struct ns_flow_table *t = table_new(1024, NULL);
+	struct ns_pkt a = udp_pkt("10.0.0.2", 5000, "10.0.0.1", 53, 20);
+	struct ns_pkt b = udp_pkt("10.0.0.1", 53, "10.0.0.2", 5000, 60);
+	const struct ns_flow_record *r;
+
+	CU_ASSERT_EQUAL(feed(t, &a, T0), 1);
+	CU_ASSERT_EQUAL(feed(t, &b, T0 + MS), 1);
+	CU_ASSERT_EQUAL(feed(t, &a, T0 + 2 * MS), 1);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	r = &g_log.recs[0];
+	CU_ASSERT_EQUAL(r->proto, 17);
+	CU_ASSERT_EQUAL(r->ip_version, 4);
+	CU_ASSERT_EQUAL(r->src_port, 5000); /* the first sender initiates a UDP flow */
+	CU_ASSERT_EQUAL(r->dst_port, 53);
+	CU_ASSERT_EQUAL(r->pkts[NS_FLOW_TOSERVER], 2);
+	CU_ASSERT_EQUAL(r->pkts[NS_FLOW_TOCLIENT], 1);
+	CU_ASSERT_EQUAL(r->bytes[NS_FLOW_TOSERVER], 2 * 62);
+	CU_ASSERT_EQUAL(r->bytes[NS_FLOW_TOCLIENT], 102);
+	CU_ASSERT_EQUAL(r->first_ns, T0);
+	CU_ASSERT_EQUAL(r->last_ns, T0 + 2 * MS);
+	CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_SHUTDOWN);
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_symmetry_v6(void)
+{
+	struct ns_flow_table *t = table_new(1024, NULL);
+	struct ns_pkt a =
+		tcp_pkt("2001:db8::9", 40000, "2001:db8::1", 443, NS_TCP_SYN, 1, 0, 1000, 0);
+	struct ns_pkt b = tcp_pkt("2001:db8::1", 443, "2001:db8::9", 40000, NS_TCP_SYN | NS_TCP_ACK,
+				  77, 2, 1000, 0);
+	/* the same numbers as IPv4-mapped: must stay a different flow */
+	struct ns_pkt c =
+		tcp_pkt("::ffff:10.1.1.1", 1, "::ffff:10.1.1.2", 2, NS_TCP_ACK, 5, 5, 100, 0);
+	struct ns_pkt d = tcp_pkt("10.1.1.1", 1, "10.1.1.2", 2, NS_TCP_ACK, 5, 5, 100, 0);
+
+	feed(t, &a, T0);
+	feed(t, &b, T0 + MS);
+	feed(t, &c, T0 + 2 * MS);
+	feed(t, &d, T0 + 3 * MS);
+	CU_ASSERT_EQUAL(flush_all(t), 3);
+	const struct ns_flow_record *r = rec_find("2001:db8::9", 40000);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->ip_version, 6);
+	CU_ASSERT_EQUAL(r->pkts[NS_FLOW_TOSERVER], 1);
+	CU_ASSERT_EQUAL(r->pkts[NS_FLOW_TOCLIENT], 1);
+	CU_ASSERT_EQUAL(r->tcp_state, NS_FLOW_TCP_SYN_RECEIVED);
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_synack_receiver_is_client(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	/* capture starts at the SYN/ACK: its receiver is the initiator */
+	struct ns_pkt sa = tcp_pkt("10.0.0.1", 80, "10.0.0.9", 33000, NS_TCP_SYN | NS_TCP_ACK, 500,
+				   101, 1000, 0);
+	struct ns_pkt ack =
+		tcp_pkt("10.0.0.9", 33000, "10.0.0.1", 80, NS_TCP_ACK, 101, 501, 1000, 0);
+
+	feed(t, &sa, T0);
+	feed(t, &ack, T0 + MS);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	CU_ASSERT_PTR_NOT_NULL(rec_find("10.0.0.9", 33000));
+	CU_ASSERT_EQUAL(g_log.recs[0].pkts[NS_FLOW_TOSERVER], 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].tcp_state, NS_FLOW_TCP_ESTABLISHED);
+	CU_ASSERT_FALSE(g_log.recs[0].flags & NS_FLOW_REC_MIDSTREAM);
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_vlan_keyed(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_pkt a = udp_pkt("10.0.0.1", 1000, "10.0.0.2", 2000, 10);
+	struct ns_pkt b = udp_pkt("10.0.0.2", 2000, "10.0.0.1", 1000, 10);
+
+	a.vlan_count = b.vlan_count = 1;
+	a.vlan[0] = b.vlan[0] = 42;
+	feed(t, &a, T0);
+	feed(t, &b, T0 + 1);
+	b.vlan[0] = 43;
+	feed(t, &b, T0 + 2);
+	CU_ASSERT_EQUAL(flush_all(t), 2);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		const struct ns_flow_record *r = &g_log.recs[i];
+
+		if (r->vlan == 42) {
+			CU_ASSERT_EQUAL(r->pkts[0] + r->pkts[1], 2);
+		} else {
+			CU_ASSERT_EQUAL(r->vlan, 43);
+			CU_ASSERT_EQUAL(r->pkts[0], 1);
+		}
+	}
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_vlan_not_keyed(void)
+{
+	struct ns_flow_params p;
+	struct ns_flow_table *t;
+	struct ns_pkt a = udp_pkt("10.0.0.1", 1000, "10.0.0.2", 2000, 10);
+
+	ns_flow_params_default(&p);
+	p.key_vlan = false;
+	t = table_new(64, &p);
+	a.vlan_count = 1;
+	a.vlan[0] = 42;
+	feed(t, &a, T0);
+	a.vlan[0] = 43;
+	feed(t, &a, T0 + 1);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].vlan, 0);
+	CU_ASSERT_EQUAL(g_log.recs[0].pkts[0], 2);
+	ns_flow_table_destroy(t);
+}
+
+static struct ns_pkt
+icmp_pkt(const char *src, const char *dst, uint8_t type, uint8_t code, uint16_t id)
+{
+	bool v6 = strchr(src, ':') != NULL;
+	struct ns_pkt p = pkt_ip(src, dst, v6 ? 58 : 1, 98);
+
+	p.l4 = v6 ? NS_L4_ICMPV6 : NS_L4_ICMP;
+	p.icmp_type = type;
+	p.icmp_code = code;
+	p.icmp_id = id;
+	return p;
+}
+
+static void
+test_icmp_echo_meets(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_pkt req = icmp_pkt("10.0.0.1", "10.0.0.2", 8, 0, 0x1234);
+	struct ns_pkt rep = icmp_pkt("10.0.0.2", "10.0.0.1", 0, 0, 0x1234);
+	struct ns_pkt other = icmp_pkt("10.0.0.1", "10.0.0.2", 8, 0, 0x1235);
+	struct ns_pkt unreach = icmp_pkt("10.0.0.2", "10.0.0.1", 3, 3, 0);
+	struct ns_pkt req6 = icmp_pkt("fe80::1", "fe80::2", 128, 0, 7);
+	struct ns_pkt rep6 = icmp_pkt("fe80::2", "fe80::1", 129, 0, 7);
+
+	feed(t, &req, T0);
+	feed(t, &rep, T0 + 1);
+	feed(t, &other, T0 + 2);
+	feed(t, &unreach, T0 + 3);
+	feed(t, &req6, T0 + 4);
+	feed(t, &rep6, T0 + 5);
+	CU_ASSERT_EQUAL(flush_all(t), 4);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		const struct ns_flow_record *r = &g_log.recs[i];
+
+		CU_ASSERT_EQUAL(r->src_port, 0);
+		CU_ASSERT_EQUAL(r->dst_port, 0);
+		if ((r->flags & NS_FLOW_REC_ICMP_ECHO) && r->icmp_id != 0x1235) {
+			CU_ASSERT_EQUAL(r->pkts[0], 1);
+			CU_ASSERT_EQUAL(r->pkts[1], 1);
+			CU_ASSERT_EQUAL(r->icmp_type, r->proto == 1 ? 8 : 128);
+		} else if (!(r->flags & NS_FLOW_REC_ICMP_ECHO)) {
+			CU_ASSERT_EQUAL(r->icmp_type, 3);
+			CU_ASSERT_EQUAL(r->icmp_code, 3);
+		}
+	}
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_fragments(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_pkt first = udp_pkt("10.0.0.1", 7000, "10.0.0.2", 7001, 1472);
+	struct ns_pkt rest = pkt_ip("10.0.0.1", "10.0.0.2", 17, 600);
+	struct ns_flow_stats st;
+
+	first.frag = NS_FRAG_IS | NS_FRAG_FIRST | NS_FRAG_MORE;
+	rest.l4 = NS_L4_FRAGMENT;
+	rest.frag = NS_FRAG_IS;
+	rest.frag_off = 1480;
+	feed(t, &first, T0);
+	feed(t, &rest, T0 + 1);
+	CU_ASSERT_EQUAL(flush_all(t), 2);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		const struct ns_flow_record *r = &g_log.recs[i];
+
+		CU_ASSERT_EQUAL(r->proto, 17);
+		CU_ASSERT_EQUAL(r->pkts[0], 1);
+		if (r->src_port == 0)
+			CU_ASSERT_EQUAL(r->bytes[0], 600);
+	}
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.created, 2);
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_not_ip(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_pkt pk[3];
+	uint64_t ts[3] = { T0, T0 + 1, T0 + 2 };
+	struct ns_flow_stats st;
+
+	memset(pk, 0, sizeof(pk));
+	pk[0].l3 = NS_L3_ARP; /* ARP: no flow */
+	pk[1] = udp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 0);
+	pk[2].l3 = NS_L3_IPV4; /* IPv4 header cut short: addresses never read */
+	pk[2].reason = NS_PARSE_R_IPV4_SHORT;
+	CU_ASSERT_EQUAL(ns_flow_table_process_burst(t, pk, ts, 3), 1);
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.packets, 3);
+	CU_ASSERT_EQUAL(st.tracked, 1);
+	CU_ASSERT_EQUAL(st.untracked[NS_FLOW_UNTRACKED_NOT_IP], 2);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	ns_flow_table_destroy(t);
+}
+
+/* A TCP header cut short: counted under the ports read from the frame, never analysed. */
+static void
+test_truncated_tcp_header(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	uint8_t frame[34 + 12] = { 0 };
+	struct ns_pkt p = pkt_ip("10.0.0.1", "10.0.0.2", 6, 1000);
+	struct ns_flow_stats st;
+
+	frame[34] = 0x30; /* sport 12336 */
+	frame[35] = 0x30;
+	frame[36] = 0x00; /* dport 80 */
+	frame[37] = 0x50;
+	p.data = frame;
+	p.caplen = sizeof(frame);
+	p.l4 = NS_L4_TCP;
+	p.reason = NS_PARSE_R_TCP_SHORT;
+	p.verdict = NS_PARSE_TRUNCATED;
+	feed(t, &p, T0);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].src_port, 12336);
+	CU_ASSERT_EQUAL(g_log.recs[0].dst_port, 80);
+	CU_ASSERT_EQUAL(g_log.recs[0].bytes[0], 1000);
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.tcp_skipped[NS_FLOW_TCP_SKIP_HEADER], 1);
+	ns_flow_table_destroy(t);
+}
+
+static const struct ns_test_case cases[] = {
+	NS_TEST(test_symmetry_v4),
+	NS_TEST(test_symmetry_v6),
+	NS_TEST(test_synack_receiver_is_client),
+	NS_TEST(test_vlan_keyed),
+	NS_TEST(test_vlan_not_keyed),
+	NS_TEST(test_icmp_echo_meets),
+	NS_TEST(test_fragments),
+	NS_TEST(test_not_ip),
+	NS_TEST(test_truncated_tcp_header),
+};
+
+NS_TEST_MAIN("flow_key", cases)

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Table behaviour: eviction when full (counted, record emitted with reason "evicted", the
+ * victim chosen by class and age), idle timeouts per protocol and state on a fake clock, the
+ * active timeout's interim records, counter overflow handled by an interim record, a sink
+ * that refuses records (nothing lost, expiry deferred), top-N, the memory budget, and the
+ * none-lost invariant under random traffic: every counted packet is in exactly one record.
+ */
+#include "flow_test.h"
+
+static void
+test_evict_when_full(void)
+{
+	struct ns_flow_table *t = table_new(4, NULL);
+	struct ns_flow_stats st;
+	char ip[32];
+
+	for (unsigned i = 0; i < 5; i++) {
+		struct ns_pkt p;
+
+		snprintf(ip, sizeof(ip), "10.0.0.%u", i + 1);
+		p = udp_pkt(ip, 1000, "10.9.9.9", 53, 10);
+		CU_ASSERT_EQUAL(feed(t, &p, T0 + i * SEC), 1);
+	}
+	/* the oldest flow made room and was emitted at once */
+	CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_EVICTED);
+	CU_ASSERT_PTR_NOT_NULL(rec_find("10.0.0.1", 1000));
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.created, 5);
+	CU_ASSERT_EQUAL(st.table_full, 1);
+	CU_ASSERT_EQUAL(st.evict_full, 1);
+	CU_ASSERT_EQUAL(st.ended[NS_FLOW_END_EVICTED], 1);
+	CU_ASSERT_EQUAL(st.active, 4);
+	CU_ASSERT_EQUAL(flush_all(t), 5);
+	ns_flow_table_destroy(t);
+}
+
+/* A closed TCP flow goes before an older UDP flow (flow-table.md §5 classes). */
+static void
+test_evict_prefers_closed(void)
+{
+	struct ns_flow_table *t = table_new(3, NULL);
+	struct ns_pkt u1 = udp_pkt("10.0.0.1", 1, "10.0.0.9", 9, 10);
+	struct ns_pkt u2 = udp_pkt("10.0.0.2", 1, "10.0.0.9", 9, 10);
+	struct ns_pkt syn = tcp_pkt("10.0.0.3", 5, "10.0.0.9", 80, NS_TCP_SYN, 1, 0, 100, 0);
+	struct ns_pkt rst =
+		tcp_pkt("10.0.0.9", 80, "10.0.0.3", 5, NS_TCP_RST | NS_TCP_ACK, 0, 2, 0, 0);
+	struct ns_pkt u4 = udp_pkt("10.0.0.4", 1, "10.0.0.9", 9, 10);
+
+	feed(t, &u1, T0);
+	feed(t, &u2, T0 + SEC);
+	feed(t, &syn, T0 + 2 * SEC);
+	feed(t, &rst, T0 + 3 * SEC);
+	feed(t, &u4, T0 + 4 * SEC);
+	CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].proto, 6);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_EVICTED);
+	CU_ASSERT_EQUAL(g_log.recs[0].conn_state, NS_FLOW_CONN_REJ);
+	ns_flow_table_destroy(t);
+}
+
+/* Idle timeouts by protocol and TCP state, driven by packet time. */
+static void
+test_timeouts(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_pkt udp = udp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 10);
+	struct ns_pkt syn = tcp_pkt("10.0.0.1", 3, "10.0.0.2", 80, NS_TCP_SYN, 1, 0, 100, 0);
+	struct ns_pkt rs1 = tcp_pkt("10.0.0.1", 4, "10.0.0.2", 80, NS_TCP_SYN, 1, 0, 100, 0);
+	struct ns_pkt rs2 =
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 4, NS_TCP_RST | NS_TCP_ACK, 0, 2, 0, 0);
+	struct ns_pkt est = tcp_pkt("10.0.0.1", 5, "10.0.0.2", 80, NS_TCP_ACK, 1, 1, 100, 10);
+	const struct ns_flow_record *r;
+
+	feed(t, &udp, T0);
+	feed(t, &syn, T0);
+	feed(t, &rs1, T0);
+	feed(t, &rs2, T0 + 1 * MS);
+	feed(t, &est, T0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 2 * SEC, 64), 0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 2 * SEC + 2 * MS, 64), 1);
+	r = rec_find("10.0.0.1", 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_CLOSED);
+	CU_ASSERT_EQUAL(r->last_ns, T0 + MS);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 10 * SEC + US, 64), 1);
+	r = rec_find("10.0.0.1", 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_IDLE);
+	CU_ASSERT_EQUAL(r->conn_state, NS_FLOW_CONN_S0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 59 * SEC, 64), 0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 61 * SEC, 64), 1);
+	r = rec_find("10.0.0.1", 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->proto, 17);
+	CU_ASSERT_EQUAL(r->last_ns, T0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 299 * SEC, 64), 0);
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 301 * SEC, 64), 1);
+	CU_ASSERT_EQUAL(g_log.n, 4);
+	CU_ASSERT_EQUAL(flush_all(t), 4);
+	ns_flow_table_destroy(t);
+}
+
+/* The sweep visits at most @budget records per call. */
+static void
+test_sweep_budget(void)
+{
+	struct ns_flow_table *t = table_new(100, NULL);
+	struct ns_flow_stats st;
+	char ip[32];
+	unsigned ended = 0;
+
+	for (unsigned i = 0; i < 100; i++) {
+		struct ns_pkt p;
+
+		snprintf(ip, sizeof(ip), "10.0.1.%u", i);
+		p = udp_pkt(ip, 1, "10.0.0.2", 2, 10);
+		feed(t, &p, T0);
+	}
+	CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 100 * SEC, 10), 10);
+	for (unsigned i = 0; i < 9; i++)
+		ended += ns_flow_table_housekeeping(t, T0 + 100 * SEC, 10);
+	CU_ASSERT_EQUAL(ended, 90);
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.active, 0);
+	CU_ASSERT_EQUAL(st.sweeps, 1);
+	CU_ASSERT_EQUAL(st.ended[NS_FLOW_END_IDLE], 100);
+	ns_flow_table_destroy(t);
+}
+
+/* Active timeout: an interim record every 10 s of the flow's life; counters are deltas. */
+static void
+test_active_timeout(void)
+{
+	struct ns_flow_params p;
+	struct ns_flow_table *t;
+	struct ns_pkt a = udp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 100);
+	uint64_t pkts = 0, bytes = 0;
+
+	ns_flow_params_default(&p);
+	p.active_timeout = 10;
+	t = table_new(16, &p);
+	for (unsigned s = 0; s < 25; s++) {
+		feed(t, &a, T0 + s * SEC);
+		ns_flow_table_housekeeping(t, T0 + s * SEC + MS, 16);
+	}
+	CU_ASSERT_EQUAL_FATAL(g_log.n, 2);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_ACTIVE);
+	CU_ASSERT_TRUE(g_log.recs[0].flags & NS_FLOW_REC_INTERIM);
+	CU_ASSERT_EQUAL(g_log.recs[0].pkts[0], 11); /* s = 0..10 */
+	CU_ASSERT_EQUAL(g_log.recs[1].pkts[0], 10); /* s = 11..20 */
+	CU_ASSERT_EQUAL(flush_all(t), 3);
+	CU_ASSERT_EQUAL(g_log.recs[2].end_reason, NS_FLOW_END_SHUTDOWN);
+	for (unsigned i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(g_log.recs[i].flow_id, g_log.recs[0].flow_id);
+		CU_ASSERT_EQUAL(g_log.recs[i].first_ns, T0);
+		pkts += g_log.recs[i].pkts[0];
+		bytes += g_log.recs[i].bytes[0];
+	}
+	CU_ASSERT_EQUAL(pkts, 25);
+	CU_ASSERT_EQUAL(bytes, 25 * 142);
+	ns_flow_table_destroy(t);
+}
+
+/* A 16-bit event counter about to wrap emits an OVERFLOW interim record instead. */
+static void
+test_counter_overflow(void)
+{
+	struct ns_flow_table *t = table_new(16, NULL);
+	struct ns_pkt ack = tcp_pkt("10.0.0.1", 80, "10.0.0.2", 5000, NS_TCP_ACK, 1, 1000, 512, 0);
+	uint64_t dup = 0, pkts = 0;
+
+	for (unsigned i = 0; i < 70000; i++)
+		feed(t, &ack, T0 + i * US);
+	CU_ASSERT_EQUAL(flush_all(t), 2);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_OVERFLOW);
+	CU_ASSERT_EQUAL(g_log.recs[0].dupack[0], 65535);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		dup += g_log.recs[i].dupack[0];
+		pkts += g_log.recs[i].pkts[0];
+	}
+	CU_ASSERT_EQUAL(dup, 69999); /* every ACK after the first repeats it */
+	CU_ASSERT_EQUAL(pkts, 70000);
+	ns_flow_table_destroy(t);
+}
+
+/* A sink that takes nothing: records wait, expiry is deferred, flush reports -EAGAIN. */
+static void
+test_sink_refuses(void)
+{
+	struct ns_flow_table *t = table_new(256, NULL);
+	struct ns_flow_stats st;
+	char ip[32];
+
+	g_log.accept = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		struct ns_pkt p;
+
+		snprintf(ip, sizeof(ip), "10.0.%u.%u", i / 100, i % 100);
+		p = udp_pkt(ip, 1, "10.9.9.9", 2, 10);
+		feed(t, &p, T0);
+	}
+	ns_flow_table_housekeeping(t, T0 + 100 * SEC, 256);
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.records_queued, 64);
+	CU_ASSERT_EQUAL(st.expire_deferred, 1);
+	CU_ASSERT_EQUAL(st.active, 200 - 64);
+	CU_ASSERT_EQUAL(ns_flow_table_flush(t), -EAGAIN);
+	g_log.accept = 7;
+	while (ns_flow_table_flush(t) == -EAGAIN)
+		;
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(g_log.n, 200);
+	CU_ASSERT_EQUAL(st.records, 200);
+	CU_ASSERT_EQUAL(st.active, 0);
+	CU_ASSERT_EQUAL(st.ended[NS_FLOW_END_IDLE] + st.ended[NS_FLOW_END_SHUTDOWN], 200);
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_top_n(void)
+{
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_flow_record top[16];
+	char ip[32];
+
+	for (unsigned i = 1; i <= 10; i++) {
+		struct ns_pkt p;
+
+		snprintf(ip, sizeof(ip), "10.0.0.%u", i);
+		p = udp_pkt(ip, 1, "10.0.0.200", 2, 0);
+		p.wirelen = i * 100 + (i % 3); /* distinct sizes, not in insertion order */
+		feed(t, &p, T0 + i);
+	}
+	CU_ASSERT_EQUAL(ns_flow_table_top_n(t, top, 3), 3);
+	CU_ASSERT_EQUAL(top[0].bytes[0], 1001);
+	CU_ASSERT_EQUAL(top[1].bytes[0], 900);
+	CU_ASSERT_EQUAL(top[2].bytes[0], 802);
+	CU_ASSERT_EQUAL(top[0].end_reason, NS_FLOW_END_LIVE);
+	CU_ASSERT_EQUAL(ns_flow_table_top_n(t, top, 16), 10);
+	for (unsigned i = 1; i < 10; i++)
+		CU_ASSERT_TRUE(top[i - 1].bytes[0] >= top[i].bytes[0]);
+	CU_ASSERT_EQUAL(ns_flow_table_top_n(t, top, 0), 0);
+	CU_ASSERT_EQUAL(g_log.n, 0); /* a snapshot emits nothing */
+	ns_flow_table_destroy(t);
+}
+
+/* The default table (2^20 flows) stays within 200 bytes per flow, everything included. */
+static void
+test_memory_budget(void)
+{
+	struct ns_flow_table *t = table_new(NS_FLOW_CAPACITY_DEFAULT, NULL);
+	struct ns_flow_mem m;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	ns_flow_table_memory(t, &m);
+	printf("\n  %u flows: %zu bytes, %.1f bytes/flow, %u buckets, %s pages\n", m.capacity,
+	       m.bytes, m.bytes_per_flow, m.buckets, m.hugepages ? "huge" : "normal");
+	CU_ASSERT_TRUE(m.bytes_per_flow <= 200.0);
+	CU_ASSERT_EQUAL(m.record_bytes, 192);
+	CU_ASSERT_EQUAL(m.bytes, ns_flow_table_memory_for(NS_FLOW_CAPACITY_DEFAULT));
+	ns_flow_table_destroy(t);
+}
+
+static void
+test_bad_params(void)
+{
+	struct ns_flow_params p;
+
+	ns_flow_params_default(&p);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(ns_flow_table_create(&p)); /* no sink */
+	CU_ASSERT_EQUAL(errno, EINVAL);
+	p.sink = test_sink;
+	p.capacity = NS_FLOW_CAPACITY_MAX + 1;
+	CU_ASSERT_PTR_NULL(ns_flow_table_create(&p));
+	p.capacity = 16;
+	p.udp_timeout = NS_FLOW_TIMEOUT_MAX + 1;
+	CU_ASSERT_PTR_NULL(ns_flow_table_create(&p));
+	ns_flow_table_destroy(NULL);
+}
+
+/* xorshift64*: reproducible pseudo-random traffic */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 33) % n;
+}
+
+/*
+ * Random TCP and UDP traffic over 3000 endpoint pairs through a 512-flow table: evictions,
+ * port reuse, idle and active timeouts and a sink taking a random share each call. Every
+ * packet counted must come back in exactly one record, and created = ended + live.
+ */
+static void
+test_none_lost_random(void)
+{
+	struct ns_flow_params p;
+	struct ns_flow_table *t;
+	struct ns_flow_stats st;
+	struct ns_pkt burst[NS_FLOW_BURST];
+	uint64_t ts[NS_FLOW_BURST], now = T0, in_pkts = 0, in_bytes = 0;
+	uint64_t out_pkts = 0, out_bytes = 0, ended = 0;
+	char a[32], b[32];
+
+	ns_flow_params_default(&p);
+	p.active_timeout = 20;
+	t = table_new(512, &p);
+	for (unsigned round = 0; round < 4000; round++) {
+		unsigned n = 1 + rnd(NS_FLOW_BURST);
+
+		for (unsigned i = 0; i < n; i++) {
+			unsigned f = rnd(3000);
+			bool rev = rnd(2), tcp = f % 3 != 0;
+
+			snprintf(a, sizeof(a), "10.%u.%u.1", f / 250, f % 250);
+			snprintf(b, sizeof(b), "192.168.%u.2", f % 7);
+			if (tcp) {
+				static const uint8_t fl[] = { NS_TCP_SYN,
+							      NS_TCP_SYN | NS_TCP_ACK,
+							      NS_TCP_ACK,
+							      NS_TCP_ACK | NS_TCP_PSH,
+							      NS_TCP_FIN | NS_TCP_ACK,
+							      NS_TCP_RST };
+				uint8_t flags = fl[rnd(sizeof(fl))];
+				uint32_t seq = rnd(4) == 0 ? rnd(1u << 30) : 1000 + rnd(5000);
+
+				burst[i] = rev ? tcp_pkt(b, 80, a, 1024 + f, flags, seq, rnd(9000),
+							 (uint16_t)rnd(3), rnd(1400))
+					       : tcp_pkt(a, 1024 + f, b, 80, flags, seq, rnd(9000),
+							 (uint16_t)rnd(3), rnd(1400));
+			} else {
+				burst[i] = rev ? udp_pkt(b, 53, a, 1024 + f, rnd(500))
+					       : udp_pkt(a, 1024 + f, b, 53, rnd(500));
+			}
+			now += rnd(3 * MS);
+			ts[i] = now;
+			in_bytes += burst[i].wirelen;
+		}
+		g_log.accept = rnd(4) == 0 ? rnd(8) : UINT32_MAX;
+		in_pkts += n;
+		ns_flow_table_process_burst(t, burst, ts, n);
+		if (round % 8 == 0)
+			ns_flow_table_housekeeping(t, now, 64);
+	}
+	g_log.accept = 5;
+	while (ns_flow_table_flush(t) == -EAGAIN)
+		;
+	ns_flow_table_stats(t, &st);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		out_pkts += g_log.recs[i].pkts[0] + g_log.recs[i].pkts[1];
+		out_bytes += g_log.recs[i].bytes[0] + g_log.recs[i].bytes[1];
+	}
+	for (unsigned i = 0; i < NS_FLOW_END_MAX; i++)
+		ended += st.ended[i];
+	printf("\n  %llu packets, %llu flows, %u records, %llu evicted, %llu reused, "
+	       "%llu untracked\n",
+	       (unsigned long long)in_pkts, (unsigned long long)st.created, g_log.n,
+	       (unsigned long long)st.ended[NS_FLOW_END_EVICTED],
+	       (unsigned long long)st.ended[NS_FLOW_END_REUSED],
+	       (unsigned long long)(st.untracked[NS_FLOW_UNTRACKED_REFUSED] +
+				    st.untracked[NS_FLOW_UNTRACKED_NO_SLOT]));
+	CU_ASSERT_EQUAL(st.packets, in_pkts);
+	CU_ASSERT_EQUAL(st.tracked + st.untracked[NS_FLOW_UNTRACKED_REFUSED] +
+				st.untracked[NS_FLOW_UNTRACKED_NO_SLOT],
+			in_pkts);
+	CU_ASSERT_EQUAL(out_pkts, st.tracked);
+	CU_ASSERT_TRUE(out_bytes <= in_bytes);
+	CU_ASSERT_EQUAL(st.created, ended);
+	CU_ASSERT_EQUAL(st.active, 0);
+	CU_ASSERT_EQUAL(st.records, g_log.n);
+	CU_ASSERT_TRUE(st.ended[NS_FLOW_END_EVICTED] > 0);
+	CU_ASSERT_TRUE(st.ended[NS_FLOW_END_REUSED] > 0);
+	CU_ASSERT_TRUE(st.ended[NS_FLOW_END_IDLE] + st.ended[NS_FLOW_END_CLOSED] > 0);
+	ns_flow_table_destroy(t);
+}
+
+/* Many flows at once: fill to capacity with few collisions, all found again. */
+static void
+test_fill_and_find(void)
+{
+	enum { N = 20000 };
+	struct ns_flow_table *t = table_new(N, NULL);
+	struct ns_flow_stats st;
+	char ip[32];
+
+	for (unsigned pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < N; i++) {
+			struct ns_pkt p;
+
+			snprintf(ip, sizeof(ip), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+			p = udp_pkt(ip, (uint16_t)i, "172.16.0.1", 443, 0);
+			feed(t, &p, T0 + pass);
+		}
+	ns_flow_table_stats(t, &st);
+	printf("\n  %u flows in %u slots: %llu moves, %llu collision evictions\n", N,
+	       (unsigned)(N * 10 / 9), (unsigned long long)st.cuckoo_moves,
+	       (unsigned long long)st.evict_collision);
+	CU_ASSERT_TRUE(st.evict_collision < N / 1000);
+	CU_ASSERT_EQUAL(flush_all(t), st.created);
+	ns_flow_table_destroy(t);
+}
+
+static const struct ns_test_case cases[] = {
+	NS_TEST(test_evict_when_full),  NS_TEST(test_evict_prefers_closed),
+	NS_TEST(test_timeouts),         NS_TEST(test_sweep_budget),
+	NS_TEST(test_active_timeout),   NS_TEST(test_counter_overflow),
+	NS_TEST(test_sink_refuses),     NS_TEST(test_top_n),
+	NS_TEST(test_memory_budget),    NS_TEST(test_bad_params),
+	NS_TEST(test_none_lost_random), NS_TEST(test_fill_and_find),
+};
+
+NS_TEST_MAIN("flow_table", cases)
