@@ -43,4 +43,49 @@ int ns_pcap_writer_close(struct ns_pcap_writer *w);
  */
 int ns_export_summary_json(const struct ns_pkt_counters *c, FILE *out);
 
+/* ---- flow records (lib/flow's struct ns_flow_record) as JSON, JSON lines or CSV ---- */
+
+struct ns_flow_record;
+struct ns_flow_export;
+
+/* Same values as enum ns_export_format in ns_config.h, so a config value converts by a cast. */
+enum ns_flow_export_format {
+	NS_FLOW_EXPORT_AUTO = 0, /* from the file extension: .json, .jsonl/.ndjson, .csv */
+	NS_FLOW_EXPORT_JSON,     /* one JSON array, one object per line */
+	NS_FLOW_EXPORT_JSONL,    /* one JSON object per line */
+	NS_FLOW_EXPORT_CSV,      /* header line, then one row per record (RFC 4180) */
+};
+
+/** Format named by @path's extension, NS_FLOW_EXPORT_AUTO when it names none. */
+enum ns_flow_export_format ns_flow_export_format_from_path(const char *path);
+
+/**
+ * Create @path ("-" = stdout) for flow records in @fmt (AUTO: from the extension). Returns
+ * NULL with errno set: EINVAL when the format is unknown, or the error of fopen().
+ */
+struct ns_flow_export *ns_flow_export_open(const char *path, enum ns_flow_export_format fmt);
+
+/**
+ * Write one record (field names in docs/exports.md). Returns 0 or -EIO; a failed write is
+ * counted and the exporter stays usable.
+ */
+int ns_flow_export_write(struct ns_flow_export *e, const struct ns_flow_record *rec);
+
+/** ns_flow_sink_fn adapter (@arg is the exporter): writes all @n records, returns @n. */
+unsigned ns_flow_export_sink(void *arg, const struct ns_flow_record *recs, unsigned n);
+
+/** Records written / records lost to write errors. */
+uint64_t ns_flow_export_written(const struct ns_flow_export *e);
+uint64_t ns_flow_export_errors(const struct ns_flow_export *e);
+
+/** Close the JSON array, flush and close. Returns 0 or -errno. Accepts NULL. */
+int ns_flow_export_close(struct ns_flow_export *e);
+
+/**
+ * Quote @in as one RFC 4180 CSV field into @out (@len bytes, always NUL-terminated): quoted
+ * when it holds a comma, quote, CR or LF, with inner quotes doubled. Returns the length the
+ * field needs (snprintf semantics).
+ */
+size_t ns_export_csv_field(const char *in, char *out, size_t len);
+
 #endif /* NS_EXPORT_H */
