@@ -401,6 +401,21 @@ icmp_is_echo(const struct ns_pkt *p)
 	return p->icmp_type == 128 || p->icmp_type == 129;
 }
 
+/* Byte-wise (network order) compare of two addresses, as two big-endian words. */
+static inline int
+addr_cmp(const struct ns_addr *a, const struct ns_addr *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a->b, 16);
+	memcpy(y, b->b, 16);
+	if (x[0] != y[0])
+		return __builtin_bswap64(x[0]) < __builtin_bswap64(y[0]) ? -1 : 1;
+	if (x[1] != y[1])
+		return __builtin_bswap64(x[1]) < __builtin_bswap64(y[1]) ? -1 : 1;
+	return 0;
+}
+
 /*
  * Build the canonical key of @p; *@dir gets 0 when the sender is the key's lo endpoint.
  * Returns false for packets without an IP layer whose addresses were read.
@@ -439,7 +454,7 @@ build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key
 	default:
 		break;
 	}
-	c = memcmp(p->src.b, p->dst.b, 16);
+	c = addr_cmp(&p->src, &p->dst);
 	if (c < 0 || (c == 0 && sport <= dport)) {
 		memcpy(k->addr_lo, p->src.b, 16);
 		memcpy(k->addr_hi, p->dst.b, 16);
@@ -737,8 +752,10 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 		if (m != 0) {
 			cand[k] = slot_idx(b, (unsigned)__builtin_ctz(m));
 			__builtin_prefetch(&t->recs[cand[k]].hot, 1);
-			if (keys[k].proto == 6)
+			if (keys[k].proto == 6) {
 				__builtin_prefetch(&t->recs[cand[k]].tcp, 1);
+				__builtin_prefetch(&t->recs[cand[k]].cold, 1);
+			}
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {
 			cand[k] = NEED_ALT;
 			__builtin_prefetch(&t->buckets[alt_bucket(t, h_bucket(t, hv[k]), tag)]);
