@@ -50,10 +50,10 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# Stop one process we started: signal, up to 5 s grace, then SIGKILL. Returns its exit status.
-stop_pid() {
-	local pid=$1 sig=$2 i rest=()
-	kill "-$sig" "$pid" 2>/dev/null
+# Reap one process we started (already signalled): up to 5 s grace, then SIGKILL. Returns
+# its exit status.
+reap() {
+	local pid=$1 i rest=()
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -64,6 +64,11 @@ stop_pid() {
 	done
 	PIDS=("${rest[@]}")
 	wait "$pid"
+}
+
+stop_pid() { # stop_pid PID SIGNAL
+	kill "-$2" "$1" 2>/dev/null
+	reap "$1"
 }
 
 cleanup() {
@@ -225,16 +230,16 @@ start_captures() {
 		wait_for "$dir/netscope.log" "listening on" 5
 }
 
-# Both captures idle: tcpdump (-U writes each packet) has not grown its file for 0.5 s.
+# The link is idle: tcpdump (-U writes each packet) has not grown its file for 1 s, so late
+# retransmissions (a FIN after its timeout) are in, and both captures can stop together.
 wait_quiet() {
-	local f=$1 a b i
-	for ((i = 0; i < 40; i++)); do
-		a=$(stat -c %s "$f" 2>/dev/null)
-		sleep 0.5
-		b=$(stat -c %s "$f" 2>/dev/null)
-		[ "$a" = "$b" ] && return 0
+	local f=$1 last="" size i still=0
+	for ((i = 0; i < 80 && still < 4; i++)); do
+		sleep 0.25
+		size=$(stat -c %s "$f" 2>/dev/null)
+		if [ "$size" = "$last" ]; then still=$((still + 1)); else still=0; fi
+		last=$size
 	done
-	return 0
 }
 
 download() { # download PHASE_DIR URL
@@ -247,8 +252,8 @@ download() { # download PHASE_DIR URL
 upload() { # upload PHASE_DIR ADDR SECONDS
 	local log
 	log="$1/iperf3-$(echo "$2" | tr ':.' '__').log"
-	check "$(basename "$1"): iperf3 upload to $2 for $3 s" timeout 30 \
-		ip netns exec "$NS_C" iperf3 -c "$2" -p "$PORT_IPERF" -t "$3" -b 10M >"$log" 2>&1
+	timeout 30 ip netns exec "$NS_C" iperf3 -c "$2" -p "$PORT_IPERF" -t "$3" -b 10M >"$log" 2>&1
+	check "$(basename "$1"): iperf3 upload to $2 for $3 s" [ $? -eq 0 ]
 }
 
 compare() { # compare PHASE_DIR ARGS...: oracle + compare_flows.py, counts its results
@@ -283,9 +288,10 @@ full_phase() { # full_phase NAME SEED "TAG ARGS" "COMPARE ARGS" TRAFFIC...
 	start_captures "$dir" || fatal "$name: captures ready"
 	"$@"
 	wait_quiet "$dir/cap.pcap"
-	stop_pid "$NETSCOPE_PID" INT
+	kill -INT "$NETSCOPE_PID" "$TCPDUMP"
+	reap "$NETSCOPE_PID"
 	rc=$?
-	stop_pid "$TCPDUMP" INT
+	reap "$TCPDUMP"
 	check "$name: netscope -i exits 0 after SIGINT" [ "$rc" -eq 0 ]
 	stop_forwarders "$dir"
 	# shellcheck disable=SC2086
