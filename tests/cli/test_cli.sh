@@ -88,6 +88,21 @@ head -c 100 "$sample" >"$tmp/cut.pcap" # a file cut inside a record
 rc=$?
 if [ $rc -le 1 ]; then ok; else bad "cut file exited $rc (crash?)"; fi
 
+# --- every corpus capture end to end: totals equal tshark's (tests/corpus/expected), and the
+# per-protocol counts are checked against tshark frame by frame in tests/unit/proto.
+for f in "$corpus"/pcaps/*; do
+	name=$(basename "$f")
+	exp="$corpus/expected/$name.json"
+	want_pk=$(json "$exp" packets)
+	if [ "$(json "$exp" tshark_rc)" != 0 ] && [ "$want_pk" = 0 ]; then
+		continue # the invalid files, checked above
+	fi
+	run 0 -r "$f" -q --summary-json "$tmp/c.json" || continue
+	equal "$(json "$tmp/c.json" packets)" "$want_pk" "$name packets"
+	equal "$(json "$tmp/c.json" bytes)" "$(json "$exp" bytes_wire)" "$name bytes (frame length on the wire)"
+	equal "$(json "$tmp/c.json" truncated)" "$(json "$exp" truncated_frames)" "$name truncated frames"
+done
+
 # --- reading: lines, summary, -c
 total=$(tcpdump -r "$sample" -nn 2>/dev/null | wc -l)
 run 0 -r "$sample" --summary-json "$tmp/sum.json"
