@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lib/web with its server running: create/destroy, errors a caller must see (address in use,
+ * a remote bind without a token), the token on the API but not on the UI, data published
+ * from this thread reaching requests, the connection limit, and bad requests answered 4xx.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ns_core.h"
+#include "ns_test.h"
+#include "web_priv.h"
+
+/* A port nobody listens on right now (the kernel's pick for port 0). */
+static uint16_t
+free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
+
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+connect_to(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(0x7f000001) };
+	struct timeval tv = { .tv_sec = 5 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send @req raw and read the reply until the server closes; returns the status code. */
+static int
+http_raw(uint16_t port, const char *req, size_t reqlen, char *body, size_t bodylen)
+{
+	static char buf[1 << 20];
+	size_t got = 0;
+	int fd = connect_to(port), status = -1;
+	ssize_t r;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, req, reqlen) != (ssize_t)reqlen) {
+		close(fd);
+		return -1;
+	}
+	while (got < sizeof(buf) - 1 && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	buf[got] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	p = strstr(buf, "\r\n\r\n");
+	if (body != NULL && bodylen > 0)
+		snprintf(body, bodylen, "%s", p != NULL ? p + 4 : "");
+	return status;
+}
+
+static int
+http_get(uint16_t port, const char *path, const char *extra, char *body, size_t bodylen)
+{
+	char req[1024];
+	int n = snprintf(req, sizeof(req),
+			 "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", path,
+			 extra != NULL ? extra : "");
+
+	return http_raw(port, req, (size_t)n, body, bodylen);
+}
+
+static struct ns_web *
+start(uint16_t port, const char *token, uint32_t max_conns)
+{
+	char listen[32], err[256];
+	struct ns_web_params p = { .listen = listen, .token = token, .max_connections = max_conns };
+	struct ns_web *web;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	web = ns_web_create(&p, err, sizeof(err));
+	if (web == NULL)
+		fprintf(stderr, "ns_web_create: %s\n", err);
+	return web;
+}
+
+static void
+sleep_ms(long ms)
+{
+	nanosleep(&(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 },
+		  NULL);
+}
+
+static void
+test_create_errors(void)
+{
+	uint16_t port = free_port();
+	struct ns_web *a = start(port, NULL, 0), *b;
+	struct ns_web_params p = { .listen = "0.0.0.0:1" };
+	char listen[32], err[256] = "", url[64];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	snprintf(err, sizeof(err), "http://127.0.0.1:%u/", port);
+	CU_ASSERT_STRING_EQUAL(ns_web_url(a, url, sizeof(url)), err);
+	/* the same port twice: the second one says why */
+	p.listen = listen;
+	b = ns_web_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NULL(b);
+	CU_ASSERT_EQUAL(errno, EADDRINUSE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "Address already in use"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, listen));
+	ns_web_destroy(a);
+	ns_web_destroy(NULL);
+
+	/* every address without a token is refused before anything is bound */
+	p.listen = "0.0.0.0:1";
+	CU_ASSERT_PTR_NULL(ns_web_create(&p, err, sizeof(err)));
+	CU_ASSERT_EQUAL(errno, EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "web.token"));
+	p.listen = "not an address";
+	CU_ASSERT_PTR_NULL(ns_web_create(&p, err, sizeof(err)));
+	CU_ASSERT_EQUAL(errno, EINVAL);
+}
+
+static void
+test_remote_bind_rules(void)
+{
+	char listen[32], err[256];
+	struct ns_web_params p = { .listen = listen };
+	struct ns_web *web;
+
+	snprintf(listen, sizeof(listen), "0.0.0.0:%u", free_port());
+	p.token = "tok";
+	web = ns_web_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(web);
+	ns_web_destroy(web);
+	snprintf(listen, sizeof(listen), "0.0.0.0:%u", free_port());
+	p.token = NULL;
+	p.allow_remote_without_token = true;
+	web = ns_web_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(web);
+	ns_web_destroy(web);
+}
+
+static void
+test_token_and_static(void)
+{
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, "s3cret", 0);
+	char body[4096];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	CU_ASSERT_EQUAL(http_get(port, "/", NULL, body, sizeof(body)), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "<!DOCTYPE html>"));
+	CU_ASSERT_EQUAL(http_get(port, "/app.js", NULL, NULL, 0), 200);
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary", NULL, body, sizeof(body)), 401);
+	CU_ASSERT_EQUAL(http_get(port, "/metrics", NULL, NULL, 0), 401);
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary?token=wrong", NULL, NULL, 0), 401);
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary?token=s3cret", NULL, body, sizeof(body)), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"state\":\"starting\""));
+	CU_ASSERT_EQUAL(
+		http_get(port, "/metrics", "Authorization: Bearer s3cret\r\n", body, sizeof(body)),
+		200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "netscope_packets_total 0"));
+	ns_web_destroy(web);
+}
+
+static void
+wait_requests(struct ns_web *web, uint64_t snapshots)
+{
+	struct ns_web_stats st;
+
+	for (int i = 0; i < 200; i++) {
+		ns_web_get_stats(web, &st);
+		if (st.snapshots >= snapshots)
+			return;
+		sleep_ms(10);
+	}
+}
+
+static void
+test_publish(void)
+{
+	static const char alert[] = "{\"signature\":\"port_scan\",\"src\":\"<img src=x>\"}";
+	static const uint8_t frame[60] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x06 };
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	struct ns_web_snapshot s;
+	struct ns_web_stats st;
+	char body[16384];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	memset(&s, 0, sizeof(s));
+	s.ts_ns = 1000 * NS_NSEC_PER_SEC;
+	s.totals.packets = 1234;
+	strcpy(s.backend, "pcap");
+	CU_ASSERT_EQUAL(ns_web_publish_snapshot(web, &s), 0);
+	CU_ASSERT_EQUAL(ns_web_publish_packet(web, s.ts_ns, NS_LINK_EN10MB, frame, 60, 60), 0);
+	CU_ASSERT_EQUAL(ns_web_publish_alert(web, alert, strlen(alert)), 0);
+	CU_ASSERT_EQUAL(ns_web_publish_alert(web, "[1,2]", 5), 0); /* not an object: dropped */
+	CU_ASSERT_EQUAL(ns_web_publish_alert(web, "{\"a\":1} x", 9), 0); /* trailing bytes */
+	wait_requests(web, 1);
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary", NULL, body, sizeof(body)), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"packets\":1234"));
+	CU_ASSERT_EQUAL(http_get(port, "/api/packets?limit=5", NULL, body, sizeof(body)), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"linktype\":\"EN10MB\""));
+	CU_ASSERT_EQUAL(http_get(port, "/api/alerts", NULL, body, sizeof(body)), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"total\":1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "<img src=x>")); /* JSON keeps it; the UI shows text */
+	CU_ASSERT_EQUAL(http_get(port, "/api/interfaces", NULL, NULL, 0), 200);
+	CU_ASSERT_EQUAL(http_get(port, "/api/timeseries?seconds=60", NULL, NULL, 0), 200);
+	CU_ASSERT_EQUAL(http_get(port, "/api/timeseries?seconds=0", NULL, NULL, 0), 400);
+	CU_ASSERT_EQUAL(http_get(port, "/api/flows?top=5&sort=rtt", NULL, NULL, 0), 200);
+	CU_ASSERT_EQUAL(http_get(port, "/api/flows?sort=name", NULL, NULL, 0), 400);
+	ns_web_get_stats(web, &st);
+	CU_ASSERT_EQUAL(st.alerts, 1);
+	CU_ASSERT_EQUAL(st.alerts_dropped, 2);
+	CU_ASSERT_EQUAL(st.packets, 1);
+	CU_ASSERT_TRUE(st.requests >= 8);
+	CU_ASSERT_EQUAL(ns_web_publish_alert(web, alert, NS_WEB_ALERT_MAX + 1), -EINVAL);
+	ns_web_destroy(web);
+}
+
+static void
+test_packet_ring_full(void)
+{
+	static const uint8_t frame[64];
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	struct ns_web_stats st;
+	int full = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	/* far more than the ring holds in one go: the rest is dropped and counted, not waited for
+	 */
+	for (int i = 0; i < 5000; i++)
+		full += ns_web_publish_packet(web, 1, NS_LINK_EN10MB, frame, 64, 64) == -ENOBUFS;
+	ns_web_get_stats(web, &st);
+	CU_ASSERT_TRUE(full > 0);
+	CU_ASSERT_EQUAL(st.packets_dropped, (uint64_t)full);
+	CU_ASSERT_EQUAL(st.packets + st.packets_dropped, 5000);
+	ns_web_destroy(web);
+}
+
+static void
+test_bad_requests(void)
+{
+	static const char *const paths[] = {
+		"/../../etc/passwd", "/%2e%2e/",     "/%2e%2e/%2e%2e/etc/passwd",
+		"/api/../metrics",   "//etc/passwd",
+	};
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	static char big[200000];
+	char req[256];
+	int n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	for (size_t i = 0; i < NS_ARRAY_SIZE(paths); i++)
+		CU_ASSERT_EQUAL(http_get(port, paths[i], NULL, NULL, 0), 400);
+	CU_ASSERT_EQUAL(http_get(port, "/etc/passwd", NULL, NULL, 0), 404);
+	n = snprintf(req, sizeof(req),
+		     "POST /api/summary HTTP/1.1\r\nHost: x\r\n"
+		     "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+	CU_ASSERT_EQUAL(http_raw(port, req, (size_t)n, NULL, 0), 405);
+	CU_ASSERT_EQUAL(http_raw(port, "\x16\x03\x01garbage\r\n\r\n", 14, NULL, 0), 400);
+	/* headers beyond max_request_kb (64 KiB) */
+	n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX: ");
+	memset(big + n, 'a', 100000);
+	memcpy(big + n + 100000, "\r\n\r\n", 4);
+	CU_ASSERT_EQUAL(http_raw(port, big, (size_t)n + 100004, NULL, 0), 431);
+	/* still serving */
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary", NULL, NULL, 0), 200);
+	ns_web_destroy(web);
+}
+
+static void
+test_connection_limit(void)
+{
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 2);
+	struct ns_web_stats st;
+	int a, b;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	a = connect_to(port);
+	b = connect_to(port);
+	CU_ASSERT_TRUE(a >= 0 && b >= 0);
+	sleep_ms(100);
+	/* the third is told to come back */
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary", NULL, NULL, 0), 503);
+	ns_web_get_stats(web, &st);
+	CU_ASSERT_EQUAL(st.connections_refused, 1);
+	close(a);
+	close(b);
+	sleep_ms(100);
+	CU_ASSERT_EQUAL(http_get(port, "/api/summary", NULL, NULL, 0), 200);
+	ns_web_destroy(web);
+}
+
+static void
+test_stream(void)
+{
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n";
+	char buf[8192];
+	size_t got = 0;
+	int fd, events = 0;
+	ssize_t r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	fd = connect_to(port);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	/* the first event at once, the next a tick later */
+	while (events < 2 && got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0) {
+		got += (size_t)r;
+		buf[got] = '\0';
+		events = 0;
+		for (char *p = buf; (p = strstr(p, "event: live\n")) != NULL; p++)
+			events++;
+	}
+	CU_ASSERT_EQUAL(events, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "text/event-stream"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "data: {\"summary\":"));
+	/* destroy with a client still attached: it is ended, not left hanging */
+	ns_web_destroy(web);
+	close(fd);
+}
+
+static const struct ns_test_case cases[] = {
+	NS_TEST(test_create_errors),    NS_TEST(test_remote_bind_rules),
+	NS_TEST(test_token_and_static), NS_TEST(test_publish),
+	NS_TEST(test_packet_ring_full), NS_TEST(test_bad_requests),
+	NS_TEST(test_connection_limit), NS_TEST(test_stream),
+};
+
+NS_TEST_MAIN("web_server", cases)
