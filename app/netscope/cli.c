@@ -26,6 +26,8 @@ enum {
 	OPT_EXPORT_FLOWS,
 	OPT_PIPELINE,
 	OPT_WORKERS,
+	OPT_WEB,
+	OPT_LINGER,
 };
 
 /* Flags that set one config key. value == NULL means the flag takes an argument. */
@@ -64,6 +66,10 @@ static const struct cli_key_opt key_opts[] = {
 	  "track flows on worker threads fed by one reader" },
 	{ "workers", OPT_WORKERS, "N", "pipeline.workers", NULL,
 	  "worker threads (flow shards) with --pipeline" },
+	{ "web", OPT_WEB, "[ADDR:]PORT", "web.listen", NULL,
+	  "serve the dashboard on PORT of 127.0.0.1 (or ADDR), e.g. --web 8080" },
+	{ "linger", OPT_LINGER, NULL, "web.linger", "true",
+	  "keep the dashboard serving after a capture file ends, until Ctrl-C" },
 };
 
 /* Flags that act rather than set a key. */
@@ -234,6 +240,10 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 
 		if (o != NULL) {
 			if (apply_key_opt(cfg, o, optarg, err, sizeof(err)) < 0)
+				goto bad;
+			/* --web ADDR:PORT also switches the dashboard on */
+			if (c == OPT_WEB && ns_config_set_key(cfg, "web.enabled", "true", "--web", err,
+							   sizeof(err)) < 0)
 				goto bad;
 			continue;
 		}

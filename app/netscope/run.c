@@ -51,6 +51,9 @@ install_signals(void)
 /* Where ended flows go on the management side. */
 struct flow_sink {
 	uint64_t records;
+	struct ns_flow_export *export; /* --export-flows */
+	const char *export_path;
+	uint64_t export_errors_reported;
 	/* --top-flows at exit: the largest flows of the whole run, largest first */
 	struct ns_flow_record top[64];
 	unsigned top_n, top_max;
@@ -152,6 +155,14 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 	struct flow_sink *fs = arg;
 
 	fs->records += n;
+	if (fs->export != NULL) {
+		uint64_t before = ns_flow_export_errors(fs->export);
+
+		ns_flow_export_sink(fs->export, recs, n);
+		if (ns_flow_export_errors(fs->export) != before && fs->export_errors_reported++ == 0)
+			NS_LOG(ERR, "export", "writing %s failed; flow tracking continues, lost "
+			       "records are counted", fs->export_path);
+	}
 	for (unsigned i = 0; i < n; i++)
 		keep_top(fs, &recs[i]);
 }
@@ -315,6 +326,18 @@ open_flows(struct run_ctx *r)
 
 	if (!wants_flows(cfg))
 		return 0;
+	if (cfg->export.flows_file[0] != '\0') {
+		r->sink.export_path = cfg->export.flows_file;
+		r->sink.export = ns_flow_export_open(cfg->export.flows_file,
+						     (enum ns_flow_export_format)cfg->export.flows_format);
+		if (r->sink.export == NULL) {
+			fprintf(stderr, "netscope: cannot write flows to '%s': %s%s\n",
+				cfg->export.flows_file, strerror(errno),
+				errno == EINVAL ? " (name it .json, .jsonl or .csv, or set "
+						  "export.flows_format)" : "");
+			return -1;
+		}
+	}
 	if (cfg->flow.capacity > NS_FLOW_CAPACITY_MAX) {
 		fprintf(stderr, "netscope: key 'flow.capacity': %u is above the %u flows one shard "
 				"can index; use more workers\n", cfg->flow.capacity,
@@ -328,6 +351,8 @@ open_flows(struct run_ctx *r)
 	if (r->pl == NULL) {
 		fprintf(stderr, "netscope: cannot create %u flow table(s) of %u flows: %s\n",
 			pp.workers, cfg->flow.capacity, strerror(errno));
+		ns_flow_export_close(r->sink.export);
+		r->sink.export = NULL;
 		return -1;
 	}
 	ns_pipeline_stats(r->pl, ws);
@@ -337,15 +362,26 @@ open_flows(struct run_ctx *r)
 	return 0;
 }
 
-/* End of input: every flow out as a record, the last reports. */
-static void
+/* End of input: every flow out as a record, the last reports. Returns -1 if records were lost. */
+static int
 finish_flows(struct run_ctx *r)
 {
 	struct report_sample cur;
+	int rc = 0;
 
 	if (r->pl == NULL)
-		return;
+		return 0;
 	ns_pipeline_finish(r->pl);
+	if (r->sink.export != NULL) {
+		uint64_t lost = ns_flow_export_errors(r->sink.export);
+
+		if (ns_flow_export_close(r->sink.export) < 0 || lost != 0) {
+			fprintf(stderr, "netscope: %s: %llu flow records could not be written\n",
+				r->sink.export_path, (unsigned long long)lost);
+			rc = -1;
+		}
+		r->sink.export = NULL;
+	}
 	if (r->cfg->output.stats) {
 		take_sample(r, &cur);
 		report_stats_line(stderr, &r->prev, &cur, true);
@@ -355,6 +391,7 @@ finish_flows(struct run_ctx *r)
 				 r->sink.top_n);
 	ns_pipeline_destroy(r->pl);
 	r->pl = NULL;
+	return rc;
 }
 
 static int
@@ -365,7 +402,8 @@ finish(struct run_ctx *r)
 	int rc = 0;
 
 	fflush(stdout);
-	finish_flows(r);
+	if (finish_flows(r) < 0)
+		rc = -1;
 	ns_capture_stats(r->cap, &st);
 	r->counters.filtered = st.filtered;
 	r->counters.dropped = st.dropped + st.if_dropped;
@@ -431,7 +469,8 @@ run_capture(const struct ns_config *cfg)
 	r.live = cc->interface[0] != '\0';
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
-	if (open_outputs(&r) < 0 || open_flows(&r) < 0) {
+	if (open_outputs(&r) < 0 ||
+	    open_flows(&r) < 0) {
 		ns_pcap_writer_close(r.writer);
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;

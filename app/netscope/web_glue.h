@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The capture run's side of the dashboard (web_glue.c): start lib/web when web.enabled, feed
+ * it snapshots, sampled packets and ended flows from the capture thread, and keep it serving
+ * after a file ends with --linger. Every function accepts a NULL glue and then does nothing, so
+ * run.c calls them unconditionally.
+ */
+#ifndef WEB_GLUE_H
+#define WEB_GLUE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ns_capture.h"
+#include "ns_config.h"
+#include "ns_flow.h"
+#include "ns_pipeline.h"
+#include "ns_stats.h"
+
+struct web_glue;
+
+/**
+ * Start the dashboard when cfg->web.enabled (else *@out = NULL). Prints its URL on stderr.
+ * Returns 0, or -1 after printing why it could not start (address in use, ...).
+ */
+int web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktype, bool live,
+		    struct web_glue **out);
+
+/** Top-N the pipeline's workers should keep for the dashboard (0 when it is off). */
+unsigned web_glue_top_n(const struct ns_config *cfg);
+
+/**
+ * Per burst, before @frames are counted into @before: sample packets for the inspector and,
+ * reading a file, publish a snapshot whenever the packets cross into a new second.
+ */
+void web_glue_burst(struct web_glue *g, const struct ns_frame *frames, unsigned n,
+		    const struct ns_pkt_counters *before);
+
+/** Management step: once a second of wall time, a snapshot with top flows from @pl. */
+void web_glue_tick(struct web_glue *g, const struct ns_pkt_counters *c, struct ns_pipeline *pl);
+
+/** Ended flow records (the pipeline's sink): the run's largest flows for the final view. */
+void web_glue_records(struct web_glue *g, const struct ns_flow_record *recs, unsigned n);
+
+/**
+ * The capture is over (@c are the final totals): publish the final snapshot, and with --linger
+ * keep serving until *@stop is set by SIGINT/SIGTERM; then stop the dashboard and free @g.
+ */
+void web_glue_finish(struct web_glue *g, const struct ns_pkt_counters *c,
+		     volatile sig_atomic_t *stop);
+
+/** Stop the dashboard and free @g without a final snapshot (start-up failed elsewhere). */
+void web_glue_destroy(struct web_glue *g);
+
+#endif /* WEB_GLUE_H */
