@@ -238,6 +238,12 @@ struct ns_flow_table {
 void flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
 		    uint64_t *out);
 
+/**
+ * Switch an empty table to the portable hash (what CPUs without SSE4.2 run), so tests cover
+ * it on any machine. Returns -EBUSY when the table already holds flows.
+ */
+int flow_hash_use_portable(struct ns_flow_table *t);
+
 /** Remove record @idx from its bucket (the record stays allocated). */
 void flow_unlink(struct ns_flow_table *t, uint32_t idx);
 

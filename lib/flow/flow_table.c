@@ -102,6 +102,15 @@ hash_select(void)
 }
 #endif
 
+int
+flow_hash_use_portable(struct ns_flow_table *t)
+{
+	if (t->live != 0)
+		return -EBUSY;
+	t->hash = hash_portable;
+	return 0;
+}
+
 void
 flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
 	       uint64_t *out)
@@ -264,26 +273,30 @@ displace(struct ns_flow_table *t, uint32_t bi)
 	return false;
 }
 
-/* Place record @idx of hash @h. Returns false when both buckets stay full. */
+/*
+ * Place record @idx of hash @h: a free slot in the primary bucket, else in the alternate, else
+ * make one by displacement (primary first). Returns false when both buckets stay full.
+ */
 static bool
 bucket_insert(struct ns_flow_table *t, uint64_t h, uint32_t idx)
 {
 	uint16_t tag = h_tag(h);
 	uint32_t b1 = h_bucket(t, h), b2 = alt_bucket(t, b1, tag);
-	unsigned m;
+	unsigned m1 = tag_match(&t->buckets[b1], 0);
+	unsigned m2 = m1 != 0 ? 0 : tag_match(&t->buckets[b2], 0);
 
-	m = tag_match(&t->buckets[b1], 0);
-	if (m == 0 && displace(t, b1))
-		m = tag_match(&t->buckets[b1], 0);
-	if (m != 0) {
-		slot_set(&t->buckets[b1], (unsigned)__builtin_ctz(m), tag, idx, false);
+	if (m1 == 0 && m2 == 0) {
+		if (displace(t, b1))
+			m1 = tag_match(&t->buckets[b1], 0);
+		else if (b2 != b1 && displace(t, b2))
+			m2 = tag_match(&t->buckets[b2], 0);
+	}
+	if (m1 != 0) {
+		slot_set(&t->buckets[b1], (unsigned)__builtin_ctz(m1), tag, idx, false);
 		return true;
 	}
-	m = tag_match(&t->buckets[b2], 0);
-	if (m == 0 && b2 != b1 && displace(t, b2))
-		m = tag_match(&t->buckets[b2], 0);
-	if (m != 0) {
-		slot_set(&t->buckets[b2], (unsigned)__builtin_ctz(m), tag, idx, true);
+	if (m2 != 0) {
+		slot_set(&t->buckets[b2], (unsigned)__builtin_ctz(m2), tag, idx, true);
 		out_inc(&t->buckets[b1], tag);
 		return true;
 	}

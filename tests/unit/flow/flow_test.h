@@ -34,6 +34,8 @@ test_sink(void *arg, const struct ns_flow_record *recs, unsigned n)
 
 	if (n > l->accept)
 		n = l->accept;
+	if (n == 0)
+		return 0;
 	if (l->n + n > l->cap) {
 		l->cap = (l->n + n) * 2 + 16;
 		l->recs = realloc(l->recs, l->cap * sizeof(*l->recs));

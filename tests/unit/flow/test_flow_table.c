@@ -6,6 +6,7 @@
  * that refuses records (nothing lost, expiry deferred), top-N, the memory budget, and the
  * none-lost invariant under random traffic: every counted packet is in exactly one record.
  */
+#include "flow_priv.h"
 #include "flow_test.h"
 
 static void
@@ -383,13 +384,16 @@ test_none_lost_random(void)
 
 /* Many flows at once: fill to capacity with few collisions, all found again. */
 static void
-test_fill_and_find(void)
+fill_and_find(bool portable)
 {
 	enum { N = 20000 };
 	struct ns_flow_table *t = table_new(N, NULL);
 	struct ns_flow_stats st;
 	char ip[32];
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	if (portable)
+		CU_ASSERT_EQUAL(flow_hash_use_portable(t), 0);
 	for (unsigned pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < N; i++) {
 			struct ns_pkt p;
@@ -399,21 +403,42 @@ test_fill_and_find(void)
 			feed(t, &p, T0 + pass);
 		}
 	ns_flow_table_stats(t, &st);
-	printf("\n  %u flows in %u slots: %llu moves, %llu collision evictions\n", N,
-	       (unsigned)(N * 10 / 9), (unsigned long long)st.cuckoo_moves,
-	       (unsigned long long)st.evict_collision);
+	printf("\n  %s hash: %u flows in %u slots: %llu moves, %llu collision evictions\n",
+	       portable ? "portable" : "default", N, (unsigned)(N * 10 / 9),
+	       (unsigned long long)st.cuckoo_moves, (unsigned long long)st.evict_collision);
 	CU_ASSERT_TRUE(st.evict_collision < N / 1000);
 	CU_ASSERT_EQUAL(flush_all(t), st.created);
+	if (portable)
+		CU_ASSERT_EQUAL(flow_hash_use_portable(t), 0); /* empty again */
 	ns_flow_table_destroy(t);
 }
 
+static void
+test_fill_and_find(void)
+{
+	fill_and_find(false);
+}
+
+static void
+test_fill_and_find_portable_hash(void)
+{
+	fill_and_find(true);
+}
+
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_evict_when_full),  NS_TEST(test_evict_prefers_closed),
-	NS_TEST(test_timeouts),         NS_TEST(test_sweep_budget),
-	NS_TEST(test_active_timeout),   NS_TEST(test_counter_overflow),
-	NS_TEST(test_sink_refuses),     NS_TEST(test_top_n),
-	NS_TEST(test_memory_budget),    NS_TEST(test_bad_params),
-	NS_TEST(test_none_lost_random), NS_TEST(test_fill_and_find),
+	NS_TEST(test_evict_when_full),
+	NS_TEST(test_evict_prefers_closed),
+	NS_TEST(test_timeouts),
+	NS_TEST(test_sweep_budget),
+	NS_TEST(test_active_timeout),
+	NS_TEST(test_counter_overflow),
+	NS_TEST(test_sink_refuses),
+	NS_TEST(test_top_n),
+	NS_TEST(test_memory_budget),
+	NS_TEST(test_bad_params),
+	NS_TEST(test_none_lost_random),
+	NS_TEST(test_fill_and_find),
+	NS_TEST(test_fill_and_find_portable_hash),
 };
 
 NS_TEST_MAIN("flow_table", cases)
