@@ -207,6 +207,10 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		if (ulen == 0 && avail > 0xffff) {
 			/* RFC 2675 section 4: a jumbogram's UDP Length is 0, the IP length rules */
 			pkt->payload_len = wire_avail(c, off, avail) - 8;
+		} else if (ulen > avail && ulen >= 8 && (pkt->frag & NS_FRAG_MORE)) {
+			/* a first fragment: Length covers the whole datagram (RFC 791 section 2.3),
+			 * this packet carries only its start */
+			pkt->payload_len = wire_avail(c, off, avail) - 8;
 		} else if (ulen < 8 || ulen > avail) {
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_UDP_LEN);
 		} else {

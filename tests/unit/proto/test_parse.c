@@ -511,6 +511,17 @@ test_ipv4_fragments(void)
 	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4) | BIT(UDP));
 	CU_ASSERT_EQUAL(pkt.sport, 1000);
 
+	/* first fragment whose UDP Length covers the whole datagram (3008 > 1480): not malformed */
+	pb_set16(&p, 14 + 20 + 4, 3008);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_UDP);
+	CU_ASSERT_EQUAL(pkt.payload_len, 1472);
+	CU_ASSERT_EQUAL(pkt.dport, 2000);
+	/* the same Length in an unfragmented datagram is malformed */
+	pb_set16(&p, 14 + 6, 0);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_MALFORMED);
+	CU_ASSERT_EQUAL(pkt.reason, NS_PARSE_R_UDP_LEN);
+
 	/* later fragment, MF still set: no transport header */
 	p.len = 0;
 	pb_eth(&p, 0x0800);
