@@ -88,4 +88,34 @@ int ns_flow_export_close(struct ns_flow_export *e);
  */
 size_t ns_export_csv_field(const char *in, char *out, size_t len);
 
+/* ---- anomaly alerts (lib/anomaly's struct ns_anomaly_alert) as JSON lines ---- */
+
+struct ns_anomaly_alert;
+struct ns_alert_writer;
+
+/**
+ * Open @path for appending alert events, one JSON object per line (fields in
+ * docs/anomaly-detection.md). Returns NULL with errno set (the error of fopen()).
+ */
+struct ns_alert_writer *ns_alert_writer_open(const char *path);
+
+/**
+ * Append and flush one event line. Returns 0 or -errno; a failed write is counted and the
+ * writer stays usable.
+ */
+int ns_alert_writer_write(struct ns_alert_writer *w, const struct ns_anomaly_alert *a);
+
+/** Lines written / lines lost to write errors. */
+uint64_t ns_alert_writer_written(const struct ns_alert_writer *w);
+uint64_t ns_alert_writer_errors(const struct ns_alert_writer *w);
+
+/** Flush and close. Returns 0 or -errno if the final flush failed. Accepts NULL. */
+int ns_alert_writer_close(struct ns_alert_writer *w);
+
+/**
+ * Format one event as the JSON object of its line (no newline) into @buf, for the REST API
+ * and the live stream. Returns the length it needs (snprintf semantics) or -ENOMEM.
+ */
+int ns_export_alert_json(const struct ns_anomaly_alert *a, char *buf, size_t len);
+
 #endif /* NS_EXPORT_H */
