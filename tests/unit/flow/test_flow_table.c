@@ -349,6 +349,20 @@ test_none_lost_random(void)
 		ns_flow_table_process_burst(t, burst, ts, n);
 		if (round % 8 == 0)
 			ns_flow_table_housekeeping(t, now, 64);
+		if (round % 64 == 0) {
+			/* at any moment: created = ended + live, and every ended or interim
+			 * record is either with the sink or still queued */
+			uint64_t e = 0, im = 0;
+
+			ns_flow_table_stats(t, &st);
+			for (unsigned i = 0; i < NS_FLOW_END_MAX; i++) {
+				e += st.ended[i];
+				im += st.interim[i];
+			}
+			CU_ASSERT_EQUAL(st.created, e + st.active);
+			CU_ASSERT_EQUAL(st.records + st.records_queued, e + im);
+			CU_ASSERT_EQUAL(st.records, g_log.n);
+		}
 	}
 	g_log.accept = 5;
 	while (ns_flow_table_flush(t) == -EAGAIN)
