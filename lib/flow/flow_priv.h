@@ -261,11 +261,16 @@ void flow_tcp_init(struct flow_rec *r);
  */
 bool flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t_us);
 
-/** True when a bare SYN on an existing flow starts a new tcp.stream (tcp-analysis.md §2.2). */
-bool flow_tcp_is_reuse(const struct flow_rec *r, const struct ns_pkt *p, unsigned d);
-
 /** Zeek conn_state of a TCP flow. */
 enum ns_flow_conn_state flow_tcp_conn_state(const struct flow_rec *r);
+
+/** True when a bare SYN on an existing flow starts a new tcp.stream (tcp-analysis.md §2.2). */
+static inline bool
+flow_tcp_is_reuse(const struct flow_rec *r, const struct ns_pkt *p, unsigned d)
+{
+	return (p->tcp_flags & (NS_TCP_SYN | NS_TCP_ACK)) == NS_TCP_SYN &&
+	       (r->tcp.dir[d].bits & TD_BASE_SET) != 0 && p->tcp_seq != r->cold.base_seq[d];
+}
 
 /* ---- flow_emit.c ---- */
 

@@ -36,13 +36,6 @@ flow_tcp_init(struct flow_rec *r)
 	memset(&r->tcp, 0, sizeof(r->tcp));
 }
 
-bool
-flow_tcp_is_reuse(const struct flow_rec *r, const struct ns_pkt *p, unsigned d)
-{
-	return (p->tcp_flags & (NS_TCP_SYN | NS_TCP_ACK)) == NS_TCP_SYN &&
-	       (r->tcp.dir[d].bits & TD_BASE_SET) != 0 && p->tcp_seq != r->cold.base_seq[d];
-}
-
 /* Our flow-level state machine (ns_flow_tcp_state); @d is the canonical direction. */
 static void
 tcp_state_update(struct flow_hot *h, unsigned d, uint8_t fl)
