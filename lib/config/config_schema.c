@@ -90,7 +90,8 @@ static const struct ns_config_key schema[] = {
 		 "Reader-to-worker ring slots per worker; a power of two."),
 
 	/* flow */
-	U32(flow.capacity, 1024, 100000000, "1048576",
+	/* 16777215: the flow table indexes records with 24 bits (lib/flow, NS_FLOW_CAPACITY_MAX) */
+	U32(flow.capacity, 1024, 16777215, "1048576",
 	    "Flows per shard, preallocated; a full table evicts the oldest idle flow."),
 	BOOL(flow.key_vlan, "true", "Make VLAN ids part of the flow key."),
 	BOOL(flow.hugepages, "true",
