@@ -18,6 +18,7 @@
 #include "ns_pipeline.h"
 #include "ns_proto.h"
 #include "ns_stats.h"
+#include "web_glue.h"
 
 #define BURST_MAX 512
 /* Management work (flow records, stats line) runs every this many bursts, and when idle. */
@@ -57,6 +58,7 @@ struct flow_sink {
 	/* --top-flows at exit: the largest flows of the whole run, largest first */
 	struct ns_flow_record top[64];
 	unsigned top_n, top_max;
+	struct web_glue *web; /* the dashboard keeps the run's largest flows too */
 };
 
 struct run_ctx {
@@ -68,6 +70,7 @@ struct run_ctx {
 	bool print;
 	bool live;
 	uint64_t write_errors_reported;
+	struct web_glue *web; /* --web */
 
 	/* flow tracking (NULL when nothing asked for flows) */
 	struct ns_pipeline *pl;
@@ -109,6 +112,7 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 	struct ns_pkt pkts[BURST_MAX];
 	uint64_t ts[BURST_MAX];
 
+	web_glue_burst(r->web, frames, n, &r->counters);
 	for (unsigned i = 0; i < n; i++) {
 		const struct ns_frame *f = &frames[i];
 
@@ -155,6 +159,7 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 	struct flow_sink *fs = arg;
 
 	fs->records += n;
+	web_glue_records(fs->web, recs, n);
 	if (fs->export != NULL) {
 		uint64_t before = ns_flow_export_errors(fs->export);
 
@@ -223,6 +228,7 @@ management(struct run_ctx *r)
 
 	if (r->pl != NULL)
 		ns_pipeline_poll(r->pl, flow_now(r));
+	web_glue_tick(r->web, &r->counters, r->pl);
 	if (!cfg->output.stats || now < r->next_stats_ns)
 		return;
 	take_sample(r, &cur);
@@ -290,7 +296,7 @@ static bool
 wants_flows(const struct ns_config *cfg)
 {
 	return cfg->export.flows_file[0] != '\0' || cfg->output.stats ||
-	       cfg->output.top_flows > 0 || cfg->pipeline.enabled;
+	       cfg->output.top_flows > 0 || cfg->pipeline.enabled || cfg->web.enabled;
 }
 
 static void
@@ -346,6 +352,8 @@ open_flows(struct run_ctx *r)
 	}
 	flow_params_from(&cfg->flow, &pp.flow);
 	r->sink.top_max = pp.top_n;
+	r->sink.web = r->web;
+	pp.top_n = NS_MAX(pp.top_n, web_glue_top_n(cfg));
 	r->workers = pp.workers;
 	r->pl = ns_pipeline_create(&pp);
 	if (r->pl == NULL) {
@@ -470,7 +478,9 @@ run_capture(const struct ns_config *cfg)
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
 	if (open_outputs(&r) < 0 ||
+	    web_glue_create(cfg, r.cap, "pcap", r.linktype, r.live, &r.web) < 0 ||
 	    open_flows(&r) < 0) {
+		web_glue_destroy(r.web);
 		ns_pcap_writer_close(r.writer);
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
@@ -486,6 +496,7 @@ run_capture(const struct ns_config *cfg)
 		rc = NS_EXIT_RUNTIME;
 	if (finish(&r) < 0)
 		rc = NS_EXIT_RUNTIME;
+	web_glue_finish(r.web, &r.counters, &g_stop);
 	g_capture = NULL;
 	ns_capture_close(r.cap);
 	return rc;

@@ -84,8 +84,8 @@ web_glue_top_n(const struct ns_config *cfg)
 }
 
 int
-web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktype, bool live,
-		struct web_glue **out)
+web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char *backend,
+		int linktype, bool live, struct web_glue **out)
 {
 	const struct ns_config_web *wc = &cfg->web;
 	struct ns_web_params p = {
@@ -95,7 +95,6 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktyp
 		.max_connections = wc->max_connections,
 		.max_request_kb = wc->max_request_kb,
 	};
-	struct ns_capture_info ci;
 	struct web_glue *g;
 	char err[512];
 
@@ -122,8 +121,7 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktyp
 	if (live)
 		g->start_ts = ns_time_now_ns();
 
-	ns_capture_get_info(cap, &ci);
-	snprintf(g->backend, sizeof(g->backend), "%s", ci.backend != NULL ? ci.backend : "");
+	snprintf(g->backend, sizeof(g->backend), "%s", backend);
 	copy_name(
 		g->iface.name, sizeof(g->iface.name),
 		cfg->capture.interface[0] != '\0' ? cfg->capture.interface : cfg->capture.read_file);
@@ -143,7 +141,10 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktyp
 	return 0;
 }
 
-/* Capture-backend counters into the drop causes and the interface entry. */
+/*
+ * Capture-backend counters into the drop causes and the interface entry. For a DPDK port the
+ * backend reports NIC misses (imissed + rx_nombuf) as dropped and ierrors as if_dropped.
+ */
 static void
 capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
 {
@@ -152,14 +153,8 @@ capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
 
 	memset(&cs, 0, sizeof(cs));
 	ns_capture_stats(g->cap, &cs);
-	if (dpdk) {
-		s->drops[NS_WEB_DROP_NIC_MISSED] = cs.imissed;
-		s->drops[NS_WEB_DROP_NIC_NOMBUF] = cs.rx_nombuf;
-		s->drops[NS_WEB_DROP_INTERFACE] = cs.ierrors;
-	} else {
-		s->drops[NS_WEB_DROP_KERNEL] = cs.dropped;
-		s->drops[NS_WEB_DROP_INTERFACE] = cs.if_dropped;
-	}
+	s->drops[dpdk ? NS_WEB_DROP_NIC_MISSED : NS_WEB_DROP_KERNEL] = cs.dropped;
+	s->drops[NS_WEB_DROP_INTERFACE] = cs.if_dropped;
 	s->totals.filtered = cs.filtered;
 	s->totals.dropped = cs.dropped + cs.if_dropped;
 	g->iface.received = cs.received;
@@ -169,9 +164,8 @@ capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
 	if (dpdk) {
 		g->iface.port.ipackets = cs.received;
 		g->iface.port.ibytes = cs.bytes;
-		g->iface.port.imissed = cs.imissed;
-		g->iface.port.ierrors = cs.ierrors;
-		g->iface.port.rx_nombuf = cs.rx_nombuf;
+		g->iface.port.imissed = cs.dropped;
+		g->iface.port.ierrors = cs.if_dropped;
 	}
 }
 

@@ -21,11 +21,12 @@
 struct web_glue;
 
 /**
- * Start the dashboard when cfg->web.enabled (else *@out = NULL). Prints its URL on stderr.
+ * Start the dashboard when cfg->web.enabled (else *@out = NULL) for a capture from @cap
+ * (@backend "pcap" or "dpdk"; @live: an interface, not a file). Prints its URL on stderr.
  * Returns 0, or -1 after printing why it could not start (address in use, ...).
  */
-int web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, int linktype, bool live,
-		    struct web_glue **out);
+int web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char *backend,
+		    int linktype, bool live, struct web_glue **out);
 
 /** Top-N the pipeline's workers should keep for the dashboard (0 when it is off). */
 unsigned web_glue_top_n(const struct ns_config *cfg);
