@@ -305,6 +305,7 @@ flow_params_from(const struct ns_config_flow *c, struct ns_flow_params *fp)
 	ns_flow_params_default(fp);
 	fp->capacity = c->capacity;
 	fp->key_vlan = c->key_vlan;
+	fp->hugepages = c->hugepages;
 	fp->tcp_syn_timeout = c->tcp_syn_timeout;
 	fp->tcp_established_timeout = c->tcp_established_timeout;
 	fp->tcp_fin_timeout = c->tcp_fin_timeout;

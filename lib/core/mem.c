@@ -18,7 +18,7 @@ round_up(size_t v, size_t a)
 }
 
 void *
-ns_mem_alloc_large(size_t size, bool *huge)
+ns_mem_alloc_large(size_t size, bool try_huge, bool *huge)
 {
 	void *p;
 
@@ -27,8 +27,9 @@ ns_mem_alloc_large(size_t size, bool *huge)
 		return NULL;
 	}
 	/* No MAP_NORESERVE: the pages must be reserved now, or a later touch dies of SIGBUS. */
-	p = mmap(NULL, round_up(size, HUGE_2M), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	p = !try_huge ? MAP_FAILED :
+		       mmap(NULL, round_up(size, HUGE_2M), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (p != MAP_FAILED) {
 		if (huge != NULL)
 			*huge = true;

@@ -64,11 +64,11 @@ char *ns_time_fmt_rfc3339(uint64_t ts_ns, char *buf, size_t len);
 /* ---- memory ---- */
 
 /**
- * Allocate @size zeroed bytes for a large table: 2 MB hugepages (MAP_HUGETLB) when the system has
- * them free, ordinary anonymous pages otherwise. *@huge (may be NULL) tells which was used.
- * Returns NULL with errno set on failure. Free with ns_mem_free_large() and the same @size.
+ * Allocate @size zeroed bytes for a large table: 2 MB hugepages (MAP_HUGETLB) when @try_huge and
+ * the system has them free, ordinary anonymous pages otherwise. *@huge (may be NULL) tells which
+ * was used. Returns NULL with errno set on failure. Free with ns_mem_free_large() and @size.
  */
-void *ns_mem_alloc_large(size_t size, bool *huge);
+void *ns_mem_alloc_large(size_t size, bool try_huge, bool *huge);
 
 /** Release memory from ns_mem_alloc_large(). Accepts NULL. */
 void ns_mem_free_large(void *p, size_t size);

@@ -864,6 +864,7 @@ ns_flow_params_default(struct ns_flow_params *p)
 	p->other_timeout = 30;
 	p->active_timeout = 1800;
 	p->top_n_max = 1024;
+	p->hugepages = true;
 }
 
 static uint32_t
@@ -960,7 +961,7 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	if (t->heap == NULL)
 		goto fail_table;
 	t->alloc_bytes = table_alloc_bytes(cap);
-	mem = ns_mem_alloc_large(t->alloc_bytes, &huge);
+	mem = ns_mem_alloc_large(t->alloc_bytes, p->hugepages, &huge);
 	if (mem == NULL)
 		goto fail_heap;
 

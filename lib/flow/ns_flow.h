@@ -198,6 +198,7 @@ struct ns_flow_params {
 	uint32_t active_timeout; /* interim record every N seconds of a flow's life (1800) */
 	uint32_t top_n_max; /* largest N ns_flow_table_top_n() accepts (1024) */
 	uint64_t seed; /* hash seed; 0 draws a random one */
+	bool hugepages; /* try 2 MB pages for the table (true) */
 	ns_flow_sink_fn sink; /* required */
 	void *sink_arg;
 };
