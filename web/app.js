@@ -334,25 +334,35 @@
 
 	// ---- alerts ----
 
-	const ALERT_SHOWN = ['ts', 'time', 'signature', 'type', 'state', 'severity', 'message', 'text', 'description'];
-
+	// Alerts come as the alert export writes them (EVE-like: timestamp, alert.signature,
+	// alert.state, severity, src_ip, dst_ip, dst_port, details{...}); other objects are shown
+	// by their plain keys.
 	function alertItem(entry, fresh) {
 		const a = entry.alert || {};
-		const sev = String(a.severity || '').toLowerCase();
+		const inner = a.alert && typeof a.alert === 'object' ? a.alert : a;
+		const sev = String(a.severity || inner.severity || '').toLowerCase();
 		const li = el('li', 'sev-' + sev.replace(/[^a-z]/g, '') + (fresh ? ' fresh' : ''));
 		li.dataset.id = String(entry.id);
 		const head = el('div', 'a-head');
-		head.appendChild(el('span', 'a-time', timeOf(a.ts || a.time)));
-		const kind = [a.signature || a.type || 'alert', a.state, a.severity].filter(Boolean).join(' · ');
+		head.appendChild(el('span', 'a-time', timeOf(a.timestamp || a.ts || a.time)));
+		const kind = [inner.signature || inner.type || 'alert', inner.state, sev]
+			.filter(Boolean).join(' · ');
 		head.appendChild(el('span', null, kind));
 		li.appendChild(head);
+		const who = [];
+		if (a.src_ip) who.push('from ' + a.src_ip);
+		if (a.dst_ip) who.push('to ' + endpoint(a.dst_ip, a.dst_port, a.proto));
+		else if (a.dst_port) who.push('port ' + a.dst_port);
+		if (inner.key) who.push('(' + inner.key + ')');
 		const msg = a.message || a.text || a.description;
-		if (msg) li.appendChild(el('div', 'a-body', msg));
+		if (who.length || msg) li.appendChild(el('div', 'a-body', msg || who.join(' ')));
 		const parts = [];
-		for (const k of Object.keys(a)) {
-			if (ALERT_SHOWN.indexOf(k) >= 0) continue;
-			const v = a[k];
-			if (v === null || typeof v === 'object') continue;
+		const details = a.details && typeof a.details === 'object' ? a.details : a;
+		const skip = ['timestamp', 'ts', 'time', 'event_type', 'signature', 'type', 'state',
+			'severity', 'src_ip', 'dst_ip', 'dst_port', 'proto', 'message', 'text', 'description'];
+		for (const k of Object.keys(details)) {
+			const v = details[k];
+			if (skip.indexOf(k) >= 0 || v === null || typeof v === 'object') continue;
 			parts.push(k + '=' + v);
 			if (parts.length >= 8) break;
 		}

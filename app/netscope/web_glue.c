@@ -18,6 +18,7 @@
 
 #include "netscope.h"
 #include "ns_core.h"
+#include "ns_export.h"
 #include "ns_web.h"
 #include "web_glue.h"
 
@@ -31,6 +32,13 @@
  * short capture file is kept whole and a busy link gives a steady trickle.
  */
 #define GLUE_SAMPLE_RATE 100.0
+/*
+ * Alerts: the engine's recent list is read four times a second; the ids of the last 256
+ * alerts seen (the engine's own default list length) tell new events from known ones.
+ */
+#define GLUE_ALERT_POLL_NS (250 * 1000 * 1000ULL)
+#define GLUE_ALERTS 64
+#define GLUE_ALERTS_SEEN 256
 
 struct web_glue {
 	struct ns_web *web;
@@ -61,6 +69,15 @@ struct web_glue {
 
 	struct ns_web_iface iface;
 	char backend[16];
+
+	/* alert ids already published and their last state */
+	struct {
+		uint64_t id;
+		uint8_t state;
+	} seen[GLUE_ALERTS_SEEN];
+	unsigned seen_next;
+	uint64_t next_alert_mono;
+	struct ns_anomaly_alert alerts[GLUE_ALERTS];
 
 	struct ns_flow_record live_top[GLUE_TOP];
 	struct ns_flow_record run_top[GLUE_TOP]; /* largest ended flows of the run */
@@ -323,6 +340,51 @@ web_glue_records(struct web_glue *g, const struct ns_flow_record *recs, unsigned
 			i--;
 		}
 		g->run_top[i] = *rec;
+	}
+}
+
+static void
+publish_alert(struct web_glue *g, const struct ns_anomaly_alert *a)
+{
+	char buf[8192];
+	int n = ns_export_alert_json(a, buf, sizeof(buf));
+
+	if (n > 0 && (size_t)n < sizeof(buf))
+		ns_web_publish_alert(g->web, buf, (size_t)n);
+}
+
+void
+web_glue_alerts(struct web_glue *g, const struct ns_anomaly_engine *e, bool now)
+{
+	uint64_t mono;
+	unsigned n;
+
+	if (g == NULL || e == NULL)
+		return;
+	mono = ns_time_mono_ns();
+	if (!now && mono < g->next_alert_mono)
+		return;
+	g->next_alert_mono = mono + GLUE_ALERT_POLL_NS;
+	n = ns_anomaly_engine_alerts(e, g->alerts, GLUE_ALERTS);
+	/* oldest first, so the dashboard's list ends up newest first */
+	while (n-- > 0) {
+		const struct ns_anomaly_alert *a = &g->alerts[n];
+		unsigned i;
+
+		for (i = 0; i < GLUE_ALERTS_SEEN && g->seen[i].id != a->id; i++)
+			;
+		if (i == GLUE_ALERTS_SEEN) {
+			/* new: shown in whatever state it has reached */
+			i = g->seen_next++ % GLUE_ALERTS_SEEN;
+			g->seen[i].id = a->id;
+			g->seen[i].state = a->state;
+			publish_alert(g, a);
+		} else if (a->state == NS_ANOMALY_CLEARED &&
+			   g->seen[i].state != NS_ANOMALY_CLEARED) {
+			/* updates only refresh numbers; a clear is news */
+			g->seen[i].state = a->state;
+			publish_alert(g, a);
+		}
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ns_anomaly.h"
 #include "ns_capture.h"
 #include "ns_config.h"
 #include "ns_flow.h"
@@ -43,6 +44,13 @@ void web_glue_tick(struct web_glue *g, const struct ns_pkt_counters *c, struct n
 
 /** Ended flow records (the pipeline's sink): the run's largest flows for the final view. */
 void web_glue_records(struct web_glue *g, const struct ns_flow_record *recs, unsigned n);
+
+/**
+ * Alerts from the anomaly engine @e (NULL: none): every alert raised or cleared since the last
+ * call goes to the dashboard as the alert export's JSON object. Looks at most four times a
+ * second unless @now (the end of the input).
+ */
+void web_glue_alerts(struct web_glue *g, const struct ns_anomaly_engine *e, bool now);
 
 /**
  * The capture is over (@c are the final totals): publish the final snapshot, and with --linger

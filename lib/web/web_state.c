@@ -212,7 +212,9 @@ count_alert_type(struct web_state *st, struct json_object *a)
 	struct json_object *t;
 	const char *type;
 
-	/* lib/anomaly names the kind "signature"; "type" is the generic spelling */
+	/* the alert export's EVE shape has alert.signature; plain objects "signature" or "type" */
+	if (json_object_object_get_ex(a, "alert", &t) && json_object_is_type(t, json_type_object))
+		a = t;
 	if ((!json_object_object_get_ex(a, "signature", &t) &&
 	     !json_object_object_get_ex(a, "type", &t)) ||
 	    !json_object_is_type(t, json_type_string)) {

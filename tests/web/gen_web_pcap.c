@@ -5,10 +5,12 @@
  *   gen-web-pcap xss FILE
  *	markup and script in every place a packet can carry text to the page: an HTTP request
  *	line and headers, a DNS name, and long IPv6 addresses for the layout.
- *   gen-web-pcap mix FILE SECONDS PPS FLOWS PAYLOAD
+ *   gen-web-pcap mix FILE SECONDS PPS FLOWS PAYLOAD [FLOOD]
  *	SECONDS of steady traffic at about PPS packets per second: FLOWS TCP connections of
  *	different sizes (every 40th data segment sent twice, so retransmissions show), a DNS
  *	query a second and one scripted HTTP request a second. PAYLOAD bytes per data segment.
+ *	FLOOD > 0 adds that many unanswered SYNs per second from spoofed sources to one host
+ *	during the first eight seconds: a SYN flood for the anomaly detector.
  *
  * Deterministic: the same arguments give the same bytes.
  */
@@ -122,9 +124,27 @@ struct conn {
 	unsigned sent;
 };
 
-static int
-gen_mix(struct pg_writer *pw, unsigned seconds, unsigned pps, unsigned nflows, uint32_t payload)
+/* Unanswered SYNs to 10.9.9.9:80 from rotating spoofed sources. */
+static void
+flood_syn(struct pg_writer *pw, unsigned k)
 {
+	static const struct pg_opts o = { 0 };
+	struct pg_host victim = host(0x909), src = host(0x1000 + k % 509);
+
+	victim.ip4[1] = victim.ip4[2] = victim.ip4[3] = 9;
+	victim.ip4[0] = 10;
+	src.ip4[0] = 172;
+	src.ip4[1] = 16;
+	pg_tcp(pw, &o, (struct pg_ep){ &src, (uint16_t)(1024 + k % 60000) },
+	       (struct pg_ep){ &victim, 80 }, TCP_SYN, 77 * k, 0, 64240, NULL, 0, true);
+}
+
+static int
+gen_mix(struct pg_writer *pw, unsigned seconds, unsigned pps, unsigned nflows, uint32_t payload,
+	unsigned flood)
+{
+	uint64_t flood_until = pw->now_ns + 8 * 1000000000ULL;
+	unsigned flood_acc = 0, flood_k = 0;
 	struct pg_host *hosts = calloc(nflows * 2 + 2, sizeof(*hosts));
 	struct conn *cn = calloc(nflows, sizeof(*cn));
 	uint64_t total = (uint64_t)seconds * pps, gap_us = pps != 0 ? 1000000 / pps : 1000;
@@ -171,6 +191,10 @@ gen_mix(struct pg_writer *pw, unsigned seconds, unsigned pps, unsigned nflows, u
 		f->ss += payload;
 		if (f->sent % 2 == 0)
 			pg_tcp(pw, &f->o, f->c, f->s, TCP_ACK, f->cs, f->ss, 502, NULL, 0, false);
+		/* flood SYNs interleaved with the data, FLOOD per second on average */
+		for (flood_acc += flood; flood_acc >= pps && pw->now_ns < flood_until;
+		     flood_acc -= pps)
+			flood_syn(pw, flood_k++);
 		pg_advance(pw, gap_us);
 		if (pw->now_ns / 1000000000ULL != sec_before) {
 			struct pg_ep c = { &hosts[2 * nflows],
@@ -192,10 +216,10 @@ main(int argc, char **argv)
 	struct pg_writer pw = { .now_ns = T0_NS, .ip_id = 0x2000 };
 	int rc;
 
-	if (argc < 3 || (strcmp(argv[1], "mix") == 0 && argc != 7) ||
+	if (argc < 3 || (strcmp(argv[1], "mix") == 0 && argc != 7 && argc != 8) ||
 	    (strcmp(argv[1], "xss") != 0 && strcmp(argv[1], "mix") != 0)) {
 		fprintf(stderr, "usage: gen-web-pcap xss FILE\n"
-				"       gen-web-pcap mix FILE SECONDS PPS FLOWS PAYLOAD\n");
+				"       gen-web-pcap mix FILE SECONDS PPS FLOWS PAYLOAD [FLOOD]\n");
 		return 2;
 	}
 	pw.w = ns_pcap_writer_open(argv[2], 1 /* EN10MB */, 262144, false);
@@ -207,7 +231,8 @@ main(int argc, char **argv)
 		rc = gen_xss(&pw);
 	else
 		rc = gen_mix(&pw, (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]),
-			     (unsigned)atoi(argv[5]), (uint32_t)atoi(argv[6]));
+			     (unsigned)atoi(argv[5]), (uint32_t)atoi(argv[6]),
+			     argc > 7 ? (unsigned)atoi(argv[7]) : 0);
 	if (ns_pcap_writer_close(pw.w) < 0 || rc < 0) {
 		fprintf(stderr, "gen-web-pcap: writing %s failed\n", argv[2]);
 		return 1;

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import Checks, Netscope, free_port, get, get_json, raw, tool  # noqa: E402
+from webtest import Checks, Netscope, free_port, get, get_json, has_flag, raw, tool  # noqa: E402
 
 NETSCOPE = tool("netscope", "NETSCOPE")
 SAMPLE = tool("sample capture", "SAMPLE_PCAP")
@@ -260,7 +260,39 @@ def run_xss_json():
     ns.stop()
 
 
+def run_alerts():
+    if not has_flag(NETSCOPE, "--anomalies"):
+        print("alerts: skipped, this netscope has no --anomalies")
+        return
+    cap = os.path.join(WORK, "flood.pcap")
+    subprocess.run([GEN, "mix", cap, "20", "300", "12", "600", "400"], check=True)
+    aj = os.path.join(WORK, "alerts.jsonl")
+    ns = Netscope(NETSCOPE, ["-r", cap, "-q", "--linger", "--anomalies", "--export-alerts", aj])
+    ns.wait_line("dashboard still serving")
+    ns.wait_state("finished")
+    last = {}
+    for line in open(aj):
+        e = json.loads(line)
+        last[e["alert"]["id"]] = e
+    c.ok(len(last) >= 1, "the SYN flood raised an alert")
+    r = get_json(ns.port, "/api/alerts")
+    shown = {}
+    for e in r["alerts"]:  # newest first: the first entry of an id is its latest state
+        shown.setdefault(e["alert"]["alert"]["id"], e["alert"])
+    for aid, e in last.items():
+        c.eq(shown.get(aid), e, f"alert {aid}: the dashboard shows its last exported event")
+    c.ok([e["id"] for e in r["alerts"]] == sorted((e["id"] for e in r["alerts"]), reverse=True),
+         "alerts newest first")
+    c.eq(get_json(ns.port, "/api/summary")["alerts"], r["total"], "summary counts the alerts")
+    text = get(ns.port, "/metrics")[2].decode()
+    c.ok(f'netscope_alerts_total{{type="syn_flood"}} {r["total"]}' in text,
+         "metrics count the alerts by signature")
+    rc, _ = ns.stop()
+    c.eq(rc, 0, "alerts run exit status")
+
+
 run_main()
+run_alerts()
 run_token()
 run_errors()
 run_xss_json()

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from webtest import Netscope, tool  # noqa: E402
+from webtest import Netscope, has_flag, tool  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NETSCOPE = tool("netscope", "NETSCOPE")
@@ -58,20 +58,24 @@ def main():
     shutil.copy(os.path.join(HERE, "browser", "browser.mjs"), npm)
     work = tempfile.mkdtemp(prefix="web-browser-", dir=BUILD)
     mix = os.path.join(work, "mix.pcap")
-    # 60 s of traffic at 300 packets/s over 12 TCP connections, looped
-    subprocess.run([GEN, "mix", mix, "60", "300", "12", "600"], check=True)
+    # 60 s of traffic at 300 packets/s over 12 TCP connections, looped; a SYN flood of
+    # 400/s in its first eight seconds raises an alert
+    subprocess.run([GEN, "mix", mix, "60", "300", "12", "600", "400"], check=True)
     xss_name = "<img src=x onerror=window.__xss=5>"
     xss = os.path.join(work, xss_name + ".pcap")
     subprocess.run([GEN, "xss", xss], check=True)
 
     feeder = subprocess.Popen([PIPE, "--realtime", "--loop", mix], stdout=subprocess.PIPE)
-    live = Netscope(NETSCOPE, ["-r", "-", "-q"], stdin=feeder.stdout)
+    anomalies = has_flag(NETSCOPE, "--anomalies")
+    live = Netscope(NETSCOPE, ["-r", "-", "-q"] + (["--anomalies"] if anomalies else []),
+                    stdin=feeder.stdout)
     feeder.stdout.close()
     done = Netscope(NETSCOPE, ["-r", xss, "-q", "--linger"])
     done.wait_line("dashboard still serving")
     env = dict(os.environ, LIVE_URL=live.url, XSS_URL=done.url, XSS_NAME=xss_name,
                SCREENSHOT=os.path.join(BUILD, "dashboard.png"), CHROMIUM=CHROMIUM,
-               CHROME_PROFILE=os.path.join(work, "profile"))
+               CHROME_PROFILE=os.path.join(work, "profile"),
+               EXPECT_ALERTS="1" if anomalies else "")
     try:
         p = subprocess.run(["node", os.path.join(npm, "browser.mjs")], env=env, timeout=240)
         rc = p.returncode

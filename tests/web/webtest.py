@@ -135,6 +135,12 @@ def raw(port, data, timeout=10):
     return int(buf.split(b" ", 2)[1])
 
 
+def has_flag(exe, flag):
+    """True when `exe --help` lists @flag (features that land separately, e.g. --anomalies)."""
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+    return flag in out
+
+
 def tool(name, env_var):
     """Path of a helper passed in the environment by meson."""
     p = os.environ.get(env_var)

@@ -115,6 +115,12 @@ async function live(browser) {
 	check(await page.locator('#pkt-layers .layer').count() >= 2, 'live: layers listed');
 	await page.click('#pkt-layers .layer:nth-child(2)');
 	check(await page.locator('#hexdump .b.hl').count() > 0, 'live: clicking a layer highlights its bytes');
+	// the SYN flood in the stream shows up in the alerts panel without a reload
+	if (env.EXPECT_ALERTS) {
+		await waitFor(page, () => Array.from(document.querySelectorAll('#alerts li'))
+			.some((li) => li.textContent.includes('syn_flood')), null,
+		'live: SYN-flood alert appears in the alerts panel', 30000);
+	}
 	await page.waitForTimeout(1500);
 	await page.screenshot({ path: env.SCREENSHOT, fullPage: true });
 	await noInjection(page, 'live');
