@@ -79,6 +79,17 @@ def per_direction(pcap, streams):
     return res
 
 
+def conv_frames(exp, cli, srv):
+    """(c2s, s2c) frames of tshark's own -z conv,tcp row for this endpoint pair, or None."""
+    for row in exp.get('tshark_conv', {}).get('tcp', []):
+        a, b = (ep(*x.rsplit(':', 1)) for x in (row['a'], row['b']))
+        if (a, b) == (cli, srv):
+            return (row['frames_a_to_b'], row['frames_b_to_a'])
+        if (a, b) == (srv, cli):
+            return (row['frames_b_to_a'], row['frames_a_to_b'])
+    return None
+
+
 def capture_drops(tcpdump_log, summary):
     """Reasons to distrust packet equality: kernel drops or unwritten packets in either tool."""
     why = []
@@ -220,6 +231,9 @@ def main():
             continue
         R.check(same, name + ' packets per direction equal', 'ours %s tshark %s' %
                 (ours['pkts'], theirs['pkts']))
+        conv = conv_frames(exp, cli, srv)
+        R.check(conv == ours['pkts'], name + ' packets equal tshark -z conv,tcp',
+                'ours %s conv %s' % (ours['pkts'], conv))
         R.check(ours['bytes'] == theirs['bytes'], name + ' bytes per direction equal',
                 'ours %s tshark %s' % (ours['bytes'], theirs['bytes']))
         if not same:
