@@ -7,7 +7,14 @@
  * cumulative ACKs (a pure ACK only when it acknowledges new data, so no tool sees a duplicate
  * ACK or a retransmission), then FIN, FIN and the last ACK. When a connection ends, its slot
  * opens a new one on fresh ports. The first N packets are the N SYNs, so the table is full
- * from packet N on rather than after ~3N random picks.
+ * from packet N on rather than after ~3N random picks. One packet is written every --gap ns of
+ * capture time, by default 1 s / N, so each connection sees a packet about once a second
+ * whatever N is: a handshake spans ~2 s, well inside the 10 s SYN timeout.
+ *
+ * --steady drops the handshakes and teardowns: every connection is already established when
+ * the capture starts and never closes, so a file replayed in a loop (DPDK net_pcap
+ * infinite_rx) keeps exactly N flows in the table. The analyser sees those flows as midstream,
+ * and on every pass after the first each segment is a retransmission of the previous pass.
  *
  * Frame sizes: "min" makes every frame 60 bytes captured (64 on the wire with the FCS): data
  * segments carry 6 bytes. "imix" draws each data segment's frame from the simple IMIX 7:4:1 of
@@ -27,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ns_core.h"
 #include "pktgen.h"
 
 #define T0_NS (1795694400ULL * 1000000000ULL) /* 2026-11-26T12:00:00Z */
@@ -56,6 +64,7 @@ struct opts {
 	uint32_t gap_ns; /* capture time between packets */
 	uint64_t seed;
 	enum mix mix;
+	bool steady;
 	bool reference;
 	bool quiet;
 };
@@ -257,6 +266,13 @@ conn_open(struct gen *g, struct conn *c)
 	c->seq[1] = (uint32_t)(r >> 32);
 	c->step = 0;
 	c->data = g->o.data_min + rnd_below(g, g->o.data_max - g->o.data_min + 1);
+	if (g->o.steady) {
+		/* established before the capture, open after it: data phase only */
+		c->step = 3;
+		c->seq[0]++;
+		c->seq[1]++;
+		c->data = UINT32_MAX - 8;
+	}
 	c->owe_ack = 0;
 }
 
@@ -356,8 +372,11 @@ usage(FILE *f)
 		"  -f, --flows N         concurrent connections (default 100000)\n"
 		"  -m, --mix min|imix    frame sizes (default min)\n"
 		"  -d, --data MIN:MAX    data-phase packets per connection (default 2:34)\n"
-		"  -g, --gap NS          capture time between packets in ns (default 1000)\n"
+		"  -g, --gap NS          capture time between packets in ns (default 1e9 / flows:\n"
+		"                        each connection sees a packet about once a second)\n"
 		"  -s, --seed N          random seed (default 1)\n"
+		"      --steady          no handshakes or teardowns: N established connections\n"
+		"                        that never close (for replay loops)\n"
 		"      --reference       build frames with pktgen (slow; for the equality check)\n"
 		"  -q, --quiet           no summary on stderr\n");
 }
@@ -373,6 +392,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "data", required_argument, NULL, 'd' },
 		{ "gap", required_argument, NULL, 'g' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "steady", no_argument, NULL, 'S' },
 		{ "reference", no_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -384,7 +404,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			    .flows = 100000,
 			    .data_min = 2,
 			    .data_max = 34,
-			    .gap_ns = 1000,
+			    .gap_ns = 0,
 			    .seed = 1,
 			    .mix = MIX_MIN };
 	while ((c = getopt_long(argc, argv, "o:n:f:m:d:g:s:qh", lo, NULL)) != -1) {
@@ -416,6 +436,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 's':
 			o->seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'S':
+			o->steady = true;
+			break;
 		case 'R':
 			o->reference = true;
 			break;
@@ -432,6 +455,8 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (o->out == NULL || optind != argc || o->flows == 0 || o->packets == 0 ||
 	    o->data_min > o->data_max || o->flows > (1u << 30))
 		return -1;
+	if (o->gap_ns == 0)
+		o->gap_ns = NS_MAX(1000000000u / o->flows, 1u);
 	return 0;
 }
 

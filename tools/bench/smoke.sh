@@ -47,5 +47,11 @@ for mix in min imix; do
 		awk -v v="$(field flow_mpps "$dir/out-$mix")" 'BEGIN { exit !(v > 0) }'
 done
 
-echo "$((14 - fail)) passed, $fail failed"
+# --steady (replay loops): exactly N flows, all created by the first N packets, none ended
+"$gen" -q -o "$dir/steady.pcap" -n 3000 -f 1000 --steady
+"$bench" -r 1 -c 4096 "$dir/steady.pcap" >"$dir/out-steady" 2>/dev/null
+check "steady: 1000 flows created, 1000 live at the end" \
+	test "$(field created "$dir/out-steady")-$(field peak_active "$dir/out-steady")" = 1000-1000
+
+echo "$((15 - fail)) passed, $fail failed"
 test "$fail" -eq 0
