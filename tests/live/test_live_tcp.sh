@@ -17,6 +17,7 @@
 #
 # Usage: test_live_tcp.sh NETSCOPE IMPAIR ORACLE_PY    (root; exit 77 = skipped)
 # LIVE_KEEP=1 keeps the work directory (captures, exports, logs); it is kept on failure.
+# LIVE_NETSCOPE_ARGS adds netscope options, e.g. "--pipeline --workers 2".
 set -u
 
 NETSCOPE=$(realpath "$1")
@@ -223,7 +224,8 @@ start_captures() {
 	bg_in "$NS_M" tcpdump -i mid1 -Z root -U --immediate-mode -B 32768 -s 200 \
 		--time-stamp-precision=nano -w "$dir/cap.pcap" 2>"$dir/tcpdump.log"
 	TCPDUMP=$!
-	bg_in "$NS_M" "$NETSCOPE" -i mid1 -q --export-flows "$dir/flows.json" \
+	# shellcheck disable=SC2086 # extra options split into words on purpose
+	bg_in "$NS_M" "$NETSCOPE" -i mid1 -q ${LIVE_NETSCOPE_ARGS:-} --export-flows "$dir/flows.json" \
 		--summary-json "$dir/summary.json" 2>"$dir/netscope.log"
 	NETSCOPE_PID=$!
 	wait_for "$dir/tcpdump.log" "listening on" 5 &&
