@@ -8,6 +8,9 @@ want=(meson ninja-build pkg-config gcc libc6-dev libpcap-dev libnuma-dev libdpdk
       libjson-c-dev libyaml-dev libcunit1-dev libh2o-evloop-dev libwslay-dev)
 if [ "${1:-build}" = test ]; then
 	want+=(clang libclang-rt-14-dev tcpdump tshark iproute2 iputils-ping util-linux iperf3 curl ethtool python3)
+	# tests/web: headless browser, promtool (in prometheus), wrk; node + npm for playwright-core
+	want+=(chromium prometheus wrk)
+	command -v npm >/dev/null || want+=(nodejs npm)
 fi
 
 missing=()

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The dashboard under load while a capture runs: netscope reads an endless replay from a pipe
+(pcap-pipe --loop | netscope -r - --duration 12 --web PORT) and wrk hammers /api/summary and
+/api/flows for 10 s. Passes when nothing crashes, wrk sees no error response and no socket
+error, and the capture's packets/s with load is at least 90% of the rate without it. The
+machines are shared (other builds run beside the tests), so runs with and without load are
+interleaved and the best of each is compared: outside noise only ever slows a run down, while a
+cost of the load itself shows in every loaded run. wrk runs at nice 10, like the server's own thread: on this 2-core
+box the load generator is a stand-in for browsers on other machines, and must not be what
+takes the capture's core. Numbers go to stdout and WORKDIR/load-results.txt."""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from webtest import Checks, Netscope, get, tool  # noqa: E402
+
+NETSCOPE = tool("netscope", "NETSCOPE")
+GEN = tool("gen-web-pcap", "GEN_WEB_PCAP")
+PIPE = tool("pcap-pipe", "PCAP_PIPE")
+BUILD = os.environ.get("WORKDIR", tempfile.gettempdir())
+HERE = os.path.dirname(os.path.abspath(__file__))
+DURATION = 12
+WRK_SECONDS = 10
+ROUNDS = 3
+c = Checks("web_load")
+
+
+def capture_run(work, pcap, with_load):
+    """One capture of DURATION seconds; returns (packets/s, wrk result or None, exit code)."""
+    sj = os.path.join(work, "summary.json")
+    feeder = subprocess.Popen([PIPE, "--loop", pcap], stdout=subprocess.PIPE)
+    ns = Netscope(NETSCOPE, ["-r", "-", "-q", "--duration", str(DURATION), "--summary-json", sj],
+                  stdin=feeder.stdout)
+    feeder.stdout.close()
+    t0 = time.time()
+    wrk = None
+    if with_load:
+        p = subprocess.run(["nice", "-n", "10", "wrk", "-t1", "-c8", f"-d{WRK_SECONDS}s",
+                            "--latency", "-s", os.path.join(HERE, "load.lua"),
+                            f"http://127.0.0.1:{ns.port}/"],
+                           capture_output=True, text=True, timeout=WRK_SECONDS + 30)
+        wrk = parse_wrk(p.stdout + p.stderr)
+        wrk["rc"] = p.returncode
+        # the server is still there and answering
+        wrk["after"] = get(ns.port, "/api/summary")[0] if ns.proc.poll() is None else 0
+    rc = ns.proc.wait(DURATION + 30)
+    took = time.time() - t0
+    feeder.kill()
+    feeder.wait()
+    ns.proc.stderr.read()
+    packets = json.load(open(sj))["packets"] if os.path.exists(sj) else 0
+    if os.path.exists(sj):
+        os.unlink(sj)
+    return packets / DURATION, wrk, rc, took
+
+
+def parse_wrk(out):
+    r = {"text": out, "rps": 0.0, "requests": 0, "non2xx": 0, "socket_errors": 0}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if m:
+        r["rps"] = float(m.group(1))
+    m = re.search(r"(\d+) requests in", out)
+    if m:
+        r["requests"] = int(m.group(1))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        r["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if m:
+        r["socket_errors"] = sum(int(x) for x in m.groups())
+    m = re.search(r"99%\s+([\d.]+\w+)", out)
+    r["p99"] = m.group(1) if m else "?"
+    return r
+
+
+def main():
+    if shutil.which("wrk") is None:
+        print("FAIL: wrk is missing: tools/install-deps.sh test installs it")
+        c.ok(False, "wrk installed")
+        c.finish()
+    work = tempfile.mkdtemp(prefix="web-load-", dir=BUILD)
+    pcap = os.path.join(work, "load.pcap")
+    # 5 s of capture time at 40k packets/s over 64 connections, small segments
+    subprocess.run([GEN, "mix", pcap, "5", "40000", "64", "64"], check=True)
+    base, loaded, wrks = [], [], []
+    for i in range(ROUNDS):
+        pps, _, rc, _ = capture_run(work, pcap, False)
+        c.eq(rc, 0, f"round {i + 1} without load: exit status")
+        base.append(pps)
+        pps, wrk, rc, _ = capture_run(work, pcap, True)
+        c.eq(rc, 0, f"round {i + 1} under load: netscope exit status")
+        loaded.append(pps)
+        wrks.append(wrk)
+        c.eq(wrk["rc"], 0, f"round {i + 1}: wrk exit status")
+        c.ok(wrk["requests"] > 0, f"round {i + 1}: wrk made requests")
+        c.eq(wrk["non2xx"], 0, f"round {i + 1}: error responses")
+        c.eq(wrk["socket_errors"], 0, f"round {i + 1}: socket errors")
+        c.eq(wrk["after"], 200, f"round {i + 1}: dashboard answers after the load")
+        print(f"round {i + 1}: {base[-1]:,.0f} pkt/s without load, {pps:,.0f} pkt/s with "
+              f"{wrk['rps']:,.0f} req/s (p99 {wrk['p99']})", flush=True)
+    mb, ml = max(base), max(loaded)
+    ratio = ml / mb if mb else 0
+    rps = statistics.median(w["rps"] for w in wrks)
+    rates = ["{:,.0f}".format(w["rps"]) for w in wrks]
+    lines = [
+        f"capture without load: {', '.join(f'{x:,.0f}' for x in base)} pkt/s (best {mb:,.0f})",
+        f"capture with load:    {', '.join(f'{x:,.0f}' for x in loaded)} pkt/s (best {ml:,.0f})",
+        f"capture throughput with load: {ratio * 100:.1f}% of without (best of {ROUNDS} each)",
+        f"wrk /api/summary + /api/flows: {', '.join(rates)} req/s "
+        f"(median {rps:,.0f}), {sum(w['requests'] for w in wrks)} requests, "
+        f"{sum(w['non2xx'] for w in wrks)} errors",
+    ]
+    print("\n".join(lines), flush=True)
+    with open(os.path.join(BUILD, "load-results.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    c.ok(ratio >= 0.9, f"capture keeps >= 90% of its packet rate under load ({ratio * 100:.1f}%)")
+    shutil.rmtree(work, ignore_errors=True)
+    c.finish()
+
+
+main()
