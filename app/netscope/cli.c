@@ -28,6 +28,8 @@ enum {
 	OPT_WORKERS,
 	OPT_WEB,
 	OPT_LINGER,
+	OPT_ANOMALIES,
+	OPT_EXPORT_ALERTS,
 };
 
 /* Flags that set one config key. value == NULL means the flag takes an argument. */
@@ -70,6 +72,10 @@ static const struct cli_key_opt key_opts[] = {
 	  "serve the dashboard on PORT of 127.0.0.1 (or ADDR), e.g. --web 8080" },
 	{ "linger", OPT_LINGER, NULL, "web.linger", "true",
 	  "keep the dashboard serving after a capture file ends, until Ctrl-C" },
+	{ "anomalies", OPT_ANOMALIES, NULL, "anomaly.enabled", "true",
+	  "detect SYN floods and port scans; one line per alert raised or cleared" },
+	{ "export-alerts", OPT_EXPORT_ALERTS, "FILE", "export.alerts_file", NULL,
+	  "append alerts to FILE as JSON lines (implies --anomalies)" },
 };
 
 /* Flags that act rather than set a key. */

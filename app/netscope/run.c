@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anomaly_glue.h"
 #include "netscope.h"
 #include "ns_capture.h"
 #include "ns_core.h"
@@ -70,6 +71,7 @@ struct run_ctx {
 	bool print;
 	bool live;
 	uint64_t write_errors_reported;
+	struct anomaly_glue *anomaly; /* --anomalies */
 	struct web_glue *web; /* --web */
 
 	/* flow tracking (NULL when nothing asked for flows) */
@@ -128,6 +130,7 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 		r->last_ts = ts[n - 1];
 	if (r->pl != NULL && n > 0)
 		ns_pipeline_submit(r->pl, pkts, ts, n);
+	anomaly_glue_burst(r->anomaly, pkts, ts, n);
 }
 
 static uint64_t
@@ -228,6 +231,7 @@ management(struct run_ctx *r)
 
 	if (r->pl != NULL)
 		ns_pipeline_poll(r->pl, flow_now(r));
+	anomaly_glue_tick(r->anomaly);
 	web_glue_tick(r->web, &r->counters, r->pl);
 	if (!cfg->output.stats || now < r->next_stats_ns)
 		return;
@@ -413,6 +417,8 @@ finish(struct run_ctx *r)
 	fflush(stdout);
 	if (finish_flows(r) < 0)
 		rc = -1;
+	if (anomaly_glue_finish(r->anomaly) < 0)
+		rc = -1;
 	ns_capture_stats(r->cap, &st);
 	r->counters.filtered = st.filtered;
 	r->counters.dropped = st.dropped + st.if_dropped;
@@ -478,10 +484,15 @@ run_capture(const struct ns_config *cfg)
 	r.live = cc->interface[0] != '\0';
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
+	if (anomaly_glue_create(cfg, r.print, r.live, &r.anomaly) < 0) {
+		ns_capture_close(r.cap);
+		return NS_EXIT_RUNTIME;
+	}
 	if (open_outputs(&r) < 0 ||
 	    web_glue_create(cfg, r.cap, "pcap", r.linktype, r.live, &r.web) < 0 ||
 	    open_flows(&r) < 0) {
 		web_glue_destroy(r.web);
+		anomaly_glue_destroy(r.anomaly);
 		ns_pcap_writer_close(r.writer);
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
@@ -498,6 +509,7 @@ run_capture(const struct ns_config *cfg)
 	if (finish(&r) < 0)
 		rc = NS_EXIT_RUNTIME;
 	web_glue_finish(r.web, &r.counters, &g_stop);
+	anomaly_glue_destroy(r.anomaly);
 	g_capture = NULL;
 	ns_capture_close(r.cap);
 	return rc;
