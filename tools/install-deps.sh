@@ -7,7 +7,7 @@ set -euo pipefail
 want=(meson ninja-build pkg-config gcc libc6-dev libpcap-dev libnuma-dev libdpdk-dev dpdk-dev
       libjson-c-dev libyaml-dev libcunit1-dev libh2o-evloop-dev libwslay-dev)
 if [ "${1:-build}" = test ]; then
-	want+=(clang libclang-rt-14-dev tcpdump tshark iproute2 iputils-ping util-linux iperf3 curl ethtool python3)
+	want+=(clang libclang-rt-14-dev tcpdump tshark iproute2 iputils-ping util-linux iperf3 curl ethtool python3 nmap hping3)
 	# tests/web: headless browser, promtool (in prometheus), wrk; node + npm for playwright-core
 	want+=(chromium prometheus wrk)
 	command -v npm >/dev/null || want+=(nodejs npm)
