@@ -116,6 +116,11 @@
 		return t >= 0 ? iso.slice(t + 1).replace('Z', '') : iso;
 	}
 
+	// unix seconds -> "HH:MM:SS" (UTC)
+	function hms(t) {
+		return new Date(t * 1000).toISOString().slice(11, 19);
+	}
+
 	function endpoint(ip, port, proto) {
 		const host = typeof ip === 'string' && ip.indexOf(':') >= 0 ? '[' + ip + ']' : String(ip);
 		return port && proto !== 'icmp' && proto !== 'icmpv6' ? host + ':' + port : host;
@@ -202,14 +207,16 @@
 			cursor: { drag: { x: false, y: false } },
 			scales: { x: { time: true }, pps: { auto: true }, bps: { auto: true } },
 			series: [
-				{},
+				{ label: 'time (UTC)', value: function (u, v) { return v === null ? '-' : hms(v); } },
 				{ label: 'packets/s', scale: 'pps', stroke: '#1f6feb', width: 1.5,
 					fill: 'rgba(31,111,235,0.08)', value: function (u, v) { return v === null ? '-' : fmtPps(v); } },
 				{ label: 'bits/s', scale: 'bps', stroke: '#d9480f', width: 1.5,
 					value: function (u, v) { return v === null ? '-' : fmtBits(v); } },
 			],
 			axes: [
-				{},
+				// whole seconds only, labelled in UTC like every other time on the page
+				{ space: 70, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600],
+					values: function (u, vals) { return vals.map(hms); } },
 				{ scale: 'pps', label: 'packets/s', size: 70,
 					values: function (u, vals) { return vals.map(function (v) { return si(v, ''); }); } },
 				{ scale: 'bps', label: 'bits/s', side: 1, size: 70, grid: { show: false },

@@ -104,21 +104,30 @@ main(int argc, char **argv)
 	data = malloc(cap);
 	if (f == NULL || data == NULL) {
 		fprintf(stderr, "pcap-pipe: %s: %s\n", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		free(data);
 		return 1;
 	}
 	for (size_t got; (got = fread(data + len, 1, cap - len, f)) > 0;) {
 		len += got;
 		if (len == cap) {
-			cap *= 2;
-			data = realloc(data, cap);
-			if (data == NULL)
+			uint8_t *bigger = realloc(data, cap * 2);
+
+			if (bigger == NULL) {
+				free(data);
 				return 1;
+			}
+			data = bigger;
+			cap *= 2;
 		}
 	}
 	fclose(f);
-	memcpy(&magic, data, 4);
+	if (len >= 24)
+		memcpy(&magic, data, 4);
 	if (len < 24 || (magic != MAGIC_US && magic != MAGIC_NS)) {
 		fprintf(stderr, "pcap-pipe: %s: not a little-endian classic pcap file\n", path);
+		free(data);
 		return 1;
 	}
 	nano = magic == MAGIC_NS;
@@ -139,7 +148,7 @@ main(int argc, char **argv)
 		offset = wall0 - first;
 	}
 	if (put(data, 24) < 0)
-		return 0;
+		goto out;
 	do {
 		for (size_t off = 24; off + 16 <= len;) {
 			uint32_t h[4];
@@ -152,19 +161,21 @@ main(int argc, char **argv)
 			     offset;
 			if (realtime && ts > now_ns()) {
 				if (flush_out() < 0)
-					return 0;
+					goto out;
 				sleep_until(ts);
 			}
 			h[0] = (uint32_t)(ts / 1000000000ULL);
 			h[1] = (uint32_t)(ts % 1000000000ULL / (nano ? 1 : 1000));
 			if (put(h, 16) < 0 || put(data + off + 16, h[2]) < 0)
-				return 0;
+				goto out;
 			off += 16 + h[2];
 		}
 		/* the next pass starts a millisecond after this one ended */
 		offset += last - first + 1000000;
 	} while (loop);
 	flush_out();
+out:
+	/* the reader going away (EPIPE) is how a --loop run ends */
 	free(data);
 	return 0;
 }
