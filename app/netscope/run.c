@@ -232,6 +232,7 @@ management(struct run_ctx *r)
 	if (r->pl != NULL)
 		ns_pipeline_poll(r->pl, flow_now(r));
 	anomaly_glue_tick(r->anomaly);
+	web_glue_alerts(r->web, anomaly_glue_engine(r->anomaly), false);
 	web_glue_tick(r->web, &r->counters, r->pl);
 	if (!cfg->output.stats || now < r->next_stats_ns)
 		return;
@@ -508,6 +509,7 @@ run_capture(const struct ns_config *cfg)
 		rc = NS_EXIT_RUNTIME;
 	if (finish(&r) < 0)
 		rc = NS_EXIT_RUNTIME;
+	web_glue_alerts(r.web, anomaly_glue_engine(r.anomaly), true);
 	web_glue_finish(r.web, &r.counters, &g_stop);
 	anomaly_glue_destroy(r.anomaly);
 	g_capture = NULL;
