@@ -169,7 +169,7 @@ replay() { # replay NAME [ARGS...]: netscope -r NAME.pcap -> NAME.replay.jsonl
 expect() {
 	local file=$1 desc=$2 msg
 	shift 2
-	if msg=$("$PY" - "$file" "$@" <<'EOF'
+	if msg=$("$PY" - "$file" "$@" 2>&1 <<'EOF'
 import json, sys
 path, sig, src, dst = sys.argv[1:5]
 proto = sys.argv[5] if len(sys.argv) > 5 else None
@@ -263,7 +263,8 @@ else
 	bad "replaying a capture twice gave different alert lines"
 fi
 # the flow pipeline on worker threads does not change what the detectors see
-replay flood --pipeline --workers 2
+replay flood --pipeline --workers 2 || bad "flood --pipeline --workers 2: netscope -r exited $?: \
+$(grep -m1 -E 'ERROR|netscope:' "$WORK/flood.replay.err")"
 expect "$WORK/flood.replay.jsonl" "hping3 SYN flood (pcap, --pipeline --workers 2)" \
 	syn_flood "$A4" "$V4" tcp
 # thresholds come from the config and the command line
@@ -330,14 +331,26 @@ none "$WORK/corpus.jsonl" "$nb benign captures (corpus + sample)"
 
 # ---- live: netscope -i on the victim's veth while the attack runs
 echo "# live capture with netscope -i ($SECONDS s)"
+# A live link is never silent for long: a web request every 0.3 s (completed handshakes, no
+# alert) keeps packets, and so packet time, flowing after the attack, so alerts clear on time.
+trickle() {
+	while :; do
+		curl -s -o /dev/null "http://$V4/" 2>/dev/null
+		sleep 0.3
+	done
+}
 live_case() { # live_case NAME DURATION ATTACK [ARGS...]
-	local name=$1 dur=$2 attack=$3
+	local name=$1 dur=$2 attack=$3 tpid
 	shift 3
 	rm -f "$WORK/$name.jsonl"
 	live_start "$name" "$dur" "$@" || bad "$name: netscope -i did not start: $(head -3 "$WORK/$name.err")"
+	ip netns exec "$NSA" bash -c "$(declare -f trickle); V4=$V4 trickle" &
+	tpid=$!
+	PIDS+=("$tpid")
 	sleep 0.5
 	$attack || bad "$name: the attack tool failed"
 	live_wait "$dur"
+	stop_pid "$tpid" TERM
 }
 # a short window and clear_after (--set) so the alert clears on its own while capturing
 live_case live_flood 12 flood --set anomaly.syn_flood.window=2 --set anomaly.clear_after=2
