@@ -260,7 +260,7 @@ test_u32(void)
 	SET_BAD("capture.snaplen=99999999999999999999999", "capture.snaplen",
 		"is out of range 1..262144");
 	SET_BAD("flow.udp_timeout=0", "flow.udp_timeout", "out of range 1..86400");
-	SET_BAD("flow.capacity=100000001", "flow.capacity", "out of range 1024..100000000");
+	SET_BAD("flow.capacity=16777216", "flow.capacity", "out of range 1024..16777215");
 }
 
 static void
