@@ -3,44 +3,31 @@
  * The libpcap backend: a live interface (kernel BPF filter, TPACKET ring) or a pcap/pcapng
  * file (filter applied here so rejected frames are counted). libpcap hands out one frame at a
  * time and reuses its buffer on the next read, so frames of a burst are copied into an arena;
- * the last frame of a burst is returned in place, which is valid until the next read.
+ * the last frame of a burst is returned in place, which is valid until the next read. One
+ * queue per handle; in auto mode it takes every source nothing else claims.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ns_capture.h"
+#include "capture_priv.h"
 #include "ns_core.h"
 
 /* Room for a burst of copied frames; a burst ends early rather than overflow it. */
 #define ARENA_BYTES (4u << 20)
 
-struct ns_capture {
+struct pcap_cap {
 	pcap_t *pcap;
 	bool live;
-	bool nanosecond;
+	int fd;         /* live: the capture socket, polled with timeout_ms */
+	int timeout_ms; /* live: longest wait of one rx_burst */
 	bool have_filter; /* file mode: userspace filter */
 	struct bpf_program prog;
-	enum ns_capture_status status;
-	volatile sig_atomic_t stop; /* set from a signal handler */
 	struct ns_capture_stats st;
 	uint8_t *arena;
-	char err[NS_CAPTURE_ERRBUF];
 };
-
-static void __attribute__((format(printf, 2, 3)))
-set_err(char *errbuf, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(errbuf, NS_CAPTURE_ERRBUF, fmt, ap);
-	va_end(ap);
-}
 
 /* A pcap file stores nanosecond timestamps only under the 0xa1b23c4d magic. */
 static bool
@@ -63,19 +50,20 @@ file_is_nanosecond(const char *path)
 }
 
 static int
-open_file(struct ns_capture *c, const struct ns_capture_params *p, char *errbuf)
+open_file(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_params *p, char *errbuf)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
 
 	c->pcap = pcap_open_offline_with_tstamp_precision(p->file, PCAP_TSTAMP_PRECISION_NANO, pe);
 	if (c->pcap == NULL) {
-		set_err(errbuf, "cannot read '%s': %s", p->file, pe);
-		return -EINVAL;
+		capture_errf(errbuf, "cannot read '%s': %s", p->file, pe);
+		return -EIO;
 	}
-	c->nanosecond = file_is_nanosecond(p->file);
+	h->nanosecond = file_is_nanosecond(p->file);
 	if (p->filter != NULL && p->filter[0] != '\0') {
 		if (pcap_compile(c->pcap, &c->prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			set_err(errbuf, "bad filter '%s': %s", p->filter, pcap_geterr(c->pcap));
+			capture_errf(errbuf, "bad filter '%s': %s", p->filter,
+				     pcap_geterr(c->pcap));
 			return -EINVAL;
 		}
 		c->have_filter = true;
@@ -100,7 +88,7 @@ activate_hint(int rc)
 }
 
 static int
-open_live(struct ns_capture *c, const struct ns_capture_params *p, char *errbuf)
+open_live(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_params *p, char *errbuf)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -109,89 +97,116 @@ open_live(struct ns_capture *c, const struct ns_capture_params *p, char *errbuf)
 	c->live = true;
 	c->pcap = pcap_create(p->interface, pe);
 	if (c->pcap == NULL) {
-		set_err(errbuf, "cannot open interface '%s': %s", p->interface, pe);
-		return -EINVAL;
+		capture_errf(errbuf, "cannot open interface '%s': %s", p->interface, pe);
+		return -ENODEV;
 	}
 	pcap_set_snaplen(c->pcap, (int)p->snaplen);
 	pcap_set_promisc(c->pcap, p->promisc);
 	pcap_set_timeout(c->pcap, (int)p->timeout_ms);
 	pcap_set_buffer_size(c->pcap, (int)(p->buffer_mb << 20));
-	c->nanosecond = pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
+	h->nanosecond = pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		const char *hint = activate_hint(rc);
 
 		snprintf(errbuf, NS_CAPTURE_ERRBUF, "cannot capture on '%s': %s%s%s", p->interface,
 			 pcap_geterr(c->pcap), hint[0] != '\0' ? "; " : "", hint);
-		return rc == PCAP_ERROR_PERM_DENIED ? -EPERM : -EINVAL;
+		if (rc == PCAP_ERROR_PERM_DENIED)
+			return -EPERM;
+		return rc == PCAP_ERROR_NO_SUCH_DEVICE ? -ENODEV : -EIO;
 	}
 	if (rc > 0)
 		NS_LOG(WARNING, "capture", "%s: %s", p->interface, pcap_statustostr(rc));
+	/*
+	 * With TPACKET_V3 libpcap blocks in poll() without a timeout and relies on the kernel's
+	 * block timer, which never fires while no packet arrives: an idle interface would block a
+	 * read (and --duration) forever. Read non-blocking and poll the socket ourselves.
+	 */
+	c->fd = pcap_get_selectable_fd(c->pcap);
+	c->timeout_ms = (int)p->timeout_ms;
+	if (c->fd >= 0 && pcap_setnonblock(c->pcap, 1, pe) != 0) {
+		NS_LOG(WARNING, "capture", "%s: %s; reads may block", p->interface, pe);
+		c->fd = -1;
+	}
 	/* Live capture filters in the kernel: rejected frames never reach us, so none counted. */
 	if (p->filter != NULL && p->filter[0] != '\0') {
 		if (pcap_compile(c->pcap, &prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-			set_err(errbuf, "bad filter '%s': %s", p->filter, pcap_geterr(c->pcap));
+			capture_errf(errbuf, "bad filter '%s': %s", p->filter,
+				     pcap_geterr(c->pcap));
 			return -EINVAL;
 		}
 		rc = pcap_setfilter(c->pcap, &prog);
 		pcap_freecode(&prog);
 		if (rc != 0) {
-			set_err(errbuf, "cannot set filter '%s': %s", p->filter, pcap_geterr(c->pcap));
-			return -EINVAL;
+			capture_errf(errbuf, "cannot set filter '%s': %s", p->filter,
+				     pcap_geterr(c->pcap));
+			return -EIO;
 		}
 	}
 	return 0;
 }
 
-struct ns_capture *
-ns_capture_open(const struct ns_capture_params *p, char *errbuf)
+static void
+pcap_close_backend(struct ns_capture *h)
 {
-	struct ns_capture *c;
-	bool has_if = p->interface != NULL && p->interface[0] != '\0';
+	struct pcap_cap *c = h->priv;
+
+	if (c == NULL)
+		return;
+	if (c->have_filter)
+		pcap_freecode(&c->prog);
+	if (c->pcap != NULL)
+		pcap_close(c->pcap);
+	free(c->arena);
+	free(c);
+	h->priv = NULL;
+}
+
+static int
+pcap_open_backend(struct ns_capture *h, const struct ns_capture_params *p, bool automatic,
+		  char *errbuf)
+{
+	struct pcap_cap *c;
 	bool has_file = p->file != NULL && p->file[0] != '\0';
 	int rc;
 
-	if (has_if == has_file) {
-		set_err(errbuf, "give exactly one source: an interface (-i) or a file (-r)");
-		errno = EINVAL;
-		return NULL;
-	}
+	(void)automatic; /* the last resort never declines */
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		goto nomem;
+	c->fd = -1;
+	h->priv = c;
 	c->arena = malloc(ARENA_BYTES);
 	if (c->arena == NULL)
 		goto nomem;
-	rc = has_file ? open_file(c, p, errbuf) : open_live(c, p, errbuf);
+	rc = has_file ? open_file(c, h, p, errbuf) : open_live(c, h, p, errbuf);
 	if (rc < 0) {
-		ns_capture_close(c);
-		errno = -rc;
-		return NULL;
+		pcap_close_backend(h);
+		return rc;
 	}
-	return c;
+	h->nb_queues = 1;
+	h->linktype = pcap_datalink(c->pcap);
+	h->snaplen = (uint32_t)pcap_snapshot(c->pcap);
+	h->info.name = has_file ? p->file : p->interface;
+	h->info.driver = "";
+	h->info.numa_socket = -1;
+	h->info.live = c->live;
+	return 0;
 nomem:
-	ns_capture_close(c);
-	set_err(errbuf, "out of memory");
-	errno = ENOMEM;
-	return NULL;
+	pcap_close_backend(h);
+	capture_errf(errbuf, "out of memory");
+	return -ENOMEM;
 }
 
-int
-ns_capture_linktype(const struct ns_capture *c)
+/* Files and interfaces: pcap opens anything, so it is what auto falls back to. */
+static enum capture_claim
+pcap_claim(const struct ns_capture_params *p, char *why, size_t len)
 {
-	return pcap_datalink(c->pcap);
-}
-
-bool
-ns_capture_nanosecond(const struct ns_capture *c)
-{
-	return c->nanosecond;
-}
-
-uint32_t
-ns_capture_snaplen(const struct ns_capture *c)
-{
-	return (uint32_t)pcap_snapshot(c->pcap);
+	if (p->file != NULL && p->file[0] != '\0')
+		snprintf(why, len, "reading a capture file");
+	else
+		snprintf(why, len, "'%s' is not a DPDK port", p->interface);
+	return CAPTURE_CLAIM_FALLBACK;
 }
 
 static uint64_t
@@ -201,103 +216,95 @@ ts_to_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * NS_NSEC_PER_SEC + (uint64_t)tv->tv_usec;
 }
 
-unsigned
-ns_capture_rx_burst(struct ns_capture *c, struct ns_frame *frames, unsigned n)
+static unsigned
+pcap_rx_burst(struct ns_capture *h, unsigned q, struct ns_frame *frames, unsigned n)
 {
+	struct pcap_cap *c = h->priv;
 	size_t used = 0;
 	unsigned got = 0;
+	bool waited = false;
 
+	(void)q; /* one queue */
+	/*
+	 * A read error ends the source for good: libpcap would report the rest of a cut file as
+	 * a clean end, and the caller must still see the error after this burst's frames.
+	 */
+	if (ns_capture_queue_status(h, 0) == NS_CAPTURE_ERROR)
+		return 0;
 	while (got < n) {
-		struct pcap_pkthdr *h;
+		struct pcap_pkthdr *ph;
 		const u_char *data;
 		int rc;
 
-		if (c->stop) {
-			c->status = NS_CAPTURE_STOPPED;
+		if (h->stop) {
+			capture_set_status(h, 0, NS_CAPTURE_STOPPED);
 			break;
 		}
-		rc = pcap_next_ex(c->pcap, &h, &data);
+		rc = pcap_next_ex(c->pcap, &ph, &data);
+		if (rc == 0 && got == 0 && !waited && c->fd >= 0) {
+			/* nothing queued: wait up to timeout_ms once (a signal ends it early) */
+			struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+			waited = true;
+			if (poll(&pfd, 1, c->timeout_ms) > 0)
+				continue;
+		}
 		if (rc == 0) /* live read timeout */
 			break;
 		if (rc < 0) {
-			if (c->stop)
-				c->status = NS_CAPTURE_STOPPED;
+			if (h->stop)
+				capture_set_status(h, 0, NS_CAPTURE_STOPPED);
 			else if (rc == PCAP_ERROR_BREAK)
-				c->status = NS_CAPTURE_EOF;
-			else {
-				c->status = NS_CAPTURE_ERROR;
-				snprintf(c->err, sizeof(c->err), "%s", pcap_geterr(c->pcap));
-			}
+				capture_set_status(h, 0, NS_CAPTURE_EOF);
+			else
+				capture_set_error(h, 0, "%s", pcap_geterr(c->pcap));
 			break;
 		}
-		if (c->have_filter &&
-		    pcap_offline_filter(&c->prog, h, data) == 0) {
+		if (c->have_filter && pcap_offline_filter(&c->prog, ph, data) == 0) {
 			c->st.filtered++;
 			continue;
 		}
-		frames[got].caplen = h->caplen;
-		frames[got].wirelen = h->len;
-		frames[got].ts_ns = ts_to_ns(&h->ts);
+		frames[got].caplen = ph->caplen;
+		frames[got].wirelen = ph->len;
+		frames[got].ts_ns = ts_to_ns(&ph->ts);
 		c->st.received++;
-		c->st.bytes += h->len;
+		c->st.bytes += ph->len;
 		/*
 		 * The newest frame stays in libpcap's buffer (valid until the next read); earlier
 		 * ones must be copied. Stop when the arena can't take this one.
 		 */
-		if (got + 1 == n || used + h->caplen > ARENA_BYTES) {
+		if (got + 1 == n || used + ph->caplen > ARENA_BYTES) {
 			frames[got++].data = data;
 			break;
 		}
-		memcpy(c->arena + used, data, h->caplen);
+		memcpy(c->arena + used, data, ph->caplen);
 		frames[got++].data = c->arena + used;
-		used += h->caplen;
+		used += ph->caplen;
 	}
 	return got;
 }
 
-enum ns_capture_status
-ns_capture_status(const struct ns_capture *c)
+static void
+pcap_breakloop_backend(struct ns_capture *h)
 {
-	return c->status;
-}
+	struct pcap_cap *c = h->priv;
 
-const char *
-ns_capture_error(const struct ns_capture *c)
-{
-	return c->err;
-}
-
-void
-ns_capture_breakloop(struct ns_capture *c)
-{
-	c->stop = 1;
 	pcap_breakloop(c->pcap);
 }
 
-int
-ns_capture_stats(struct ns_capture *c, struct ns_capture_stats *st)
+static int
+pcap_stats_backend(struct ns_capture *h, int q, struct ns_capture_stats *st)
 {
+	struct pcap_cap *c = h->priv;
 	struct pcap_stat ps;
 
 	*st = c->st;
-	if (c->live && pcap_stats(c->pcap, &ps) == 0) {
+	/* the kernel's counters belong to the handle, which is also its only queue */
+	if (q < 0 && c->live && pcap_stats(c->pcap, &ps) == 0) {
 		st->dropped = ps.ps_drop;
 		st->if_dropped = ps.ps_ifdrop;
 	}
 	return 0;
-}
-
-void
-ns_capture_close(struct ns_capture *c)
-{
-	if (c == NULL)
-		return;
-	if (c->have_filter)
-		pcap_freecode(&c->prog);
-	if (c->pcap != NULL)
-		pcap_close(c->pcap);
-	free(c->arena);
-	free(c);
 }
 
 int
@@ -308,11 +315,11 @@ ns_capture_filter_check(const char *filter, int linktype, uint32_t snaplen, char
 	int rc = 0;
 
 	if (p == NULL) {
-		set_err(errbuf, "out of memory");
+		capture_errf(errbuf, "out of memory");
 		return -ENOMEM;
 	}
 	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		set_err(errbuf, "bad filter '%s': %s", filter, pcap_geterr(p));
+		capture_errf(errbuf, "bad filter '%s': %s", filter, pcap_geterr(p));
 		rc = -EINVAL;
 	} else {
 		pcap_freecode(&prog);
@@ -321,15 +328,16 @@ ns_capture_filter_check(const char *filter, int linktype, uint32_t snaplen, char
 	return rc;
 }
 
-int
-ns_capture_list_interfaces(FILE *out, char *errbuf)
+static int
+pcap_list(FILE *out, const struct ns_capture_params *p, int first, char *errbuf)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
 	pcap_if_t *all, *d;
 	int n = 0;
 
+	(void)p;
 	if (pcap_findalldevs(&all, pe) != 0) {
-		set_err(errbuf, "cannot list interfaces: %s", pe);
+		capture_errf(errbuf, "cannot list interfaces: %s", pe);
 		return -EINVAL;
 	}
 	for (d = all; d != NULL; d = d->next) {
@@ -337,7 +345,7 @@ ns_capture_list_interfaces(FILE *out, char *errbuf)
 
 		if (d->flags & PCAP_IF_LOOPBACK)
 			state = " loopback";
-		fprintf(out, "%d. %s [pcap%s%s%s]%s%s\n", ++n, d->name, state,
+		fprintf(out, "%d. %s [pcap%s%s%s]%s%s\n", first + ++n, d->name, state,
 			(d->flags & PCAP_IF_UP) ? " up" : " down",
 			(d->flags & PCAP_IF_RUNNING) ? " running" : "",
 			d->description != NULL ? " " : "",
@@ -346,3 +354,15 @@ ns_capture_list_interfaces(FILE *out, char *errbuf)
 	pcap_freealldevs(all);
 	return n;
 }
+
+const struct capture_ops capture_pcap_ops = {
+	.name = "pcap",
+	.kind = NS_BACKEND_PCAP,
+	.claim = pcap_claim,
+	.open = pcap_open_backend,
+	.rx_burst = pcap_rx_burst,
+	.stats = pcap_stats_backend,
+	.breakloop = pcap_breakloop_backend,
+	.close = pcap_close_backend,
+	.list = pcap_list,
+};
