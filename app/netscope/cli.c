@@ -30,6 +30,8 @@ enum {
 	OPT_LINGER,
 	OPT_ANOMALIES,
 	OPT_EXPORT_ALERTS,
+	OPT_BACKEND,
+	OPT_DPDK_ARGS,
 };
 
 /* Flags that set one config key. value == NULL means the flag takes an argument. */
@@ -76,6 +78,10 @@ static const struct cli_key_opt key_opts[] = {
 	  "detect SYN floods and port scans; one line per alert raised or cleared" },
 	{ "export-alerts", OPT_EXPORT_ALERTS, "FILE", "export.alerts_file", NULL,
 	  "append alerts to FILE as JSON lines (implies --anomalies)" },
+	{ "backend", OPT_BACKEND, "KIND", "capture.backend", NULL,
+	  "capture backend: auto, pcap or dpdk (auto: dpdk for a vdev or PCI name)" },
+	{ "dpdk-args", OPT_DPDK_ARGS, "ARGS", "dpdk.eal_args", NULL,
+	  "DPDK EAL arguments as one quoted string, e.g. \"--no-huge -m 512\"" },
 };
 
 /* Flags that act rather than set a key. */

@@ -22,11 +22,17 @@ log_level_from(const char *name)
 	return NS_LOG_NOTICE;
 }
 
+/* pcap interfaces, plus DPDK ports when --backend dpdk, --dpdk-args or -i name DPDK */
 static int
-list_interfaces(void)
+list_interfaces(const struct ns_config *cfg)
 {
+	struct ns_capture_params p = {
+		.interface = cfg->capture.interface,
+		.backend = cfg->capture.backend,
+		.eal_args = cfg->dpdk.eal_args,
+	};
 	char errbuf[NS_CAPTURE_ERRBUF] = "";
-	int n = ns_capture_list_interfaces(stdout, errbuf);
+	int n = ns_capture_list(stdout, &p, errbuf);
 
 	if (n < 0) {
 		fprintf(stderr, "netscope: %s\n", errbuf);
@@ -55,7 +61,7 @@ main(int argc, char **argv)
 		printf("netscope %s\n", NS_VERSION);
 		return NS_EXIT_OK;
 	case CLI_LIST_INTERFACES:
-		return list_interfaces();
+		return list_interfaces(&cfg);
 	case CLI_CHECK_CONFIG:
 		printf("configuration OK\n");
 		return NS_EXIT_OK;

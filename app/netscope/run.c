@@ -460,8 +460,15 @@ run_capture(const struct ns_config *cfg)
 		.promisc = cc->promisc,
 		.buffer_mb = cc->buffer_mb,
 		.timeout_ms = cc->timeout_ms,
+		.backend = cc->backend,
+		.eal_args = cfg->dpdk.eal_args,
+		.rx_desc = cfg->dpdk.rx_desc,
+		.mbufs = cfg->dpdk.mbufs,
+		.mbuf_cache = cfg->dpdk.mbuf_cache,
+		.rss = cfg->dpdk.rss,
 	};
 	struct run_ctx r = { .cfg = cfg };
+	struct ns_capture_info ci;
 	char errbuf[NS_CAPTURE_ERRBUF] = "";
 	int rc = NS_EXIT_OK;
 
@@ -472,8 +479,10 @@ run_capture(const struct ns_config *cfg)
 	}
 	r.cap = ns_capture_open(&p, errbuf);
 	if (r.cap == NULL) {
+		/* EINVAL: the request itself is wrong (bad filter, EAL arguments, sizes) */
+		rc = errno == EINVAL ? NS_EXIT_USAGE : NS_EXIT_RUNTIME;
 		fprintf(stderr, "netscope: %s\n", errbuf);
-		return NS_EXIT_RUNTIME;
+		return rc;
 	}
 	r.linktype = ns_capture_linktype(r.cap);
 	if (!ns_proto_linktype_supported(r.linktype))
@@ -482,7 +491,9 @@ run_capture(const struct ns_config *cfg)
 	/* "-w -" puts the pcap on stdout, which packet lines would corrupt. */
 	r.print = !cfg->output.quiet && strcmp(cc->write_file, "-") != 0 &&
 		  strcmp(cfg->export.summary_json, "-") != 0;
-	r.live = cc->interface[0] != '\0';
+	/* a DPDK net_pcap rx_pcap= port replays a file: packet time, as with -r */
+	ns_capture_get_info(r.cap, &ci);
+	r.live = ci.live;
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
 	if (anomaly_glue_create(cfg, r.print, r.live, &r.anomaly) < 0) {
@@ -490,7 +501,7 @@ run_capture(const struct ns_config *cfg)
 		return NS_EXIT_RUNTIME;
 	}
 	if (open_outputs(&r) < 0 ||
-	    web_glue_create(cfg, r.cap, "pcap", r.linktype, r.live, &r.web) < 0 ||
+	    web_glue_create(cfg, r.cap, ci.backend, r.linktype, r.live, &r.web) < 0 ||
 	    open_flows(&r) < 0) {
 		web_glue_destroy(r.web);
 		anomaly_glue_destroy(r.anomaly);
