@@ -21,6 +21,7 @@ peers="tcpdump argus ndpiReader tshark"
 heavy_peers="tshark"
 heavy_on="min-100k,imix-100k"
 keep=0
+build_it=1
 peer_timeout=900
 only=""
 
@@ -36,6 +37,7 @@ Usage: tools/bench/run.sh [options]
   --cpu N            core to pin every tool to with taskset (default 1)
   --build DIR        meson build directory (default build-bench; built if missing)
   --scratch DIR      where captures and logs go (default \$TMPDIR/netscope-bench)
+  --no-build         use the binaries already in the build directory as they are
   --keep             keep the captures (they are reused when their parameters match)
 Environment: BUILD, SCRATCH as the options.
 EOF
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--cpu) cpu=$2; shift ;;
 	--build) build=$2; shift ;;
 	--scratch) scratch=$2; shift ;;
+	--no-build) build_it=0 ;;
 	--keep) keep=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -108,8 +111,10 @@ benchflow=$build/tools/bench-flow
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" --buildtype=release -Ddpdk=disabled >"$log/meson-setup.log"
 fi
-ninja -C "$build" app/netscope/netscope tools/gen-bench tools/bench-flow >"$log/ninja.log" ||
-	{ cat "$log/ninja.log" >&2; exit 1; }
+if [ "$build_it" -eq 1 ]; then
+	ninja -C "$build" app/netscope/netscope tools/gen-bench tools/bench-flow >"$log/ninja.log" ||
+		{ cat "$log/ninja.log" >&2; exit 1; }
+fi
 buildtype=$(meson introspect --buildoptions "$build" 2>/dev/null |
 	python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(sys.stdin)}; print(o["buildtype"], o.get("b_ndebug",""), o["optimization"])' 2>/dev/null || echo "?")
 

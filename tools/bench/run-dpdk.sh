@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# DPDK pipeline benchmark (tools/bench/README.md): netscope --backend dpdk on an in-memory
+# replay (net_pcap, infinite_rx=1) of --steady captures (N established connections, one or two
+# packets each per pass), min-size and IMIX, 1k / 100k / 1M flows, 1 and 2 workers, with flow
+# tracking and full TCP analysis on (--stats), next to dpdk-testpmd --forward-mode=rxonly on
+# the same vdev as the ceiling. Rates come from the steady state only (the table full, see
+# sampled_run): per wall second (the median of the per-second counters) and per CPU second of
+# the whole process (that rate divided by the CPU the process got over the same window).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD_DPDK:-$root/build-bench-dpdk}
+scratch=${SCRATCH:-${TMPDIR:-/tmp}/netscope-bench}/dpdk
+reps=3
+dur=6
+quick=0
+only=""
+prefix=nsbench$$
+build_it=1
+
+usage() {
+	cat <<EOF
+Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, restores them after)
+  --quick          1 repetition, durations 1 s and 3 s, 1k and 100k flows only
+  --reps N         repetitions (default 3), median reported
+  --only LIST      scenarios, comma-separated (min-1k,min-100k,min-1m,imix-1k,imix-100k,imix-1m)
+  --build DIR      meson build with DPDK (default build-bench-dpdk; built if missing)
+  --scratch DIR    where captures and logs go (default \$TMPDIR/netscope-bench/dpdk)
+  --no-build         use the binaries already in the build directory as they are
+EOF
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--reps) reps=$2; shift ;;
+	--only) only=$2; shift ;;
+	--build) build=$2; shift ;;
+	--scratch) scratch=$2; shift ;;
+	--no-build) build_it=0 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+# name mix flows packets-per-pass: one packet per flow per pass at 1M (mbufs hold the whole
+# file: 1M mbufs are ~2.3 GB of hugepages), more at smaller N so a pass is not trivially short
+scenarios="min-1k min 1000 32768
+min-100k min 100000 200000
+min-1m min 1000000 1000000
+imix-1k imix 1000 32768
+imix-100k imix 100000 200000
+imix-1m imix 1000000 1000000"
+if [ "$quick" -eq 1 ]; then
+	reps=1
+	dur=3
+	scenarios=$(echo "$scenarios" | grep -v -- "-1m ")
+fi
+if [ -n "$only" ]; then
+	scenarios=$(echo "$scenarios" | awk -v only=",$only," 'index(only, "," $1 ",")')
+fi
+
+mkdir -p "$scratch/log"
+raw=$scratch/runs.tsv
+: >"$raw"
+log=$scratch/log
+
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" "$root" --buildtype=release -Ddpdk=enabled >"$log/meson-setup.log"
+fi
+if [ "$build_it" -eq 1 ]; then
+	ninja -C "$build" app/netscope/netscope tools/gen-bench >"$log/ninja.log" ||
+		{ cat "$log/ninja.log" >&2; exit 1; }
+fi
+netscope=$build/app/netscope/netscope
+gen=$build/tools/gen-bench
+if ! "$netscope" --help 2>&1 | grep -q -- "--dpdk-args"; then
+	echo "run-dpdk.sh: $netscope has no DPDK backend (meson -Ddpdk=enabled)" >&2
+	exit 1
+fi
+testpmd=$(command -v dpdk-testpmd || true)
+
+# ---- hugepages: enough for the largest mempool plus the flow tables, restored on exit ----
+hp=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+hp_before=$(cat "$hp")
+max_pkts=$(echo "$scenarios" | awk '{ if ($4 > m) m = $4 } END { print m + 0 }')
+# mbufs of ~2.3 KB each, two 1.2M-flow tables (200 MB each), 256 MB of slack
+hp_need=$(((max_pkts * 2304 + 2 * 240000000 + 268435456) / 2097152))
+cleanup() {
+	echo "$hp_before" >"$hp" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$prefix"*
+}
+trap cleanup EXIT
+if [ "$hp_before" -lt "$hp_need" ]; then
+	echo "$hp_need" >"$hp"
+fi
+echo "2 MB hugepages: $(cat "$hp") reserved ($hp_before before, $hp_need wanted)"
+eal_common="--in-memory --no-pci --no-telemetry --log-level=lib.eal:warning"
+
+{
+	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- lib app 2>/dev/null || echo ' (lib/app have uncommitted changes)')"
+	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) vCPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "DPDK: $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'); testpmd: ${testpmd:-not installed (Debian package dpdk)}"
+} | tee "$scratch/facts.txt"
+
+declare -A file npk flows_of
+order=()
+while read -r name mix nflows npkts; do
+	[ -n "$name" ] || continue
+	f=$scratch/steady-$name.pcap
+	if [ ! -s "$f" ]; then
+		"$gen" -q -o "$f" -m "$mix" -f "$nflows" -n "$npkts" --steady
+	fi
+	file[$name]=$f
+	npk[$name]=$npkts
+	flows_of[$name]=$nflows
+	order+=("$name")
+done <<<"$scenarios"
+
+# Run "$@" in the background and sample its CPU ticks (all threads) 5 times a second. The
+# steady state starts when the table holds all @flows flows (netscope's --stats line) or
+# testpmd reports a non-zero Rx-pps; @dur seconds later the run gets SIGINT. Prints
+# "mpps_wall cpu_share": the median per-second rate of the steady state (netscope: packets the
+# flow shards processed, i.e. received minus dropped on a full worker ring) and the CPU the
+# process used per wall second over the same window. Start-up (EAL, loading the file into
+# mbufs, creating the table) and the final flush are outside the window.
+sampled_run() {
+	local kind=$1 flows=$2 out=$3 pid t ticks steady=0 t_steady=0
+	shift 3
+	"$@" >"$out.out" 2>"$out.err" </dev/null &
+	pid=$!
+	: >"$out.cpu"
+	while kill -0 "$pid" 2>/dev/null; do
+		t=$(date +%s.%N)
+		ticks=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo "")
+		[ -n "$ticks" ] || break
+		if [ "$steady" -eq 0 ]; then
+			if [ "$kind" = netscope ]; then
+				awk -v n="$flows" '/^stats / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^active/ && $i + 0 >= n) f = 1 } END { exit !f }' "$out.err" 2>/dev/null && steady=1
+			else
+				grep -q "Rx-pps: *[1-9]" "$out.out" 2>/dev/null && steady=1
+			fi
+			[ "$steady" -eq 1 ] && t_steady=$t
+		fi
+		echo "$t $ticks $steady" >>"$out.cpu"
+		if [ "$steady" -eq 1 ] && awk -v a="$t" -v b="$t_steady" -v d="$dur" 'BEGIN { exit !(a - b >= d + 1) }'; then
+			kill -INT "$pid" 2>/dev/null || true
+			break
+		fi
+		if awk -v a="$t" -v b="$(head -1 "$out.cpu" | cut -d' ' -f1)" 'BEGIN { exit !(a - b > 180) }'; then
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$pid" 2>/dev/null || true
+	# CPU share over [steady + 1 s, last sample]
+	local share
+	share=$(awk -v hz="$(getconf CLK_TCK)" '$3 == 1 { if (s == "") s = $1; if ($1 - s >= 1 && t0 == "") { t0 = $1; c0 = $2 } t1 = $1; c1 = $2 }
+		END { if (t0 != "" && t1 > t0) printf "%.3f", (c1 - c0) / hz / (t1 - t0); else print 0 }' "$out.cpu")
+	local rate
+	if [ "$kind" = netscope ]; then
+		# per-second rates after the first full-table line; the ring drop counter is cumulative
+		rate=$(awk -v n="$flows" '/^stats / {
+				r = 0; for (i = 1; i <= NF; i++) {
+					if ($i == "rate:") { r = $(i + 1); u = $(i + 2);
+						r *= (u == "Mpps,") ? 1e6 : (u == "kpps,") ? 1e3 : 1 }
+					if ($i == "ring") ring = $(i + 1) + 0
+					if ($(i + 1) ~ /^active/) fl = $i + 0 }
+				if (fl >= n) { if (seen) print (r - (ring - pring)) / 1e6; seen = 1 }
+				pring = ring }' "$out.err" | median)
+	else
+		rate=$(sed -n 's/.*Rx-pps: *\([0-9]*\).*/\1/p' "$out.out" | awk '$1 > 0 { if (seen++) print $1 / 1e6 }' | median)
+	fi
+	echo "${rate:-0} ${share:-0}"
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "";
+		else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# One worker: the capture thread is the flow shard, EAL main lcore on core 1. Two workers: the
+# reader thread and two worker threads over both cores. EAL pins its main thread to one core
+# and the worker threads netscope creates inherit that mask (with -l 0-1 all three share core
+# 0), so the main lcore is given both cores instead: --lcores=0@(0,1).
+run_netscope() {
+	local name=$1 workers=$2 out=$3 cores lcores pl=()
+	if [ "$workers" -eq 1 ]; then
+		cores=1
+		lcores="-l 1"
+	else
+		cores=0-1
+		lcores="--lcores=0@(0,1)"
+		pl=(--pipeline --workers "$workers")
+	fi
+	sampled_run netscope "${flows_of[$name]}" "$out" taskset -c "$cores" "$netscope" \
+		--backend dpdk -i "net_pcap0,rx_pcap=${file[$name]},infinite_rx=1" \
+		--dpdk-args "$lcores $eal_common --file-prefix=$prefix" \
+		--set "dpdk.mbufs=$((npk[$name] + 8192))" --set flow.capacity=1179648 \
+		"${pl[@]}" -q --stats
+}
+
+run_testpmd() {
+	local name=$1 out=$2
+	sampled_run testpmd 0 "$out" "$testpmd" -l 0-1 $eal_common --file-prefix="$prefix-tp" \
+		--vdev "net_pcap0,rx_pcap=${file[$name]},infinite_rx=1" -- \
+		--forward-mode=rxonly --nb-cores=1 --stats-period=1 \
+		--total-num-mbufs=$((npk[$name] + 8192))
+}
+
+# one measurement: appends "name tool workers rep mpps_wall cpu_share mpps_cpu" to runs.tsv
+measure() {
+	local what=$1 name=$2 workers=$3 rep=$4 res
+	if [ "$what" = testpmd ]; then
+		res=$(run_testpmd "$name" "$log/$name-testpmd-$rep")
+	else
+		res=$(run_netscope "$name" "$workers" "$log/$name-w$workers-$rep")
+	fi
+	read -r mw share <<<"$res"
+	awk -v n="$name" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" 'BEGIN {
+		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\n", n, t, w, r, mw, sh, (sh > 0 ? mw / sh : 0) }' |
+		tee -a "$raw"
+}
+
+for name in "${order[@]}"; do
+	for ((rep = 1; rep <= reps; rep++)); do
+		measure netscope "$name" 1 "$rep"
+		measure netscope "$name" 2 "$rep"
+		[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep"
+	done
+done
+
+med() {
+	awk -F'\t' -v n="$1" -v t="$2" -v w="$3" -v c="$4" '$1 == n && $2 == t && $3 == w && $7 > 0 { print $c }' "$raw" | median
+}
+
+summary=$scratch/summary.md
+{
+	echo "| replay | netscope 1 worker, Mpps (CPU) | (wall) | netscope 2 workers, Mpps (CPU, whole process) | (wall) | testpmd rxonly, Mpps (CPU) | (wall) | 1 worker vs testpmd (CPU) |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for name in "${order[@]}"; do
+		c1=$(med "$name" netscope 1 7)
+		w1=$(med "$name" netscope 1 5)
+		c2=$(med "$name" netscope 2 7)
+		w2=$(med "$name" netscope 2 5)
+		ct=$(med "$name" testpmd 1 7)
+		wt=$(med "$name" testpmd 1 5)
+		ratio=$(awk -v a="$c1" -v b="$ct" 'BEGIN { if (a > 0 && b > 0) printf "1/%.1f", b / a }')
+		echo "| $name | $c1 | $w1 | $c2 | $w2 | ${ct:-n/a} | ${wt:-n/a} | $ratio |"
+	done
+	echo
+	echo "Targets (one worker, full TCP analysis): >= 15 Mpps at 100k flows, >= 10 Mpps at 1M,"
+	echo "within 2x of testpmd rxonly."
+	for n in min-100k min-1m; do
+		c=$(med "$n" netscope 1 7)
+		t=$(med "$n" testpmd 1 7)
+		want=15
+		[ "$n" = min-1m ] && want=10
+		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.1fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')"
+	done
+	echo
+	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick") (reps $reps, ${dur} s of steady state per run)"
+} >"$summary"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
+echo
+cat "$summary"
+echo "raw runs: $raw (name tool workers rep mpps_wall cpu_share mpps_cpu)"
