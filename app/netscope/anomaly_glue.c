@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wires lib/anomaly into the capture run. The capture thread sees every packet, so one shard
- * counts them all (also with --pipeline: the flow workers are separate) and the engine is
- * ticked on packet time after each burst: a capture file replays to the same alerts every
- * time. Alert events go to stdout as one line each (raised and cleared; updates only to the
- * JSON lines) and, with --export-alerts, to the JSON lines file.
+ * Wires lib/anomaly into the capture run: one anomaly shard per flow worker, fed by the
+ * pipeline's stage hooks on the worker's thread (the capture thread when single-threaded), and
+ * the engine on the management side, ticked on packet time, so a capture file replays to the
+ * same alerts with one worker or several. Alert events go to stdout as one line each (raised
+ * and cleared; updates only to the JSON lines) and, with --export-alerts, to the JSON lines file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,12 +27,14 @@
 #define LIVE_LAG_NS NS_NSEC_PER_SEC
 
 struct anomaly_glue {
-	struct ns_anomaly_shard *shard;
+	struct ns_anomaly_shard *shard[NS_PIPELINE_WORKERS_MAX];
+	unsigned shards;
 	struct ns_anomaly_engine *engine;
 	struct ns_alert_writer *writer;
 	const char *alerts_path;
 	bool print;
 	bool live;
+	uint64_t now; /* management's packet time for the engine */
 	uint64_t write_errors_reported;
 	uint64_t raised[NS_ANOMALY_SIGNATURE_MAX];
 };
@@ -51,27 +53,44 @@ params_from(const struct ns_config_anomaly *c, struct ns_anomaly_params *p)
 	p->clear_after_s = c->clear_after;
 }
 
+bool
+anomaly_glue_wanted(const struct ns_config *cfg)
+{
+	/* --export-alerts without --anomalies would write an empty file: it implies them. */
+	return cfg->anomaly.enabled || cfg->export.alerts_file[0] != '\0';
+}
+
 int
-anomaly_glue_create(const struct ns_config *cfg, bool print, bool live, struct anomaly_glue **out)
+anomaly_glue_create(const struct ns_config *cfg, bool print, bool live, unsigned workers,
+		    struct anomaly_glue **out)
 {
 	struct ns_anomaly_params p;
 	struct anomaly_glue *g;
 
 	*out = NULL;
-	/* --export-alerts without --anomalies would write an empty file: it implies them. */
-	if (!cfg->anomaly.enabled && cfg->export.alerts_file[0] == '\0')
+	if (!anomaly_glue_wanted(cfg))
 		return 0;
 	params_from(&cfg->anomaly, &p);
+	p.shards = workers;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		goto nomem;
 	g->print = print;
 	g->live = live;
-	g->shard = ns_anomaly_shard_create(&p);
 	g->engine = ns_anomaly_engine_create(&p);
-	if (g->shard == NULL || g->engine == NULL ||
-	    ns_anomaly_engine_attach(g->engine, g->shard) < 0)
+	if (g->engine == NULL)
 		goto nomem;
+	for (g->shards = 0; g->shards < workers; g->shards++) {
+		struct ns_anomaly_shard *sh = ns_anomaly_shard_create(&p);
+
+		if (sh == NULL)
+			goto nomem;
+		g->shard[g->shards] = sh;
+		if (ns_anomaly_engine_attach(g->engine, sh) < 0) {
+			g->shards++;
+			goto nomem;
+		}
+	}
 	if (cfg->export.alerts_file[0] != '\0') {
 		g->alerts_path = cfg->export.alerts_file;
 		g->writer = ns_alert_writer_open(g->alerts_path);
@@ -126,37 +145,65 @@ drain_events(struct anomaly_glue *g)
 			report(g, &ev[i]);
 }
 
-void
-anomaly_glue_burst(struct anomaly_glue *g, const struct ns_pkt *pkts, const uint64_t *ts,
-		   unsigned n)
+/* Worker side (pipeline stage hooks): count a burst in that worker's shard. */
+static void
+stage_burst(void *arg, unsigned worker, const struct ns_pkt *pkts, const uint64_t *ts,
+	    unsigned n)
 {
+	struct anomaly_glue *g = arg;
 	const struct ns_pkt *ptr[GLUE_CHUNK];
 
-	if (g == NULL || n == 0)
-		return;
 	for (unsigned base = 0; base < n; base += GLUE_CHUNK) {
 		unsigned m = NS_MIN(n - base, (unsigned)GLUE_CHUNK);
 
 		for (unsigned i = 0; i < m; i++)
 			ptr[i] = &pkts[base + i];
-		ns_anomaly_shard_observe_burst(g->shard, ptr, ts + base, m);
+		ns_anomaly_shard_observe_burst(g->shard[worker], ptr, ts + base, m);
 	}
-	if (ns_anomaly_engine_tick(g->engine, ns_anomaly_shard_now(g->shard)) > 0)
-		drain_events(g);
+}
+
+/* Worker side: on a quiet live link the shard's clock follows wall time, a little behind. */
+static void
+stage_idle(void *arg, unsigned worker, uint64_t now_ns)
+{
+	struct anomaly_glue *g = arg;
+
+	if (g->live && now_ns > LIVE_LAG_NS)
+		ns_anomaly_shard_advance(g->shard[worker], now_ns - LIVE_LAG_NS);
+}
+
+static void
+stage_finish(void *arg, unsigned worker)
+{
+	struct anomaly_glue *g = arg;
+
+	ns_anomaly_shard_flush(g->shard[worker]);
 }
 
 void
-anomaly_glue_tick(struct anomaly_glue *g)
+anomaly_glue_stage(struct anomaly_glue *g, struct ns_pipeline_stage *stage)
 {
-	uint64_t now;
+	if (g == NULL)
+		return;
+	stage->burst = stage_burst;
+	stage->idle = stage_idle;
+	stage->finish = stage_finish;
+	stage->arg = g;
+}
 
-	if (g == NULL || !g->live)
+void
+anomaly_glue_tick(struct anomaly_glue *g, uint64_t now_ns)
+{
+	if (g == NULL)
 		return;
-	now = ns_time_now_ns();
-	if (now <= LIVE_LAG_NS || now - LIVE_LAG_NS <= ns_anomaly_shard_now(g->shard))
-		return;
-	ns_anomaly_shard_advance(g->shard, now - LIVE_LAG_NS);
-	if (ns_anomaly_engine_tick(g->engine, ns_anomaly_shard_now(g->shard)) > 0)
+	if (g->live) {
+		uint64_t wall = ns_time_now_ns();
+
+		if (wall > LIVE_LAG_NS)
+			now_ns = NS_MAX(now_ns, wall - LIVE_LAG_NS);
+	}
+	g->now = NS_MAX(g->now, now_ns);
+	if (ns_anomaly_engine_tick(g->engine, g->now) > 0)
 		drain_events(g);
 }
 
@@ -170,8 +217,8 @@ anomaly_glue_finish(struct anomaly_glue *g)
 
 	if (g == NULL)
 		return 0;
-	ns_anomaly_shard_flush(g->shard);
-	ns_anomaly_engine_finish(g->engine, ns_anomaly_shard_now(g->shard));
+	/* the pipeline's finish flushed every shard (stage_finish) on its worker */
+	ns_anomaly_engine_finish(g->engine, g->now);
 	drain_events(g);
 	if (g->print)
 		fflush(stdout);
@@ -226,6 +273,7 @@ anomaly_glue_destroy(struct anomaly_glue *g)
 	ns_alert_writer_close(g->writer);
 	/* the engine first: tables it holds belong to the shard */
 	ns_anomaly_engine_destroy(g->engine);
-	ns_anomaly_shard_destroy(g->shard);
+	for (unsigned i = 0; i < g->shards; i++)
+		ns_anomaly_shard_destroy(g->shard[i]);
 	free(g);
 }

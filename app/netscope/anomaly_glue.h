@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The capture run's side of anomaly detection (anomaly_glue.c): with --anomalies (or
- * --export-alerts) one shard counts the parsed bursts in the capture thread and the engine
- * runs on packet time right after; alert events become terminal lines (unless --quiet) and
- * JSON lines. Every function accepts a NULL glue and then does nothing, so run.c calls them
- * unconditionally.
+ * --export-alerts) one shard per flow worker counts the parsed bursts (as a pipeline stage) and
+ * the engine runs on packet time in the management step; alert events become terminal lines
+ * (unless --quiet) and JSON lines. Every function accepts a NULL glue and then does nothing,
+ * so run.c calls them unconditionally.
  */
 #ifndef ANOMALY_GLUE_H
 #define ANOMALY_GLUE_H
@@ -14,24 +14,27 @@
 
 #include "ns_anomaly.h"
 #include "ns_config.h"
+#include "ns_pipeline.h"
 #include "ns_proto.h"
 
 struct anomaly_glue;
 
+/** True when the configuration asks for detection (anomaly.enabled or an alerts file). */
+bool anomaly_glue_wanted(const struct ns_config *cfg);
+
 /**
- * Start detection when anomaly.enabled or export.alerts_file is set (else *@out = NULL).
+ * Start detection when anomaly_glue_wanted() (else *@out = NULL), one shard per flow worker.
  * @print: alert lines go to stdout. @live: an idle link still moves the clock (wall time).
  * Returns 0, or -1 after printing why (the alerts file cannot be opened, no memory).
  */
-int anomaly_glue_create(const struct ns_config *cfg, bool print, bool live,
+int anomaly_glue_create(const struct ns_config *cfg, bool print, bool live, unsigned workers,
 			struct anomaly_glue **out);
 
-/** A parsed burst with its capture times (frame data still valid): count, decide, report. */
-void anomaly_glue_burst(struct anomaly_glue *g, const struct ns_pkt *pkts, const uint64_t *ts,
-			unsigned n);
+/** Fill the pipeline stage that feeds the shards (on each worker's thread). */
+void anomaly_glue_stage(struct anomaly_glue *g, struct ns_pipeline_stage *stage);
 
-/** Management step: on a quiet live link, move the clock so alerts clear on time. */
-void anomaly_glue_tick(struct anomaly_glue *g);
+/** Management step at packet time @now_ns: merge finished slots, decide, report. */
+void anomaly_glue_tick(struct anomaly_glue *g, uint64_t now_ns);
 
 /**
  * End of input: evaluate what is left, clear the alerts still active, close the alerts file

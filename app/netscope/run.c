@@ -130,7 +130,6 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 		r->last_ts = ts[n - 1];
 	if (r->pl != NULL && n > 0)
 		ns_pipeline_submit(r->pl, pkts, ts, n);
-	anomaly_glue_burst(r->anomaly, pkts, ts, n);
 }
 
 static uint64_t
@@ -162,7 +161,6 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 	struct flow_sink *fs = arg;
 
 	fs->records += n;
-	web_glue_records(fs->web, recs, n);
 	if (fs->export != NULL) {
 		uint64_t before = ns_flow_export_errors(fs->export);
 
@@ -171,6 +169,7 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 			NS_LOG(ERR, "export", "writing %s failed; flow tracking continues, lost "
 			       "records are counted", fs->export_path);
 	}
+	web_glue_records(fs->web, recs, n);
 	for (unsigned i = 0; i < n; i++)
 		keep_top(fs, &recs[i]);
 }
@@ -231,7 +230,7 @@ management(struct run_ctx *r)
 
 	if (r->pl != NULL)
 		ns_pipeline_poll(r->pl, flow_now(r));
-	anomaly_glue_tick(r->anomaly);
+	anomaly_glue_tick(r->anomaly, r->last_ts);
 	web_glue_alerts(r->web, anomaly_glue_engine(r->anomaly), false);
 	web_glue_tick(r->web, &r->counters, r->pl);
 	if (!cfg->output.stats || now < r->next_stats_ns)
@@ -301,7 +300,8 @@ static bool
 wants_flows(const struct ns_config *cfg)
 {
 	return cfg->export.flows_file[0] != '\0' || cfg->output.stats ||
-	       cfg->output.top_flows > 0 || cfg->pipeline.enabled || cfg->web.enabled;
+	       cfg->output.top_flows > 0 || cfg->pipeline.enabled || cfg->web.enabled ||
+	       anomaly_glue_wanted(cfg);
 }
 
 static void
@@ -334,7 +334,7 @@ open_flows(struct run_ctx *r)
 		.on_records = on_flow_records,
 		.arg = &r->sink,
 	};
-	struct ns_pipeline_worker_stats ws[1];
+	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
 
 	if (!wants_flows(cfg))
 		return 0;
@@ -357,6 +357,8 @@ open_flows(struct run_ctx *r)
 		return -1;
 	}
 	flow_params_from(&cfg->flow, &pp.flow);
+	pp.live = r->live;
+	anomaly_glue_stage(r->anomaly, &pp.stage);
 	r->sink.top_max = pp.top_n;
 	r->sink.web = r->web;
 	pp.top_n = NS_MAX(pp.top_n, web_glue_top_n(cfg));
@@ -496,7 +498,8 @@ run_capture(const struct ns_config *cfg)
 	r.live = ci.live;
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
-	if (anomaly_glue_create(cfg, r.print, r.live, &r.anomaly) < 0) {
+	if (anomaly_glue_create(cfg, r.print, r.live,
+				cfg->pipeline.enabled ? cfg->pipeline.workers : 1, &r.anomaly) < 0) {
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
 	}

@@ -433,65 +433,15 @@ key_make(struct pending_key *k, const struct ns_addr *cli, const struct ns_addr 
 	k->proto = proto;
 }
 
-/* Bounds-checked read of the captured frame: NULL when [off, off + len) is not captured. */
-static const uint8_t *
-pull(const struct ns_pkt *pkt, uint32_t off, uint32_t len)
-{
-	if (pkt->data == NULL || off > pkt->caplen || len > pkt->caplen - off)
-		return NULL;
-	return pkt->data + off;
-}
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/*
- * The packet an ICMP error quotes (RFC 792: IP header plus the first 8 data bytes; RFC 4443
- * section 3.1: as much of the invoking packet as fits). Only first fragments of TCP or UDP
- * carry the ports we need; IPv6 extension headers in the quote are not walked.
- */
+/* The TCP/UDP packet an ICMP error quotes, as a pending key oriented like that packet. */
 static bool
 icmp_quote(const struct ns_pkt *pkt, struct pending_key *k)
 {
-	uint32_t off = pkt->l4_off + 8;
-	const uint8_t *ip = pull(pkt, off, 1);
-	struct ns_addr src, dst;
-	const uint8_t *l4;
-	uint8_t proto;
+	struct ns_icmp_quote q;
 
-	if (ip == NULL)
+	if (!ns_icmp_quote(pkt, &q))
 		return false;
-	memset(&src, 0, sizeof(src));
-	memset(&dst, 0, sizeof(dst));
-	if ((ip[0] >> 4) == 4) {
-		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
-
-		ip = pull(pkt, off, 20);
-		/* RFC 791 section 3.1: IHL >= 5; a non-zero fragment offset has no ports */
-		if (ip == NULL || ihl < 20 || ((ip[6] & 0x1f) | ip[7]) != 0)
-			return false;
-		proto = ip[9];
-		src.b[10] = src.b[11] = dst.b[10] = dst.b[11] = 0xff;
-		memcpy(&src.b[12], ip + 12, 4);
-		memcpy(&dst.b[12], ip + 16, 4);
-		l4 = pull(pkt, off + ihl, 4);
-	} else if ((ip[0] >> 4) == 6) {
-		ip = pull(pkt, off, 40);
-		if (ip == NULL)
-			return false;
-		proto = ip[6];
-		memcpy(src.b, ip + 8, 16);
-		memcpy(dst.b, ip + 24, 16);
-		l4 = pull(pkt, off + 40, 4);
-	} else {
-		return false;
-	}
-	if (l4 == NULL || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
-		return false;
-	key_make(k, &src, &dst, rd16(l4), rd16(l4 + 2), proto);
+	key_make(k, &q.src, &q.dst, q.sport, q.dport, q.proto);
 	return true;
 }
 

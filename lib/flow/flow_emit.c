@@ -80,7 +80,12 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	o->bytes[NS_FLOW_TOSERVER] = h->bytes[cs];
 	o->bytes[NS_FLOW_TOCLIENT] = h->bytes[sc];
 
-	if (k->proto == 1 || k->proto == 58) {
+	if ((k->proto == 1 || k->proto == 58) && (k->ip_ver & KEY_KIND_ICMP_QUOTE)) {
+		/* an error about a TCP/UDP flow: its ports stay, type/code of the first error */
+		o->flags |= NS_FLOW_REC_ICMP_QUOTE;
+		o->icmp_type = r->cold.icmp.type;
+		o->icmp_code = r->cold.icmp.code;
+	} else if (k->proto == 1 || k->proto == 58) {
 		/* the key's ports carry the echo id or type/code; records show ports 0 */
 		o->src_port = o->dst_port = 0;
 		if (k->ip_ver & KEY_KIND_ICMP_ECHO) {
@@ -175,6 +180,17 @@ flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
 	flow_free_rec(t, idx);
 }
 
+void
+flow_emit_split(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
+{
+	struct ns_flow_record *o = &t->queue[(t->q_head + t->q_len) % EMIT_QUEUE];
+
+	flow_record_fill(t, &t->recs[idx], reason, o);
+	t->q_len++;
+	FLOW_STAT_SET(t, records_queued, t->q_len);
+	FLOW_STAT_ADD(t, ended[reason], 1);
+}
+
 bool
 flow_queue_drain(struct ns_flow_table *t)
 {
@@ -266,6 +282,18 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	return ended;
 }
 
+/* At the end: a flow already idle past its timeout at the table's clock ends as the sweep
+ * would have ended it; only the flows still alive end as SHUTDOWN. */
+static enum ns_flow_end
+flush_reason(const struct ns_flow_table *t, const struct flow_rec *r)
+{
+	enum flow_tclass tc = flow_tclass(r);
+
+	if (t->now_us - flow_last_us(t, r) > t->timeout_us[tc])
+		return tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE;
+	return NS_FLOW_END_SHUTDOWN;
+}
+
 int
 ns_flow_table_flush(struct ns_flow_table *t)
 {
@@ -278,7 +306,7 @@ ns_flow_table_flush(struct ns_flow_table *t)
 			FLOW_STAT_SET(t, active, t->live);
 			return -EAGAIN;
 		}
-		flow_emit(t, idx, NS_FLOW_END_SHUTDOWN);
+		flow_emit(t, idx, flush_reason(t, &t->recs[idx]));
 	}
 	FLOW_STAT_SET(t, active, t->live);
 	return flow_queue_drain(t) ? 0 : -EAGAIN;

@@ -17,8 +17,9 @@
 /*
  * Canonical key: every byte is compared. The smaller (address, port) endpoint is "lo"; a
  * packet's direction bit is 0 when it was sent by lo. IPv4 is stored mapped; ip_ver keeps a
- * real v4-mapped IPv6 flow apart. kind separates ICMP echo flows (ports = identifier) from
- * other ICMP (ports = type << 8 | code) so the two can never share a key.
+ * real v4-mapped IPv6 flow apart. kind separates ICMP echo flows (ports = identifier), errors
+ * about a TCP/UDP flow (ports = that flow's, from the quote) and other ICMP (ports = type << 8 |
+ * code) so they can never share a key.
  */
 struct flow_key {
 	uint8_t addr_lo[16];
@@ -32,6 +33,7 @@ struct flow_key {
 
 #define KEY_VER_MASK 0x0f
 #define KEY_KIND_ICMP_ECHO 0x10
+#define KEY_KIND_ICMP_QUOTE 0x20 /* ICMP error: ports are the quoted TCP/UDP packet's */
 
 _Static_assert(sizeof(struct flow_key) == 40, "flow key is 40 bytes");
 
@@ -116,7 +118,12 @@ struct flow_tcp {
 struct flow_cold {
 	uint64_t first_ns;
 	uint64_t id_epoch; /* creation number (bits 0-55), active-timeout epoch (bits 56-63) */
-	uint32_t base_seq[2];
+	union {
+		uint32_t base_seq[2]; /* TCP */
+		struct {
+			uint8_t type, code; /* ICMP error flows keyed by the quoted ports */
+		} icmp;
+	};
 	uint32_t syn_synack_us;
 	uint32_t rtt_min;
 	uint32_t rtt_max;
@@ -296,6 +303,10 @@ flow_queue_room(const struct ns_flow_table *t)
  * ones reset its counters. The caller checked flow_queue_room().
  */
 void flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason);
+
+/* End flow @idx with @reason but keep its slot: the caller re-initialises the record in place
+ * for the packet that starts the next flow on the same key. */
+void flow_emit_split(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason);
 
 /** Offer queued records to the sink. Returns true when the queue is empty afterwards. */
 bool flow_queue_drain(struct ns_flow_table *t);

@@ -460,6 +460,12 @@ build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key
 		if (icmp_is_echo(p)) {
 			sport = dport = p->icmp_id;
 			kind = KEY_KIND_ICMP_ECHO;
+		} else if (p->sport != 0 || p->dport != 0) {
+			/* an error about a TCP/UDP packet its sender received: the parser put the
+			 * quoted ports here, so the error keys (and is dispatched) with that flow */
+			sport = p->sport;
+			dport = p->dport;
+			kind = KEY_KIND_ICMP_QUOTE;
 		} else {
 			sport = dport = (uint16_t)(p->icmp_type << 8 | p->icmp_code);
 		}
@@ -531,6 +537,10 @@ flow_init(struct ns_flow_table *t, uint32_t idx, const struct flow_key *k, const
 		h->state = NS_FLOW_TCP_MIDSTREAM;
 	}
 	h->flags = (uint8_t)(flags | (client_hi ? FF_CLIENT_HI : 0));
+	if (k->ip_ver & KEY_KIND_ICMP_QUOTE) {
+		r->cold.icmp.type = p->icmp_type;
+		r->cold.icmp.code = p->icmp_code;
+	}
 	r->cold.first_ns = ts_ns;
 	r->cold.id_epoch = t->next_id++ & ID_MASK;
 	FLOW_STAT_ADD(t, created, 1);
@@ -689,6 +699,29 @@ flow_apply(struct ns_flow_table *t, uint32_t idx, const struct ns_pkt *p, unsign
 	bool is_tcp = h->key.proto == 6 && p->l4 == NS_L4_TCP;
 	int skip = is_tcp ? tcp_skip_reason(p) : -1;
 
+	/*
+	 * Idle timeout checked on the packet itself: a packet after a longer silence than the
+	 * flow's timeout starts a new flow, whether or not the sweep got there first. The split
+	 * then depends on packet times only, not on when the sweep ran (or on which worker).
+	 */
+	if (!created) {
+		uint64_t gap = (t40 - last40) & US_MASK40;
+		enum flow_tclass tc;
+
+		if (gap < (1ull << 39) && NS_UNLIKELY(gap > t->timeout_us[tc = flow_tclass(r)])) {
+			if (flow_queue_room(t) != 0) {
+				struct flow_key k = h->key;
+
+				flow_emit_split(t, idx, tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED
+									  : NS_FLOW_END_IDLE);
+				flow_init(t, idx, &k, p, d, ts_ns, skip < 0);
+				created = true;
+				last40 = t40;
+			} else {
+				FLOW_STAT_ADD(t, queue_full, 1);
+			}
+		}
+	}
 	/* tcp-analysis.md §2 rule 2: a bare SYN with a new ISN starts a new tcp.stream */
 	if (is_tcp && !created && skip < 0 && flow_tcp_is_reuse(r, p, d)) {
 		if (flow_queue_room(t) != 0) {

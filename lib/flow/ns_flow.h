@@ -124,6 +124,7 @@ enum ns_flow_tcp_skip {
 #define NS_FLOW_REC_IRTT 0x04 /* rtt_handshake_us is known */
 #define NS_FLOW_REC_SYNACK 0x08 /* rtt_syn_synack_us / rtt_synack_ack_us are known */
 #define NS_FLOW_REC_ICMP_ECHO 0x10 /* ICMP echo flow: icmp_id is the echo identifier */
+#define NS_FLOW_REC_ICMP_QUOTE 0x20 /* ICMP errors about the TCP/UDP flow whose ports these are */
 
 /*
  * One flow record: a self-contained copy, fixed size, no pointers, the single structure every
@@ -138,7 +139,8 @@ struct ns_flow_record {
 
 	struct ns_addr src; /* initiator (client); IPv4 mapped ::ffff:a.b.c.d */
 	struct ns_addr dst; /* responder (server) */
-	uint16_t src_port; /* 0 for protocols without ports (ICMP, fragments, other) */
+	uint16_t src_port; /* 0 for protocols without ports (fragments, other, ICMP unless
+			    * NS_FLOW_REC_ICMP_QUOTE: errors keyed by the ports they quote) */
 	uint16_t dst_port;
 	uint16_t vlan; /* outer VLAN id when the table keys on VLAN, else 0 */
 	uint8_t proto; /* IP protocol number */
@@ -273,8 +275,10 @@ unsigned ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pk
 unsigned ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget);
 
 /**
- * End every flow (reason SHUTDOWN) and hand all records to the sink. Returns 0, or -EAGAIN
- * when the sink did not take everything (call again).
+ * End every flow and hand all records to the sink: a flow idle past its timeout at the table's
+ * clock (the latest packet or housekeeping time) ends IDLE (CLOSED for a closed TCP flow), as
+ * the sweep would have ended it; the others end SHUTDOWN. The end reason thus depends on packet
+ * times only. Returns 0, or -EAGAIN when the sink did not take everything (call again).
  */
 int ns_flow_table_flush(struct ns_flow_table *t);
 

@@ -32,7 +32,9 @@ ns_pipeline_sym_hash(const struct ns_pkt *pkt)
 	const struct ns_addr *a = &pkt->src, *b = &pkt->dst;
 	uint16_t pa = pkt->sport, pb = pkt->dport;
 	int c = memcmp(a, b, sizeof(*a));
-	uint64_t h = 0x2545f4914f6cdd1dULL ^ pkt->ip_proto;
+	/* No protocol in the mix: an ICMP error carries the ports of the TCP/UDP flow it reports
+	 * on (ns_proto.h) and must land on that flow's worker. */
+	uint64_t h = 0x2545f4914f6cdd1dULL;
 
 	if (c > 0 || (c == 0 && pa > pb)) {
 		const struct ns_addr *t = a;

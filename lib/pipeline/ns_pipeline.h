@@ -5,7 +5,9 @@
  * Inline mode runs one shard in the caller's thread (the single-core path); threaded mode runs
  * N worker threads fed through SPSC rings by a symmetric software hash, so both directions of
  * a flow meet on one worker. The caller's thread is reader and management at once: it submits
- * bursts and polls for flow records; no lock is taken on the packet path.
+ * bursts and polls for flow records; no lock is taken on the packet path. In threaded mode a
+ * worker sees the first 128 bytes of each frame (pkt.data, pkt.caplen clipped): all the headers
+ * the flow table and stages read.
  */
 #ifndef NS_PIPELINE_H
 #define NS_PIPELINE_H
@@ -22,10 +24,24 @@
 typedef void (*ns_pipeline_records_fn)(void *arg, const struct ns_flow_record *recs,
 				       unsigned n);
 
+/*
+ * An extra per-shard stage after flow tracking (anomaly counting). Called on the worker's
+ * thread (the caller's thread inline) with that worker's index; NULL members are skipped.
+ */
+struct ns_pipeline_stage {
+	void (*burst)(void *arg, unsigned worker, const struct ns_pkt *pkts, const uint64_t *ts_ns,
+		      unsigned n);
+	void (*idle)(void *arg, unsigned worker, uint64_t now_ns); /* housekeeping, any load */
+	void (*finish)(void *arg, unsigned worker);                /* end of input, once */
+	void *arg;
+};
+
 struct ns_pipeline_params {
 	unsigned workers;      /* flow shards (1..NS_PIPELINE_WORKERS_MAX) */
 	bool threaded;         /* false: one shard processed inline (workers must be 1) */
 	bool backpressure;     /* full worker ring: wait (files) instead of dropping (live) */
+	bool live;             /* "now" is the later of packet and wall time (else packet time) */
+	struct ns_pipeline_stage stage;
 	uint32_t ring_size;    /* packets per worker ring (threaded) */
 	uint32_t top_n;        /* flows each worker keeps in its top-N snapshot (0 = none) */
 	struct ns_flow_params flow; /* per-shard table; sink and shard_id are set here */

@@ -29,9 +29,17 @@
 #define SNAPSHOT_NS (1000000000ULL)      /* top-N snapshot: every second */
 #define OUT_RING_MIN 4096
 
+/*
+ * A packet crossing to a worker: its parse result plus a copy of the frame's first bytes,
+ * since the reader's buffer is reused long before the worker runs. 128 bytes hold every header
+ * a stage reads (an ICMPv6 error's quote behind two VLAN tags ends at byte 126).
+ */
+#define SLOT_HDR 128
+
 struct slot {
 	struct ns_pkt pkt;
 	uint64_t ts;
+	uint8_t hdr[SLOT_HDR];
 };
 
 struct worker {
@@ -70,6 +78,9 @@ struct ns_pipeline {
 	struct ns_pipeline_params p;
 	unsigned n;
 	struct worker *w;
+	/* latest packet time submitted (mgmt: w, workers: r at end of input only: during the
+	 * run the reader is ahead of what a worker has processed) */
+	_Atomic uint64_t now;
 };
 
 static uint64_t
@@ -165,7 +176,11 @@ publish(struct worker *w, bool snapshot)
 static void
 process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
 {
+	const struct ns_pipeline_stage *stage = &w->pl->p.stage;
+
 	ns_flow_table_process_burst(w->table, pkts, ts, n);
+	if (stage->burst != NULL)
+		stage->burst(stage->arg, w->id, pkts, ts, n);
 	w->st.packets += n;
 	w->st.bursts++;
 	w->st.burst_pkts += n;
@@ -174,20 +189,12 @@ process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigne
 			w->last_ts = ts[i];
 }
 
-static void
-housekeeping(struct worker *w, uint64_t now)
+/* The worker's "now": packet time for files, and no earlier than wall time when live, so
+ * flows and detector windows end while the link is quiet. */
+static uint64_t
+worker_now(const struct worker *w, uint64_t wall)
 {
-	uint64_t wall = wall_ns();
-
-	ns_flow_table_housekeeping(w->table, now, SWEEP_BUDGET);
-	if (wall >= w->next_publish) {
-		bool snap = wall >= w->next_snapshot;
-
-		publish(w, snap);
-		w->next_publish = wall + PUBLISH_NS;
-		if (snap)
-			w->next_snapshot = wall + SNAPSHOT_NS;
-	}
+	return w->pl->p.live ? NS_MAX(w->last_ts, wall) : w->last_ts;
 }
 
 static void
@@ -199,6 +206,45 @@ idle_wait(unsigned spins)
 	}
 	nanosleep(&(struct timespec){ .tv_nsec = 50000 }, NULL);
 }
+
+/*
+ * End of input: expire every flow that is idle at the input's last packet time, so a flow's
+ * end reason depends on packet times only (not on how far the sweep had got, nor on how the
+ * input was spread over workers), then end the rest as SHUTDOWN. The sink may refuse while
+ * management drains; nothing is dropped.
+ */
+static void
+worker_drain_table(struct worker *w)
+{
+	uint64_t now = NS_MAX(w->last_ts, atomic_load_explicit(&w->pl->now, memory_order_relaxed));
+
+	/* a zero budget only moves the table's clock (and offers queued records) */
+	ns_flow_table_housekeeping(w->table, w->pl->p.live ? NS_MAX(now, wall_ns()) : now, 0);
+	while (ns_flow_table_flush(w->table) == -EAGAIN)
+		idle_wait(64);
+	if (w->pl->p.stage.finish != NULL)
+		w->pl->p.stage.finish(w->pl->p.stage.arg, w->id);
+}
+
+static void
+housekeeping(struct worker *w, uint64_t now)
+{
+	const struct ns_pipeline_stage *stage = &w->pl->p.stage;
+	uint64_t wall = wall_ns();
+
+	ns_flow_table_housekeeping(w->table, now, SWEEP_BUDGET);
+	if (stage->idle != NULL)
+		stage->idle(stage->arg, w->id, now);
+	if (wall >= w->next_publish) {
+		bool snap = wall >= w->next_snapshot;
+
+		publish(w, snap);
+		w->next_publish = wall + PUBLISH_NS;
+		if (snap)
+			w->next_snapshot = wall + SNAPSHOT_NS;
+	}
+}
+
 
 static void *
 worker_main(void *arg)
@@ -215,23 +261,22 @@ worker_main(void *arg)
 		if (n > 0) {
 			for (unsigned i = 0; i < n; i++) {
 				pkts[i] = slots[i].pkt;
+				pkts[i].data = slots[i].hdr;
 				ts[i] = slots[i].ts;
 			}
 			process(w, pkts, ts, n);
 			idle = 0;
 			if (++iter % HOUSEKEEP_EVERY == 0)
-				housekeeping(w, w->last_ts);
+				housekeeping(w, worker_now(w, wall_ns()));
 			continue;
 		}
 		if (atomic_load_explicit(&w->stop, memory_order_acquire) &&
 		    ns_ring_count(w->in) == 0)
 			break;
-		housekeeping(w, w->last_ts);
+		housekeeping(w, worker_now(w, wall_ns()));
 		idle_wait(idle++);
 	}
-	/* Flush: the sink may refuse while management drains; the table keeps what it refused. */
-	while (ns_flow_table_flush(w->table) == -EAGAIN)
-		idle_wait(64);
+	worker_drain_table(w);
 	publish(w, false);
 	atomic_store_explicit(&w->done, true, memory_order_release);
 	return NULL;
@@ -278,11 +323,17 @@ ns_pipeline_submit(struct ns_pipeline *pl, const struct ns_pkt *pkts, const uint
 		}
 		return n;
 	}
+	if (n > 0 && ts_ns[n - 1] > atomic_load_explicit(&pl->now, memory_order_relaxed))
+		atomic_store_explicit(&pl->now, ts_ns[n - 1], memory_order_relaxed);
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = &pl->w[ns_pipeline_sym_hash(&pkts[i]) % pl->n];
+		struct slot *sl = &w->stage[w->staged];
 
-		w->stage[w->staged].pkt = pkts[i];
-		w->stage[w->staged].ts = ts_ns[i];
+		sl->pkt = pkts[i];
+		sl->ts = ts_ns[i];
+		sl->pkt.caplen = NS_MIN(pkts[i].caplen, (uint32_t)SLOT_HDR);
+		if (pkts[i].data != NULL)
+			memcpy(sl->hdr, pkts[i].data, sl->pkt.caplen);
 		if (++w->staged == WORKER_BURST)
 			flush_stage(pl, w);
 	}
@@ -298,7 +349,7 @@ ns_pipeline_poll(struct ns_pipeline *pl, uint64_t now_ns)
 	if (!pl->p.threaded) {
 		struct worker *w = &pl->w[0];
 
-		housekeeping(w, NS_MAX(now_ns, w->last_ts));
+		housekeeping(w, NS_MAX(now_ns, worker_now(w, wall_ns())));
 		return 0; /* the inline sink delivered records as they ended */
 	}
 	return drain_all(pl);
@@ -387,8 +438,7 @@ int
 ns_pipeline_finish(struct ns_pipeline *pl)
 {
 	if (!pl->p.threaded) {
-		while (ns_flow_table_flush(pl->w[0].table) == -EAGAIN)
-			;
+		worker_drain_table(&pl->w[0]);
 		return 0;
 	}
 	for (unsigned i = 0; i < pl->n; i++)

@@ -121,3 +121,63 @@ ns_layer_name(unsigned idx)
 {
 	return idx < NS_ARRAY_SIZE(layer_names) ? layer_names[idx] : "unknown";
 }
+
+static bool
+icmp_is_error(const struct ns_pkt *pkt)
+{
+	if (pkt->l4 == NS_L4_ICMP) /* RFC 792: unreachable, quench, redirect, time, parameter */
+		return pkt->icmp_type == 3 || pkt->icmp_type == 4 || pkt->icmp_type == 5 ||
+		       pkt->icmp_type == 11 || pkt->icmp_type == 12;
+	/* RFC 4443 section 3: unreachable, too big, time exceeded, parameter problem */
+	return pkt->l4 == NS_L4_ICMPV6 && pkt->icmp_type >= 1 && pkt->icmp_type <= 4;
+}
+
+static const uint8_t *
+quote_pull(const struct ns_pkt *pkt, uint32_t off, uint32_t len)
+{
+	if (pkt->data == NULL || off > pkt->caplen || len > pkt->caplen - off)
+		return NULL;
+	return pkt->data + off;
+}
+
+bool
+ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q)
+{
+	uint32_t off = pkt->l4_off + 8;
+	const uint8_t *ip, *l4;
+
+	if (pkt->l4_off == 0 || !icmp_is_error(pkt) || (ip = quote_pull(pkt, off, 1)) == NULL)
+		return false;
+	memset(q, 0, sizeof(*q));
+	if ((ip[0] >> 4) == 4) {
+		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+
+		ip = quote_pull(pkt, off, 20);
+		/* RFC 791 section 3.1: IHL >= 5; a non-zero fragment offset has no ports */
+		if (ip == NULL || ihl < 20 || ((ip[6] & 0x1f) | ip[7]) != 0)
+			return false;
+		q->proto = ip[9];
+		q->ip_version = 4;
+		q->src.b[10] = q->src.b[11] = q->dst.b[10] = q->dst.b[11] = 0xff;
+		memcpy(&q->src.b[12], ip + 12, 4);
+		memcpy(&q->dst.b[12], ip + 16, 4);
+		l4 = quote_pull(pkt, off + ihl, 4);
+	} else if ((ip[0] >> 4) == 6) {
+		/* RFC 8200 section 3; extension headers in a quote are not walked */
+		ip = quote_pull(pkt, off, 40);
+		if (ip == NULL)
+			return false;
+		q->proto = ip[6];
+		q->ip_version = 6;
+		memcpy(q->src.b, ip + 8, 16);
+		memcpy(q->dst.b, ip + 24, 16);
+		l4 = quote_pull(pkt, off + 40, 4);
+	} else {
+		return false;
+	}
+	if (l4 == NULL || (q->proto != 6 && q->proto != 17))
+		return false;
+	q->sport = (uint16_t)(l4[0] << 8 | l4[1]);
+	q->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	return true;
+}

@@ -292,7 +292,9 @@ struct ns_pkt {
 
 	struct ns_addr src; /* network-order bytes */
 	struct ns_addr dst;
-	uint16_t sport; /* host order; ICMP: 0 */
+	uint16_t sport; /* host order; ICMP: 0, except an error quoting a TCP/UDP packet that this
+			 * packet's sender received: the quoted packet's ports, swapped, so the
+			 * error keys and hashes like the flow it reports on (ns_icmp_quote()) */
 	uint16_t dport;
 
 	/* TCP (l4 == NS_L4_TCP) */
@@ -319,6 +321,23 @@ struct ns_pkt {
  */
 int ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	     struct ns_pkt *pkt);
+
+/* The packet an ICMP or ICMPv6 error quotes (RFC 792: IP header + 8 bytes; RFC 4443 2.4(c)). */
+struct ns_icmp_quote {
+	struct ns_addr src; /* of the quoted packet */
+	struct ns_addr dst;
+	uint16_t sport;     /* TCP/UDP ports of the quoted packet (host order) */
+	uint16_t dport;
+	uint8_t proto;      /* quoted transport: 6 or 17 */
+	uint8_t ip_version;
+};
+
+/**
+ * Decode the TCP/UDP packet an ICMP error (v4 types 3, 4, 5, 11, 12; v6 types 1-4) quotes.
+ * Returns true and fills @q when @pkt is such an error and the quote holds addresses and
+ * ports (a first fragment or whole packet), false otherwise. Reads within pkt->caplen only.
+ */
+bool ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q);
 
 /** True when @a is an IPv4-mapped address (::ffff:a.b.c.d). */
 bool ns_addr_is_v4(const struct ns_addr *a);

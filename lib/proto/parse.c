@@ -154,6 +154,24 @@ wire_avail(const struct cursor *c, uint32_t off, uint32_t avail)
  * @avail (MALFORMED when inconsistent); capture checks compare them with caplen (TRUNCATED or
  * MALFORMED by the wire length).
  */
+
+/*
+ * An ICMP error from the host a TCP/UDP packet was sent to (port unreachable, too big) takes
+ * that packet's ports, swapped to this packet's direction: it then keys and hashes like the
+ * flow it reports on, so a worker sees a probe and its answer together.
+ */
+static void
+icmp_error_ports(struct ns_pkt *pkt)
+{
+	struct ns_icmp_quote q;
+
+	if (!ns_icmp_quote(pkt, &q) || memcmp(&q.src, &pkt->dst, sizeof(q.src)) != 0 ||
+	    memcmp(&q.dst, &pkt->src, sizeof(q.dst)) != 0)
+		return;
+	pkt->sport = q.dport;
+	pkt->dport = q.sport;
+}
+
 static int
 parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off, uint32_t avail)
 {
@@ -249,6 +267,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 			pkt->icmp_id = rd_be16(h + 4);
 		pkt->payload_off = off + 8;
 		pkt->payload_len = wire_avail(c, off, avail) - 8;
+		icmp_error_ports(pkt);
 		return NS_PARSE_OK;
 	default:
 		pkt->layers |= NS_LAYER_BIT(OTHER);

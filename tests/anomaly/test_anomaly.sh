@@ -262,11 +262,20 @@ if cmp -s "$WORK/flood.first.jsonl" "$WORK/flood.replay.jsonl"; then
 else
 	bad "replaying a capture twice gave different alert lines"
 fi
-# the flow pipeline on worker threads does not change what the detectors see
-replay flood --pipeline --workers 2 || bad "flood --pipeline --workers 2: netscope -r exited $?: \
-$(grep -m1 -E 'ERROR|netscope:' "$WORK/flood.replay.err")"
-expect "$WORK/flood.replay.jsonl" "hping3 SYN flood (pcap, --pipeline --workers 2)" \
-	syn_flood "$A4" "$V4" tcp
+# two workers (one anomaly shard each, merged by the engine) give the same alert lines as one
+for name in flood scan_tcp scan_udp; do
+	replay "$name"
+	cp "$WORK/$name.replay.jsonl" "$WORK/$name.one.jsonl"
+	replay "$name" --pipeline --workers 2 || bad "$name --pipeline --workers 2: netscope -r \
+exited $?: $(grep -m1 -E 'ERROR|netscope:' "$WORK/$name.replay.err")"
+	if cmp -s "$WORK/$name.one.jsonl" "$WORK/$name.replay.jsonl"; then
+		ok "$name: identical alert lines with one worker and with two"
+	else
+		bad "$name: alert lines differ between one and two workers: \
+$(diff "$WORK/$name.one.jsonl" "$WORK/$name.replay.jsonl" | head -4)"
+	fi
+done
+expect "$WORK/flood.one.jsonl" "hping3 SYN flood (pcap, one worker)" syn_flood "$A4" "$V4" tcp
 # thresholds come from the config and the command line
 replay flood --set anomaly.syn_flood.rate=2000
 none "$WORK/flood.replay.jsonl" "flood under --set anomaly.syn_flood.rate=2000"

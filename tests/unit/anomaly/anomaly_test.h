@@ -112,6 +112,7 @@ pkt_icmp_err(struct ns_pkt *p, uint8_t *buf, struct ns_addr from, struct ns_addr
 {
 	bool v6 = !ns_addr_is_v4(&from);
 	uint32_t ipl = v6 ? 40 : 20;
+	uint8_t *m = buf + 14; /* the ICMP message after an Ethernet header, as parsed */
 
 	pkt_base(p, &from, &to);
 	p->l4 = v6 ? NS_L4_ICMPV6 : NS_L4_ICMP;
@@ -119,26 +120,31 @@ pkt_icmp_err(struct ns_pkt *p, uint8_t *buf, struct ns_addr from, struct ns_addr
 	p->icmp_type = type;
 	p->icmp_code = 3;
 	memset(buf, 0, 96);
-	buf[0] = type;
-	buf[1] = 3;
+	m[0] = type;
+	m[1] = 3;
 	if (v6) {
-		buf[8] = 0x60;
-		buf[8 + 6] = qproto;
-		memcpy(&buf[8 + 8], qsrc.b, 16);
-		memcpy(&buf[8 + 24], qdst.b, 16);
+		m[8] = 0x60;
+		m[8 + 6] = qproto;
+		memcpy(&m[8 + 8], qsrc.b, 16);
+		memcpy(&m[8 + 24], qdst.b, 16);
 	} else {
-		buf[8] = 0x45;
-		buf[8 + 9] = qproto;
-		memcpy(&buf[8 + 12], &qsrc.b[12], 4);
-		memcpy(&buf[8 + 16], &qdst.b[12], 4);
+		m[8] = 0x45;
+		m[8 + 9] = qproto;
+		memcpy(&m[8 + 12], &qsrc.b[12], 4);
+		memcpy(&m[8 + 16], &qdst.b[12], 4);
 	}
-	buf[8 + ipl] = (uint8_t)(qsport >> 8);
-	buf[8 + ipl + 1] = (uint8_t)qsport;
-	buf[8 + ipl + 2] = (uint8_t)(qdport >> 8);
-	buf[8 + ipl + 3] = (uint8_t)qdport;
+	m[8 + ipl] = (uint8_t)(qsport >> 8);
+	m[8 + ipl + 1] = (uint8_t)qsport;
+	m[8 + ipl + 2] = (uint8_t)(qdport >> 8);
+	m[8 + ipl + 3] = (uint8_t)qdport;
 	p->data = buf;
-	p->l4_off = 0;
-	p->caplen = p->wirelen = 8 + ipl + 8;
+	p->l4_off = 14;
+	p->caplen = p->wirelen = 14 + 8 + ipl + 8;
+	/* as ns_parse() does: an error from the probed host carries the probe's ports */
+	if (memcmp(&from, &qdst, sizeof(from)) == 0 && memcmp(&to, &qsrc, sizeof(to)) == 0) {
+		p->sport = qdport;
+		p->dport = qsport;
+	}
 }
 
 /* ---- the rig ---- */
@@ -191,40 +197,14 @@ rig_poll(struct rig *r)
 
 /*
  * The pipeline's dispatcher (ns_pipeline_sym_hash() modulo the worker count) picks the shard,
- * so both directions of a connection meet. An ICMP error is dispatched by the packet it
- * quotes, so it meets the probe it answers; see docs/anomaly-detection.md.
+ * so both directions of a connection meet. An ICMP error from the probed host carries the
+ * probe's ports (the parser puts them there, pkt_icmp_err() does the same), so it meets the
+ * probe it answers; see docs/anomaly-detection.md.
  */
 static inline unsigned
 rig_shard_of(const struct rig *r, const struct ns_pkt *p)
 {
-	struct ns_pkt q;
-
-	if (r->nshards == 1)
-		return 0;
-	if (p->l4 == NS_L4_ICMP || p->l4 == NS_L4_ICMPV6) {
-		const uint8_t *ip4 = p->data + 8;
-		uint32_t ipl = p->l4 == NS_L4_ICMPV6 ? 40 : 20;
-		struct ns_addr a, b;
-
-		memset(&a, 0, sizeof(a));
-		memset(&b, 0, sizeof(b));
-		if (ipl == 20) {
-			a.b[10] = a.b[11] = b.b[10] = b.b[11] = 0xff;
-			memcpy(&a.b[12], ip4 + 12, 4);
-			memcpy(&b.b[12], ip4 + 16, 4);
-			pkt_udp(&q, a, 0, b, 0);
-			q.ip_proto = ip4[9];
-		} else {
-			memcpy(a.b, ip4 + 8, 16);
-			memcpy(b.b, ip4 + 24, 16);
-			pkt_udp(&q, a, 0, b, 0);
-			q.ip_proto = ip4[6];
-		}
-		q.sport = (uint16_t)(ip4[ipl] << 8 | ip4[ipl + 1]);
-		q.dport = (uint16_t)(ip4[ipl + 2] << 8 | ip4[ipl + 3]);
-		return ns_pipeline_sym_hash(&q) % r->nshards;
-	}
-	return ns_pipeline_sym_hash(p) % r->nshards;
+	return r->nshards == 1 ? 0 : ns_pipeline_sym_hash(p) % r->nshards;
 }
 
 static inline void

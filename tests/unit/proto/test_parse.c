@@ -203,6 +203,73 @@ test_icmp_echo(void)
 	CU_ASSERT_EQUAL(pkt.icmp_id, 0);
 }
 
+/* Port unreachable from 10.0.0.1 about UDP @qsrc:5353 -> 10.0.0.1:161. */
+static void
+build_port_unreachable(struct pb *p, uint32_t qsrc)
+{
+	uint32_t ip;
+
+	p->len = 0;
+	pb_eth(p, 0x0800);
+	ip = pb_ipv4(p, 1, 0, 0);
+	pb_u8(p, 3);
+	pb_u8(p, 3);
+	pb_u16(p, 0);
+	pb_u32(p, 0);
+	/* the quoted IPv4 header and the first 8 bytes of its UDP datagram (RFC 792) */
+	pb_u32(p, 0x45000030);
+	pb_u32(p, 0);
+	pb_u32(p, 0x40110000);
+	pb_u32(p, qsrc);
+	pb_u32(p, 0x0a000001);
+	pb_udp(p, 5353, 161, 0);
+	pb_ipv4_done(p, ip);
+}
+
+static void
+test_icmp_error_takes_quoted_ports(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	struct ns_icmp_quote q;
+
+	/* from the probed host back to the prober: the probe's ports, swapped */
+	build_port_unreachable(&p, 0x0a000002);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_ICMP);
+	CU_ASSERT_EQUAL(pkt.sport, 161);
+	CU_ASSERT_EQUAL(pkt.dport, 5353);
+	CU_ASSERT_TRUE_FATAL(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(q.proto, 17);
+	CU_ASSERT_EQUAL(q.sport, 5353);
+	CU_ASSERT_EQUAL(q.dport, 161);
+	CU_ASSERT_EQUAL(q.ip_version, 4);
+	CU_ASSERT_EQUAL(memcmp(&q.src, &pkt.dst, sizeof(q.src)), 0);
+
+	/* about a packet somebody else sent (a router's error): no ports, the quote still reads */
+	build_port_unreachable(&p, 0x0a000009);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+	CU_ASSERT_EQUAL(pkt.dport, 0);
+	CU_ASSERT_TRUE(ns_icmp_quote(&pkt, &q));
+
+	/* an echo request is no error: nothing quoted */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	pb_ipv4_done(&p, pb_ipv4(&p, 1, 0, 0));
+	pb_icmp(&p, 8, 0, 5, 56);
+	parse_all(NS_LINK_EN10MB, &p, &pkt);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+
+	/* a quote cut before its ports */
+	build_port_unreachable(&p, 0x0a000002);
+	p.len -= 6;
+	pb_ipv4_done(&p, 14);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+}
+
 static void
 test_icmpv6_echo(void)
 {
@@ -785,6 +852,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_udp),
 	NS_TEST(test_payload_len_from_ip_not_caplen),
 	NS_TEST(test_icmp_echo),
+	NS_TEST(test_icmp_error_takes_quoted_ports),
 	NS_TEST(test_icmpv6_echo),
 	NS_TEST(test_arp),
 	NS_TEST(test_linux_sll),
