@@ -378,6 +378,27 @@ open_flows(struct run_ctx *r)
 	return 0;
 }
 
+/*
+ * RSS self-check: with asymmetric spreading, each direction of a TCP connection lands on its
+ * own worker and both workers see one-sided flows. A capture point that sees one direction
+ * only (a SPAN of one link half) looks the same, hence a warning, not an error.
+ */
+static void
+check_symmetry(struct run_ctx *r)
+{
+	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
+	unsigned n = ns_pipeline_stats(r->pl, ws);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (ws[i].ended_tcp < 100 || ws[i].oneside_tcp * 2 <= ws[i].ended_tcp)
+			continue;
+		NS_LOG(WARNING, "pipeline",
+		       "worker %u saw %llu of %llu TCP flows from one side only: is the RSS hash "
+		       "symmetric (or does the capture point see one direction only)?",
+		       i, (unsigned long long)ws[i].oneside_tcp, (unsigned long long)ws[i].ended_tcp);
+	}
+}
+
 /* End of input: every flow out as a record, the last reports. Returns -1 if records were lost. */
 static int
 finish_flows(struct run_ctx *r)
@@ -388,6 +409,7 @@ finish_flows(struct run_ctx *r)
 	if (r->pl == NULL)
 		return 0;
 	ns_pipeline_finish(r->pl);
+	check_symmetry(r);
 	if (r->sink.export != NULL) {
 		uint64_t lost = ns_flow_export_errors(r->sink.export);
 
