@@ -79,6 +79,20 @@ oracle() { # oracle FILE EXPR
 	echo "${out%% *}"
 }
 
+# same_flows A.jsonl B.jsonl DESC: the same flow records (flow ids aside)
+same_flows() {
+	if python3 - "$1" "$2" <<'PY'; then ok; else bad "$3 differ from the pcap backend's"; fi
+import json, sys
+def load(path):
+    recs = [json.loads(line) for line in open(path)]
+    for r in recs:
+        r.pop("flow_id")
+    return sorted(json.dumps(r, sort_keys=True) for r in recs)
+sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
+PY
+}
+flows=(--set flow.capacity=65536)
+
 # --- (a) every corpus file libpcap can read: the same summary as the pcap backend
 # net_pcap differences (docs/pipeline.md): a record cut by the file's snaplen arrives with
 # pkt_len = caplen (the wire length is lost), and a record above 64 KiB arrives cut; for those
@@ -98,6 +112,16 @@ for f in "$sample" "$corpus"/pcaps/*; do
 		if cmp -s "$tmp/pcap.json" "$tmp/dpdk.json"; then ok; else
 			bad "$b: summary differs from the pcap backend"
 			diff "$tmp/pcap.json" "$tmp/dpdk.json" | head -8 | sed 's/^/    /'
+		fi
+		# the same flow records as the pcap backend, with one worker and with two
+		"$ns" -r "$f" -q "${flows[@]}" --export-flows "$tmp/pcap.jsonl" 2>/dev/null
+		if grep -q . "$tmp/pcap.jsonl"; then
+			dpdk 0 "f$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" \
+				--export-flows "$tmp/d1.jsonl" &&
+				same_flows "$tmp/pcap.jsonl" "$tmp/d1.jsonl" "$b flows (1 worker)"
+			dpdk 0 "g$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" --pipeline \
+				--workers 2 --export-flows "$tmp/d2.jsonl" &&
+				same_flows "$tmp/pcap.jsonl" "$tmp/d2.jsonl" "$b flows (2 workers)"
 		fi
 	else
 		equal "$(json "$tmp/dpdk.json" bytes)" "$capbytes" "$b bytes (net_pcap: captured length)"
