@@ -448,8 +448,12 @@ finish(struct run_ctx *r)
 	r->counters.filtered = st.filtered;
 	r->counters.dropped = st.dropped + st.if_dropped;
 	if (r->writer != NULL) {
-		uint64_t lost = ns_pcap_writer_errors(r->writer);
+		uint64_t lost;
 
+		if (ns_pcap_writer_flush(r->writer) < 0 && r->write_errors_reported++ == 0)
+			NS_LOG(ERR, "export", "writing %s failed: %s", cfg->capture.write_file,
+			       strerror(errno));
+		lost = ns_pcap_writer_errors(r->writer);
 		if (ns_pcap_writer_close(r->writer) < 0 || lost != 0) {
 			fprintf(stderr, "netscope: %s: %llu packets could not be written\n",
 				cfg->capture.write_file, (unsigned long long)lost);

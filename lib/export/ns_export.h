@@ -29,6 +29,9 @@ struct ns_pcap_writer *ns_pcap_writer_open(const char *path, int linktype, uint3
 int ns_pcap_writer_write(struct ns_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
 			 uint32_t caplen, uint32_t wirelen);
 
+/** Write out buffered records. Returns 0 or -errno (those records are counted as lost). */
+int ns_pcap_writer_flush(struct ns_pcap_writer *w);
+
 /** Records written / records lost to write errors. */
 uint64_t ns_pcap_writer_written(const struct ns_pcap_writer *w);
 uint64_t ns_pcap_writer_errors(const struct ns_pcap_writer *w);
