@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ns_core.h"
 #include "ns_pipeline.h"
@@ -524,6 +525,24 @@ worker_init(struct ns_pipeline *pl, struct worker *w, unsigned id)
 	return 0;
 }
 
+/*
+ * Workers may run on every online CPU. A thread inherits its creator's affinity, and DPDK's EAL
+ * pins the main thread to its first lcore: without this, every worker would share that core.
+ */
+static void
+worker_affinity(pthread_attr_t *attr)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+
+	if (ncpu <= 0)
+		return;
+	CPU_ZERO(&set);
+	for (long c = 0; c < ncpu && c < CPU_SETSIZE; c++)
+		CPU_SET((int)c, &set);
+	pthread_attr_setaffinity_np(attr, sizeof(set), &set);
+}
+
 struct ns_pipeline *
 ns_pipeline_create(const struct ns_pipeline_params *p)
 {
@@ -550,7 +569,12 @@ ns_pipeline_create(const struct ns_pipeline_params *p)
 	for (unsigned i = 0; i < pl->n && rc == 0; i++)
 		rc = worker_init(pl, &pl->w[i], i);
 	for (unsigned i = 0; i < pl->n && rc == 0 && p->threaded; i++) {
-		rc = -pthread_create(&pl->w[i].thread, NULL, worker_main, &pl->w[i]);
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		worker_affinity(&attr);
+		rc = -pthread_create(&pl->w[i].thread, &attr, worker_main, &pl->w[i]);
+		pthread_attr_destroy(&attr);
 		pl->w[i].started = rc == 0;
 	}
 	if (rc != 0) {
