@@ -133,40 +133,6 @@ conn_hosts(uint64_t serial, struct pg_host *c, struct pg_host *s, uint16_t *cpor
 	*cport = (uint16_t)(1024 + (serial >> 24) % 60000);
 }
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t
-sum16(const uint8_t *p, size_t len)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)(p[len - 1] << 8);
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* pktgen's filler ('a' + i % 26) and the one's-complement sum of each of its prefixes, so a
  * payload's checksum contribution is one table read (the payload starts on an even offset). */
 static void
@@ -204,32 +170,33 @@ fast_tcp(struct gen *g, const struct pg_ep a, const struct pg_ep b, uint8_t flag
 
 	memcpy(f, b.host->mac, 6);
 	memcpy(f + 6, a.host->mac, 6);
-	put16(f + 12, 0x0800);
+	pg_put16(f + 12, 0x0800);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put16(ip + 2, (uint16_t)(20 + hlen + len));
-	put16(ip + 4, g->pw.ip_id++);
-	put16(ip + 6, 0x4000);
+	pg_put16(ip + 2, (uint16_t)(20 + hlen + len));
+	pg_put16(ip + 4, g->pw.ip_id++);
+	pg_put16(ip + 6, 0x4000);
 	ip[8] = 64;
 	ip[9] = 6;
-	put16(ip + 10, 0);
+	pg_put16(ip + 10, 0);
 	memcpy(ip + 12, a.host->ip4, 4);
 	memcpy(ip + 16, b.host->ip4, 4);
-	put16(ip + 10, fold(sum16(ip, 20)));
-	put16(t, a.port);
-	put16(t + 2, b.port);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
+	pg_put16(ip + 10, pg_csum_fold(pg_csum_add(0, ip, 20)));
+	pg_put16(t, a.port);
+	pg_put16(t + 2, b.port);
+	pg_put32(t + 4, seq);
+	pg_put32(t + 8, ack);
 	t[12] = (uint8_t)((hlen / 4) << 4);
 	t[13] = flags;
-	put16(t + 14, WINDOW);
-	put16(t + 16, 0);
-	put16(t + 18, 0);
+	pg_put16(t + 14, WINDOW);
+	pg_put16(t + 16, 0);
+	pg_put16(t + 18, 0);
 	if (syn_options)
 		memcpy(t + 20, opts, sizeof(opts));
 	memcpy(t + hlen, g->pattern, len);
-	s = sum16(ip + 12, 8) + 6 + hlen + len + sum16(t, hlen) + pattern_csum(g, len);
-	put16(t + 16, fold(s));
+	s = pg_csum_add(0, ip + 12, 8) + 6 + hlen + len + pg_csum_add(0, t, hlen) +
+	    pattern_csum(g, len);
+	pg_put16(t + 16, pg_csum_fold(s));
 	if (flen < FRAME_MIN) {
 		memset(f + flen, 0, FRAME_MIN - flen);
 		flen = FRAME_MIN;

@@ -10,38 +10,6 @@
 
 #define FRAME_MAX 9216
 
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint32_t
-csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
-static uint16_t
-csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* Ethernet header plus tags; returns its length. */
 static size_t
 put_eth(uint8_t *f, const uint8_t *src, const uint8_t *dst, const struct pg_opts *o,
@@ -52,16 +20,16 @@ put_eth(uint8_t *f, const uint8_t *src, const uint8_t *dst, const struct pg_opts
 	memcpy(f, dst, 6);
 	memcpy(f + 6, src, 6);
 	if (o != NULL && o->vlan[0] != 0) {
-		put16(f + off, o->vlan[1] != 0 ? 0x88a8 : 0x8100);
-		put16(f + off + 2, o->vlan[0]);
+		pg_put16(f + off, o->vlan[1] != 0 ? 0x88a8 : 0x8100);
+		pg_put16(f + off + 2, o->vlan[0]);
 		off += 4;
 		if (o->vlan[1] != 0) {
-			put16(f + off, 0x8100);
-			put16(f + off + 2, o->vlan[1]);
+			pg_put16(f + off, 0x8100);
+			pg_put16(f + off + 2, o->vlan[1]);
 			off += 4;
 		}
 	}
-	put16(f + off, ethertype);
+	pg_put16(f + off, ethertype);
 	return off + 2;
 }
 
@@ -75,7 +43,7 @@ put_ip(struct pg_writer *pw, uint8_t *p, const struct pg_opts *o, const struct p
 	if (o->v6) {
 		p[0] = 0x60;
 		p[1] = p[2] = p[3] = 0;
-		put16(p + 4, (uint16_t)l4len);
+		pg_put16(p + 4, (uint16_t)l4len);
 		p[6] = proto;
 		p[7] = ttl;
 		memcpy(p + 8, a->ip6, 16);
@@ -84,15 +52,15 @@ put_ip(struct pg_writer *pw, uint8_t *p, const struct pg_opts *o, const struct p
 	}
 	p[0] = 0x45;
 	p[1] = 0;
-	put16(p + 2, (uint16_t)(20 + l4len));
-	put16(p + 4, pw->ip_id++);
-	put16(p + 6, 0x4000); /* DF */
+	pg_put16(p + 2, (uint16_t)(20 + l4len));
+	pg_put16(p + 4, pw->ip_id++);
+	pg_put16(p + 6, 0x4000); /* DF */
 	p[8] = ttl;
 	p[9] = proto;
-	put16(p + 10, 0);
+	pg_put16(p + 10, 0);
 	memcpy(p + 12, a->ip4, 4);
 	memcpy(p + 16, b->ip4, 4);
-	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	pg_put16(p + 10, pg_csum_fold(pg_csum_add(0, p, 20)));
 	return 20;
 }
 
@@ -103,11 +71,11 @@ l4_csum(const struct pg_opts *o, const uint8_t *ip, uint8_t proto, const uint8_t
 	uint32_t sum = 0;
 
 	if (o->v6)
-		sum = csum_add(sum, ip + 8, 32);
+		sum = pg_csum_add(sum, ip + 8, 32);
 	else
-		sum = csum_add(sum, ip + 12, 8);
+		sum = pg_csum_add(sum, ip + 12, 8);
 	sum += proto + len;
-	return csum_fold(csum_add(sum, l4, len));
+	return pg_csum_fold(pg_csum_add(sum, l4, len));
 }
 
 static void
@@ -149,15 +117,15 @@ pg_tcp(struct pg_writer *pw, const struct pg_opts *o, struct pg_ep a, struct pg_
 
 	off += put_ip(pw, ip, o, a.host, b.host, 6, hlen + len);
 	t = f + off;
-	put16(t, a.port);
-	put16(t + 2, b.port);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
+	pg_put16(t, a.port);
+	pg_put16(t + 2, b.port);
+	pg_put32(t + 4, seq);
+	pg_put32(t + 8, ack);
 	t[12] = (uint8_t)((hlen / 4) << 4);
 	t[13] = flags;
-	put16(t + 14, win);
-	put16(t + 16, 0);
-	put16(t + 18, 0);
+	pg_put16(t + 14, win);
+	pg_put16(t + 16, 0);
+	pg_put16(t + 18, 0);
 	if (syn_options) {
 		/* MSS 1460, SACK permitted, timestamps, NOP, window scale 7 */
 		static const uint8_t opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
@@ -165,7 +133,7 @@ pg_tcp(struct pg_writer *pw, const struct pg_opts *o, struct pg_ep a, struct pg_
 		memcpy(t + 20, opts, sizeof(opts));
 	}
 	fill(t + hlen, payload, len);
-	put16(t + 16, l4_csum(o, ip, 6, t, hlen + len));
+	pg_put16(t + 16, l4_csum(o, ip, 6, t, hlen + len));
 	emit(pw, f, (uint32_t)(off + hlen + len));
 }
 
@@ -180,12 +148,12 @@ pg_udp(struct pg_writer *pw, const struct pg_opts *o, struct pg_ep a, struct pg_
 
 	off += put_ip(pw, ip, o, a.host, b.host, 17, 8 + len);
 	u = f + off;
-	put16(u, a.port);
-	put16(u + 2, b.port);
-	put16(u + 4, (uint16_t)(8 + len));
-	put16(u + 6, 0);
+	pg_put16(u, a.port);
+	pg_put16(u + 2, b.port);
+	pg_put16(u + 4, (uint16_t)(8 + len));
+	pg_put16(u + 6, 0);
 	fill(u + 8, payload, len);
-	put16(u + 6, l4_csum(o, ip, 17, u, 8 + len));
+	pg_put16(u + 6, l4_csum(o, ip, 17, u, 8 + len));
 	emit(pw, f, (uint32_t)(off + 8 + len));
 }
 
@@ -204,14 +172,14 @@ pg_echo(struct pg_writer *pw, const struct pg_opts *o, const struct pg_host *a,
 	m = f + off;
 	m[0] = o->v6 ? (reply ? 129 : 128) : (reply ? 0 : 8);
 	m[1] = 0;
-	put16(m + 2, 0);
-	put16(m + 4, id);
-	put16(m + 6, seq);
+	pg_put16(m + 2, 0);
+	pg_put16(m + 4, id);
+	pg_put16(m + 6, seq);
 	fill(m + 8, NULL, len - 8);
 	if (o->v6)
-		put16(m + 2, l4_csum(o, ip, proto, m, len));
+		pg_put16(m + 2, l4_csum(o, ip, proto, m, len));
 	else
-		put16(m + 2, csum_fold(csum_add(0, m, len)));
+		pg_put16(m + 2, pg_csum_fold(pg_csum_add(0, m, len)));
 	emit(pw, f, (uint32_t)(off + len));
 }
 
@@ -223,11 +191,11 @@ pg_arp(struct pg_writer *pw, const struct pg_host *a, const struct pg_host *b, b
 	size_t off = put_eth(f, a->mac, reply ? b->mac : bcast, NULL, 0x0806);
 	uint8_t *p = f + off;
 
-	put16(p, 1);
-	put16(p + 2, 0x0800);
+	pg_put16(p, 1);
+	pg_put16(p + 2, 0x0800);
 	p[4] = 6;
 	p[5] = 4;
-	put16(p + 6, reply ? 2 : 1);
+	pg_put16(p + 6, reply ? 2 : 1);
 	memcpy(p + 8, a->mac, 6);
 	memcpy(p + 14, a->ip4, 4);
 	memcpy(p + 18, reply ? b->mac : (const uint8_t[6]){ 0 }, 6);
@@ -245,14 +213,14 @@ pg_udp_fragmented(struct pg_writer *pw, struct pg_ep a, struct pg_ep b, uint32_t
 	struct pg_opts o = { 0 };
 	uint8_t pseudo_ip[20];
 
-	put16(dgram, a.port);
-	put16(dgram + 2, b.port);
-	put16(dgram + 4, (uint16_t)total);
-	put16(dgram + 6, 0);
+	pg_put16(dgram, a.port);
+	pg_put16(dgram + 2, b.port);
+	pg_put16(dgram + 4, (uint16_t)total);
+	pg_put16(dgram + 6, 0);
 	fill(dgram + 8, NULL, len);
 	memcpy(pseudo_ip + 12, a.host->ip4, 4);
 	memcpy(pseudo_ip + 16, b.host->ip4, 4);
-	put16(dgram + 6, l4_csum(&o, pseudo_ip, 17, dgram, total));
+	pg_put16(dgram + 6, l4_csum(&o, pseudo_ip, 17, dgram, total));
 	for (uint32_t foff = 0; foff < total; foff += step) {
 		uint8_t f[FRAME_MAX];
 		uint32_t chunk = total - foff < step ? total - foff : step;
@@ -261,15 +229,15 @@ pg_udp_fragmented(struct pg_writer *pw, struct pg_ep a, struct pg_ep b, uint32_t
 
 		ip[0] = 0x45;
 		ip[1] = 0;
-		put16(ip + 2, (uint16_t)(20 + chunk));
-		put16(ip + 4, id);
-		put16(ip + 6, (uint16_t)((foff + chunk < total ? 0x2000 : 0) | foff / 8));
+		pg_put16(ip + 2, (uint16_t)(20 + chunk));
+		pg_put16(ip + 4, id);
+		pg_put16(ip + 6, (uint16_t)((foff + chunk < total ? 0x2000 : 0) | foff / 8));
 		ip[8] = 64;
 		ip[9] = 17;
-		put16(ip + 10, 0);
+		pg_put16(ip + 10, 0);
 		memcpy(ip + 12, a.host->ip4, 4);
 		memcpy(ip + 16, b.host->ip4, 4);
-		put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
+		pg_put16(ip + 10, pg_csum_fold(pg_csum_add(0, ip, 20)));
 		memcpy(ip + 20, dgram + foff, chunk);
 		emit(pw, f, (uint32_t)(off + 20 + chunk));
 		pg_advance(pw, 15);

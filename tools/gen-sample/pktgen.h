@@ -8,9 +8,45 @@
 #define PKTGEN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ns_export.h"
+
+/* Big-endian stores and the RFC 1071 one's-complement sum, shared by the frame builders. */
+static inline void
+pg_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+pg_put32(uint8_t *p, uint32_t v)
+{
+	pg_put16(p, (uint16_t)(v >> 16));
+	pg_put16(p + 2, (uint16_t)v);
+}
+
+/** Add the 16-bit words of @p (an odd last byte padded with zero) to @sum. */
+static inline uint32_t
+pg_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+/** Fold the carries and complement: the checksum field's value. */
+static inline uint16_t
+pg_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
 
 struct pg_host {
 	uint8_t mac[6];
