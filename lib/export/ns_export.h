@@ -42,9 +42,17 @@ int ns_pcap_writer_close(struct ns_pcap_writer *w);
 /**
  * Write the packet summary as one JSON object with stable keys: packets, bytes, protocols{eth,
  * sll, vlan, qinq, arp, ipv4, ipv6, tcp, udp, icmp, icmpv6, other}, ipv4_fragments,
- * ipv6_fragments, truncated, malformed, filtered, dropped. Returns 0 or -errno.
+ * ipv6_fragments, truncated, malformed, unsupported, filtered, dropped. Returns 0 or -errno.
  */
 int ns_export_summary_json(const struct ns_pkt_counters *c, FILE *out);
+
+struct json_object;
+
+/**
+ * The same summary as a json-c object (the caller owns it: json_object_put()), for the
+ * dashboard's /api/summary totals. NULL when out of memory.
+ */
+struct json_object *ns_export_summary_object(const struct ns_pkt_counters *c);
 
 /* ---- flow records (lib/flow's struct ns_flow_record) as JSON, JSON lines or CSV ---- */
 

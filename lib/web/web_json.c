@@ -12,6 +12,7 @@
 
 #include "ns_build_config.h"
 #include "ns_core.h"
+#include "ns_export.h"
 #include "ns_proto.h"
 #include "web_priv.h"
 
@@ -77,27 +78,6 @@ ns_web_drop_name(unsigned cause)
 	return cause < NS_ARRAY_SIZE(names) ? names[cause] : NULL;
 }
 
-/* The same keys and meaning as ns_export_summary_json() (--summary-json). */
-static struct json_object *
-totals_json(const struct ns_pkt_counters *c)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *protos = json_object_new_object();
-
-	add_u64(o, "packets", c->packets);
-	add_u64(o, "bytes", c->bytes);
-	for (unsigned i = 0; i < NS_LAYER_MAX; i++)
-		add_u64(protos, ns_layer_name(i), c->layers[i]);
-	json_object_object_add(o, "protocols", protos);
-	add_u64(o, "ipv4_fragments", c->ipv4_fragments);
-	add_u64(o, "ipv6_fragments", c->ipv6_fragments);
-	add_u64(o, "truncated", c->truncated);
-	add_u64(o, "malformed", c->malformed);
-	add_u64(o, "unsupported", c->unsupported);
-	add_u64(o, "filtered", c->filtered);
-	add_u64(o, "dropped", c->dropped);
-	return o;
-}
 
 static uint64_t
 drops_total(const struct ns_web_snapshot *s)
@@ -141,7 +121,7 @@ web_json_summary(const struct web_state *st, const struct ns_web_stats *ws)
 	add_double(o, "uptime_s", (double)s->uptime_ns / 1e9);
 	add_str(o, "backend", s->backend);
 	json_object_object_add(o, "workers", json_object_new_int64(s->workers));
-	json_object_object_add(o, "totals", totals_json(&s->totals));
+	json_object_object_add(o, "totals", ns_export_summary_object(&s->totals));
 
 	for (unsigned i = 0; i < NS_WEB_DROP_MAX; i++)
 		add_u64(drops, ns_web_drop_name(i), s->drops[i]);
