@@ -432,4 +432,22 @@ alerts_same(const struct ns_anomaly_alert *a, const struct ns_anomaly_alert *b)
 	return true;
 }
 
+/* A heap rig for one test (rigs are too large for the stack); free with rig_free(). */
+static inline struct rig *
+rig_new(const struct ns_anomaly_params *p, unsigned nshards)
+{
+	struct rig *r = calloc(1, sizeof(*r));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	rig_init(r, p, nshards);
+	return r;
+}
+
+static inline void
+rig_free(struct rig *r)
+{
+	rig_fini(r);
+	free(r);
+}
+
 #endif /* ANOMALY_TEST_H */

@@ -10,23 +10,6 @@
 
 #include "anomaly_test.h"
 
-static struct rig *
-rig_new(const struct ns_anomaly_params *p, unsigned nshards)
-{
-	struct rig *r = calloc(1, sizeof(*r));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	rig_init(r, p, nshards);
-	return r;
-}
-
-static void
-rig_free(struct rig *r)
-{
-	rig_fini(r);
-	free(r);
-}
-
 static void
 test_raise_update_clear(void)
 {

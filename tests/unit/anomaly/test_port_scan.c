@@ -7,23 +7,6 @@
  */
 #include "anomaly_test.h"
 
-static struct rig *
-rig_new(const struct ns_anomaly_params *p)
-{
-	struct rig *r = calloc(1, sizeof(*r));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	rig_init(r, p, 1);
-	return r;
-}
-
-static void
-rig_free(struct rig *r)
-{
-	rig_fini(r);
-	free(r);
-}
-
 static void
 test_vertical_100_ports_in_10s(void)
 {
@@ -33,7 +16,7 @@ test_vertical_100_ports_in_10s(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	gen_vscan(r, sc, tg, 1, 100, T0, 95 * MS); /* 100 closed ports within 9.5 s */
 	rig_finish(r);
 	CU_ASSERT_EQUAL(rig_count(r, -1, NS_ANOMALY_RAISED), 1);
@@ -60,7 +43,7 @@ raised_for_ports(uint32_t n)
 	unsigned raised;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	gen_vscan(r, ip("10.1.0.66"), ip("10.1.0.2"), 1000, n, T0, 10 * MS);
 	rig_finish(r);
 	raised = rig_count(r, NS_ANOMALY_PORT_SCAN, NS_ANOMALY_RAISED);
@@ -85,7 +68,7 @@ test_horizontal_no_answer(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	for (uint32_t i = 0; i < 60; i++) { /* port 22 on 60 hosts, nobody answers */
 		pkt_tcp(&pk, sc, 50000, ip_n(0x0a020100, i), 22, NS_TCP_SYN, i, 0);
 		rig_feed(r, &pk, T0 + i * 20 * MS);
@@ -119,7 +102,7 @@ test_udp_scan_icmp_unreachable(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	for (uint32_t i = 0; i < 80; i++) {
 		uint64_t t = T0 + i * 50 * MS;
 
@@ -150,7 +133,7 @@ test_udp_scan_no_answer_ipv6(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	for (uint32_t i = 0; i < 70; i++) {
 		pkt_udp(&pk, sc, 45000, tg, (uint16_t)(2000 + i));
 		rig_feed(r, &pk, T0 + i * 10 * MS);
@@ -177,7 +160,7 @@ test_half_open_and_icmp_filtered(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	for (uint32_t i = 0; i < 60; i++) {
 		uint64_t t = T0 + i * 30 * MS;
 		uint16_t port = (uint16_t)(8000 + i);
@@ -211,7 +194,7 @@ test_fast_scan_is_not_a_flood(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	gen_vscan(r, ip("10.5.0.66"), ip("10.5.0.2"), 1, 1000, T0, 500 * US);
 	rig_finish(r);
 	CU_ASSERT_EQUAL(rig_count(r, NS_ANOMALY_PORT_SCAN, NS_ANOMALY_RAISED), 1);
@@ -229,7 +212,7 @@ test_benign_clients_silent(void)
 	struct rig *r;
 
 	rig_params(&p);
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	/* one client completing connections to 200 different ports and 100 hosts */
 	for (uint32_t i = 0; i < 200; i++)
 		gen_handshake(r, cli, (uint16_t)(30000 + i), ip("10.6.0.20"), (uint16_t)(1 + i),
@@ -278,7 +261,7 @@ test_tuned_thresholds(void)
 	/* --set anomaly.port_scan.ports=200: a 100-port scan is no longer one */
 	rig_params(&p);
 	p.scan_ports = 200;
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	gen_vscan(r, ip("10.7.0.66"), ip("10.7.0.2"), 1, 100, T0, 10 * MS);
 	rig_finish(r);
 	CU_ASSERT_EQUAL(r->nev, 0);
@@ -286,7 +269,7 @@ test_tuned_thresholds(void)
 	/* a 2 s window: 100 ports spread over 9.5 s never put 50 inside one window */
 	rig_params(&p);
 	p.scan_window_s = 2;
-	r = rig_new(&p);
+	r = rig_new(&p, 1);
 	gen_vscan(r, ip("10.7.0.66"), ip("10.7.0.2"), 1, 100, T0, 95 * MS);
 	rig_finish(r);
 	CU_ASSERT_EQUAL(r->nev, 0);
