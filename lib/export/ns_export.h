@@ -85,7 +85,13 @@ int ns_flow_export_write(struct ns_flow_export *e, const struct ns_flow_record *
 /** ns_flow_sink_fn adapter (@arg is the exporter): writes all @n records, returns @n. */
 unsigned ns_flow_export_sink(void *arg, const struct ns_flow_record *recs, unsigned n);
 
-/** Records written / records lost to write errors. */
+/**
+ * Write out the records buffered so far (the exporter writes 64 KiB at a time; stdout gets
+ * each write/sink call's records at its end). Returns 0 or -EIO (the lost records are counted).
+ */
+int ns_flow_export_flush(struct ns_flow_export *e);
+
+/** Records written (or buffered) / records lost to write errors. */
 uint64_t ns_flow_export_written(const struct ns_flow_export *e);
 uint64_t ns_flow_export_errors(const struct ns_flow_export *e);
 
