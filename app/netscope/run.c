@@ -56,6 +56,7 @@ struct flow_sink {
 	struct ns_flow_export *export; /* --export-flows */
 	const char *export_path;
 	uint64_t export_errors_reported;
+	uint64_t next_export_flush_ns; /* live: buffered records reach the file once a second */
 	/* --top-flows at exit: the largest flows of the whole run, largest first */
 	struct ns_flow_record top[64];
 	unsigned top_n, top_max;
@@ -155,6 +156,15 @@ keep_top(struct flow_sink *fs, const struct ns_flow_record *rec)
 	fs->top[i] = *rec;
 }
 
+/* Say once that the flow export lost records; the exporter counts every one. */
+static void
+export_check(struct flow_sink *fs, uint64_t errors_before)
+{
+	if (ns_flow_export_errors(fs->export) != errors_before && fs->export_errors_reported++ == 0)
+		NS_LOG(ERR, "export", "writing %s failed; flow tracking continues, lost "
+		       "records are counted", fs->export_path);
+}
+
 static void
 on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 {
@@ -165,9 +175,7 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 		uint64_t before = ns_flow_export_errors(fs->export);
 
 		ns_flow_export_sink(fs->export, recs, n);
-		if (ns_flow_export_errors(fs->export) != before && fs->export_errors_reported++ == 0)
-			NS_LOG(ERR, "export", "writing %s failed; flow tracking continues, lost "
-			       "records are counted", fs->export_path);
+		export_check(fs, before);
 	}
 	web_glue_records(fs->web, recs, n);
 	for (unsigned i = 0; i < n; i++)
@@ -233,6 +241,14 @@ management(struct run_ctx *r)
 	anomaly_glue_tick(r->anomaly, r->last_ts);
 	web_glue_alerts(r->web, anomaly_glue_engine(r->anomaly), false);
 	web_glue_tick(r->web, &r->counters, r->pl);
+	/* the exporter writes 64 KiB at a time: on a quiet link that could be minutes */
+	if (r->live && r->sink.export != NULL && now >= r->sink.next_export_flush_ns) {
+		uint64_t before = ns_flow_export_errors(r->sink.export);
+
+		ns_flow_export_flush(r->sink.export);
+		export_check(&r->sink, before);
+		r->sink.next_export_flush_ns = now + NS_NSEC_PER_SEC;
+	}
 	if (!cfg->output.stats || now < r->next_stats_ns)
 		return;
 	take_sample(r, &cur);
@@ -411,8 +427,10 @@ finish_flows(struct run_ctx *r)
 	ns_pipeline_finish(r->pl);
 	check_symmetry(r);
 	if (r->sink.export != NULL) {
-		uint64_t lost = ns_flow_export_errors(r->sink.export);
+		uint64_t lost;
 
+		ns_flow_export_flush(r->sink.export); /* the last buffer's losses count too */
+		lost = ns_flow_export_errors(r->sink.export);
 		if (ns_flow_export_close(r->sink.export) < 0 || lost != 0) {
 			fprintf(stderr, "netscope: %s: %llu flow records could not be written\n",
 				r->sink.export_path, (unsigned long long)lost);
