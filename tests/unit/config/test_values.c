@@ -17,7 +17,7 @@ set_ok_at(struct ns_config *cfg, const char *assignment, unsigned line)
 	char err[ERR_MAX] = "", msg[ERR_MAX + 128];
 	int rc = ns_config_set(cfg, assignment, err, sizeof(err));
 
-	snprintf(msg, sizeof(msg), "--set %s accepted (got: %s)", assignment, err);
+	snprintf(msg, sizeof(msg), "--set %.200s accepted (got: %s)", assignment, err);
 	CU_assertImplementation(rc == 0, line, msg, __FILE__, "", CU_FALSE);
 }
 
