@@ -26,6 +26,7 @@ enum {
 	OPT_EXPORT_FLOWS,
 	OPT_PIPELINE,
 	OPT_WORKERS,
+	OPT_PIPELINE_MODE,
 	OPT_WEB,
 	OPT_LINGER,
 	OPT_ANOMALIES,
@@ -70,6 +71,9 @@ static const struct cli_key_opt key_opts[] = {
 	  "track flows on worker threads fed by one reader" },
 	{ "workers", OPT_WORKERS, "N", "pipeline.workers", NULL,
 	  "worker threads (flow shards) with --pipeline" },
+	{ "pipeline-mode", OPT_PIPELINE_MODE, "MODE", "pipeline.mode", NULL,
+	  "auto, dispatch (one reader spreads flows) or per-queue (DPDK: a worker per RX "
+	  "queue)" },
 	{ "web", OPT_WEB, "[ADDR:]PORT", "web.listen", NULL,
 	  "serve the dashboard on PORT of 127.0.0.1 (or ADDR), e.g. --web 8080" },
 	{ "linger", OPT_LINGER, NULL, "web.linger", "true",

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The single-threaded capture run: read bursts from the backend, parse, count, print one line
- * per packet, write the pcap copy; on exit print the summary. Stops at the end of a file, at
- * -c COUNT, after --duration, or on SIGINT/SIGTERM.
+ * The capture run: read bursts from the backend, parse, count, print one line per packet,
+ * write the pcap copy, hand packets to the flow pipeline; on exit print the summary. Stops at
+ * the end of a file, at -c COUNT, after --duration, or on SIGINT/SIGTERM. In the pipeline's
+ * per-queue mode (DPDK) the workers receive and parse on their own lcores and this thread is
+ * management only: records, reports, the dashboard, the end.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "anomaly_glue.h"
@@ -24,6 +27,11 @@
 #define BURST_MAX 512
 /* Management work (flow records, stats line) runs every this many bursts, and when idle. */
 #define MGMT_EVERY 16
+/* Per-queue mode: the management thread's pace (records, samples, reports). */
+#define MGMT_PERIOD_NS (1000 * 1000)
+/* Per-queue mode: frames per second the workers copy for the dashboard's inspector, as the
+ * capture thread samples them in the other modes (web_glue.c). */
+#define INSPECT_RATE 100
 
 static struct ns_capture *volatile g_capture;
 static volatile sig_atomic_t g_stop;
@@ -77,7 +85,11 @@ struct run_ctx {
 
 	/* flow tracking (NULL when nothing asked for flows) */
 	struct ns_pipeline *pl;
+	bool threaded; /* worker threads or lcores (--pipeline, or pipeline.mode per-queue) */
 	unsigned workers;
+	bool per_queue; /* workers receive from their own RX queues (pipeline.mode) */
+	struct ns_pipeline_queues queues;
+	const char *mode_why; /* why dispatch, when per-queue was possible in principle */
 	uint64_t last_ts;
 	struct flow_sink sink;
 
@@ -182,6 +194,32 @@ on_flow_records(void *arg, const struct ns_flow_record *recs, unsigned n)
 		keep_top(fs, &recs[i]);
 }
 
+/* Per-queue mode: frames the workers sampled for the dashboard's inspector. */
+static void
+on_sampled_frames(void *arg, const struct ns_frame *frames, unsigned n)
+{
+	struct flow_sink *fs = arg;
+
+	web_glue_sampled(fs->web, frames, n);
+}
+
+/*
+ * Per-queue mode: the workers parse and count, so the run's totals are the sum of their
+ * published counters (at most a millisecond old), and "the newest packet" is theirs too.
+ */
+static void
+queue_totals(struct run_ctx *r)
+{
+	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
+	unsigned n = ns_pipeline_stats(r->pl, ws);
+
+	memset(&r->counters, 0, sizeof(r->counters));
+	for (unsigned i = 0; i < n; i++) {
+		ns_stats_add(&r->counters, &ws[i].counters);
+		r->last_ts = NS_MAX(r->last_ts, ws[i].last_ts);
+	}
+}
+
 /* Flow-table "now": packet time for files (replays expire flows as they did then), the later
  * of packet and wall time when live (flows must expire while the link is quiet). */
 static uint64_t
@@ -236,6 +274,8 @@ management(struct run_ctx *r)
 	struct report_sample cur;
 	uint64_t now = ns_time_mono_ns();
 
+	if (r->per_queue)
+		queue_totals(r);
 	if (r->pl != NULL)
 		ns_pipeline_poll(r->pl, flow_now(r));
 	anomaly_glue_tick(r->anomaly, r->last_ts);
@@ -312,6 +352,33 @@ capture_loop(struct run_ctx *r)
 	return 0;
 }
 
+/*
+ * Per-queue mode: nothing to receive here. Manage every millisecond until every queue has
+ * ended (end of file, stop, error), --duration passes or a signal arrives; the workers stop
+ * polling in ns_pipeline_finish().
+ */
+static int
+manage_loop(struct run_ctx *r)
+{
+	uint64_t deadline = 0;
+
+	if (r->cfg->capture.duration != 0)
+		deadline = ns_time_mono_ns() + r->cfg->capture.duration * NS_NSEC_PER_SEC;
+	while (!g_stop) {
+		management(r);
+		if (deadline != 0 && ns_time_mono_ns() >= deadline)
+			break;
+		if (ns_capture_status(r->cap) != NS_CAPTURE_RUNNING)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = MGMT_PERIOD_NS }, NULL);
+	}
+	if (ns_capture_status(r->cap) == NS_CAPTURE_ERROR) {
+		fprintf(stderr, "netscope: read error: %s\n", ns_capture_error(r->cap));
+		return -1;
+	}
+	return 0;
+}
+
 static bool
 wants_flows(const struct ns_config *cfg)
 {
@@ -342,8 +409,8 @@ open_flows(struct run_ctx *r)
 {
 	const struct ns_config *cfg = r->cfg;
 	struct ns_pipeline_params pp = {
-		.workers = cfg->pipeline.enabled ? cfg->pipeline.workers : 1,
-		.threaded = cfg->pipeline.enabled,
+		.workers = r->workers,
+		.threaded = r->threaded,
 		.backpressure = !r->live,
 		.ring_size = cfg->pipeline.ring_size,
 		.top_n = NS_MIN(cfg->output.top_flows, (uint32_t)NS_ARRAY_SIZE(r->sink.top)),
@@ -352,7 +419,7 @@ open_flows(struct run_ctx *r)
 	};
 	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
 
-	if (!wants_flows(cfg))
+	if (!wants_flows(cfg) && !r->per_queue)
 		return 0;
 	if (cfg->export.flows_file[0] != '\0') {
 		r->sink.export_path = cfg->export.flows_file;
@@ -378,7 +445,17 @@ open_flows(struct run_ctx *r)
 	r->sink.top_max = pp.top_n;
 	r->sink.web = r->web;
 	pp.top_n = NS_MAX(pp.top_n, web_glue_top_n(cfg));
-	r->workers = pp.workers;
+	if (r->per_queue) {
+		r->queues.cap = r->cap;
+		r->queues.linktype = r->linktype;
+		r->queues.burst = cfg->pipeline.burst;
+		if (r->web != NULL) {
+			r->queues.sample_rate = INSPECT_RATE;
+			r->queues.sample_bytes = web_glue_sample_bytes();
+			r->queues.on_sample = on_sampled_frames;
+		}
+		pp.queues = &r->queues;
+	}
 	r->pl = ns_pipeline_create(&pp);
 	if (r->pl == NULL) {
 		fprintf(stderr, "netscope: cannot create %u flow table(s) of %u flows: %s\n",
@@ -391,6 +468,109 @@ open_flows(struct run_ctx *r)
 	NS_LOG(INFO, "flow", "%u shard(s) of %u flows, %.0f bytes per flow, %s", pp.workers,
 	       ws[0].mem.capacity, ws[0].mem.bytes_per_flow,
 	       ws[0].mem.hugepages ? "hugepages" : "normal pages");
+	return 0;
+}
+
+/* "lcores 1,2" for the logs. */
+static void
+lcore_list(const struct run_ctx *r, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "lcore%s", r->workers > 1 ? "s " : " ");
+
+	for (unsigned i = 0; i < r->workers && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%u", i > 0 ? "," : "",
+					 r->queues.lcores[i]);
+}
+
+/* The pipeline's shape, for -v and the --stats report. */
+static void
+describe_mode(const struct run_ctx *r, char *buf, size_t len)
+{
+	struct ns_capture_info ci;
+	char lc[160];
+
+	ns_capture_get_info(r->cap, &ci);
+	if (r->per_queue) {
+		lcore_list(r, lc, sizeof(lc));
+		snprintf(buf, len, "per-queue: %u worker(s) on EAL %s, one per RX queue of %u (%s)",
+			 r->workers, lc, ci.queues, ci.spread);
+	} else if (r->threaded) {
+		snprintf(buf, len, "dispatch: %u worker thread(s) fed by the capture thread from %u "
+				   "RX queue(s)%s%s",
+			 r->workers, ci.queues, r->mode_why != NULL ? "; not per-queue: " : "",
+			 r->mode_why != NULL ? r->mode_why : "");
+	} else {
+		snprintf(buf, len, "inline: one flow shard on the capture thread, %u RX queue(s)",
+			 ci.queues);
+	}
+}
+
+/*
+ * pipeline.mode: per-queue needs the DPDK backend, one EAL worker lcore per RX queue, as many
+ * workers as queues, queues that hold whole flows, and nothing that needs every packet on one
+ * thread (-w, per-packet lines, -c). auto takes per-queue when all of that holds and says why
+ * not otherwise; an explicit per-queue that cannot run is an error naming the key (a port
+ * whose queues are not spread by flow only gets a warning: the user may know better).
+ * Returns 0, or -1 after printing the error.
+ */
+static int
+choose_mode(struct run_ctx *r)
+{
+	const struct ns_config *cfg = r->cfg;
+	bool forced = cfg->pipeline.mode == NS_PIPELINE_MODE_PER_QUEUE;
+	struct ns_capture_info ci;
+	unsigned lcores[NS_PIPELINE_WORKERS_MAX], nl;
+	static char why[256];
+
+	r->threaded = cfg->pipeline.enabled || forced;
+	r->workers = r->threaded ? cfg->pipeline.workers : 1;
+	r->per_queue = false;
+	if (!r->threaded || cfg->pipeline.mode == NS_PIPELINE_MODE_DISPATCH)
+		return 0;
+	ns_capture_get_info(r->cap, &ci);
+	nl = ns_capture_worker_lcores(r->cap, lcores, NS_PIPELINE_WORKERS_MAX);
+	why[0] = '\0';
+	if (strcmp(ci.backend, "dpdk") != 0)
+		snprintf(why, sizeof(why), "the capture uses the %s backend, not DPDK", ci.backend);
+	else if (cfg->capture.write_file[0] != '\0')
+		snprintf(why, sizeof(why), "-w (capture.write_file) writes every packet from one "
+					   "thread, in order");
+	else if (r->print)
+		snprintf(why, sizeof(why), "per-packet lines come from one thread (add -q)");
+	else if (cfg->capture.count != 0)
+		snprintf(why, sizeof(why), "-c (capture.count) stops at an exact packet, which "
+					   "needs one reader");
+	else if (ci.queues != r->workers)
+		snprintf(why, sizeof(why), "key 'pipeline.workers': the port has %u RX queue(s) "
+					   "and per-queue mode runs one worker per queue; set it to %u",
+			 ci.queues, ci.queues);
+	else if (nl < ci.queues)
+		snprintf(why, sizeof(why), "key 'dpdk.eal_args': EAL has %u worker lcore(s) besides "
+					   "the main one for %u RX queue(s); give it %u more, e.g. "
+					   "\"--lcores=0@0,1@1,2@1\" maps lcores 1 and 2 onto CPU 1",
+			 nl, ci.queues, ci.queues - nl);
+	else if (!ci.symmetric && !forced)
+		snprintf(why, sizeof(why), "the port's %u queues are filled by %s, so a flow's two "
+					   "directions may land on different workers",
+			 ci.queues, ci.spread);
+	if (why[0] != '\0') {
+		if (forced) {
+			fprintf(stderr, "netscope: key 'pipeline.mode': per-queue cannot run: %s\n",
+				why);
+			return -1;
+		}
+		r->mode_why = why;
+		if (strcmp(ci.backend, "dpdk") == 0)
+			NS_LOG(NOTICE, "pipeline", "dispatch mode (one reader spreads flows to the "
+				"workers), not per-queue: %s", why);
+		return 0;
+	}
+	if (!ci.symmetric)
+		NS_LOG(WARNING, "pipeline",
+		       "pipeline.mode per-queue on a port whose queues are filled by %s: a flow's "
+		       "two directions may be counted by two workers", ci.spread);
+	r->per_queue = true;
+	memcpy(r->queues.lcores, lcores, sizeof(lcores[0]) * r->workers);
 	return 0;
 }
 
@@ -415,6 +595,31 @@ check_symmetry(struct run_ctx *r)
 	}
 }
 
+/* --stats at the end: the pipeline's shape and what each worker did. */
+static void
+print_workers(struct run_ctx *r)
+{
+	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
+	unsigned n = ns_pipeline_stats(r->pl, ws);
+	char mode[512];
+
+	describe_mode(r, mode, sizeof(mode));
+	fprintf(stderr, "pipeline %s\n", mode);
+	for (unsigned i = 0; i < n; i++) {
+		char where[48] = "";
+
+		if (ws[i].lcore >= 0)
+			snprintf(where, sizeof(where), " (queue %u, lcore %d)", i, ws[i].lcore);
+		fprintf(stderr,
+			"  worker %u%s: %llu packets, %llu flows, drops: ring %llu, table %llu\n", i,
+			where, (unsigned long long)ws[i].packets,
+			(unsigned long long)ws[i].flow.created, (unsigned long long)ws[i].ring_full,
+			(unsigned long long)(ws[i].flow.evict_full + ws[i].flow.evict_collision +
+					     ws[i].flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
+					     ws[i].flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT]));
+	}
+}
+
 /* End of input: every flow out as a record, the last reports. Returns -1 if records were lost. */
 static int
 finish_flows(struct run_ctx *r)
@@ -425,6 +630,8 @@ finish_flows(struct run_ctx *r)
 	if (r->pl == NULL)
 		return 0;
 	ns_pipeline_finish(r->pl);
+	if (r->per_queue)
+		queue_totals(r);
 	check_symmetry(r);
 	if (r->sink.export != NULL) {
 		uint64_t lost;
@@ -441,6 +648,7 @@ finish_flows(struct run_ctx *r)
 	if (r->cfg->output.stats) {
 		take_sample(r, &cur);
 		report_stats_line(stderr, &r->prev, &cur, true);
+		print_workers(r);
 	}
 	if (r->cfg->output.top_flows > 0)
 		report_top_flows(stderr, "top flows (whole run, by bytes):", r->sink.top,
@@ -513,6 +721,8 @@ run_capture(const struct ns_config *cfg)
 		.mbuf_cache = cfg->dpdk.mbuf_cache,
 		.rss = cfg->dpdk.rss,
 	};
+	bool may_per_queue = (cfg->pipeline.enabled || cfg->pipeline.mode == NS_PIPELINE_MODE_PER_QUEUE) &&
+			     cfg->pipeline.mode != NS_PIPELINE_MODE_DISPATCH;
 	struct run_ctx r = { .cfg = cfg };
 	struct ns_capture_info ci;
 	char errbuf[NS_CAPTURE_ERRBUF] = "";
@@ -522,6 +732,11 @@ run_capture(const struct ns_config *cfg)
 		fprintf(stderr, "netscope: no capture source: give -i IFACE or -r FILE "
 				"(netscope -D lists interfaces)\n");
 		return NS_EXIT_USAGE;
+	}
+	/* per-queue mode wants one RX queue per worker, where the port lets us choose */
+	if (may_per_queue) {
+		p.queues = cfg->pipeline.workers;
+		p.queues_up_to = true;
 	}
 	r.cap = ns_capture_open(&p, errbuf);
 	if (r.cap == NULL) {
@@ -540,10 +755,13 @@ run_capture(const struct ns_config *cfg)
 	/* a DPDK net_pcap rx_pcap= port replays a file: packet time, as with -r */
 	ns_capture_get_info(r.cap, &ci);
 	r.live = ci.live;
+	if (choose_mode(&r) < 0) {
+		ns_capture_close(r.cap);
+		return NS_EXIT_USAGE;
+	}
 	r.prev.start_ns = r.prev.mono_ns = ns_time_mono_ns();
 	r.next_stats_ns = r.prev.mono_ns + cfg->output.stats_interval * NS_NSEC_PER_SEC;
-	if (anomaly_glue_create(cfg, r.print, r.live,
-				cfg->pipeline.enabled ? cfg->pipeline.workers : 1, &r.anomaly) < 0) {
+	if (anomaly_glue_create(cfg, r.print, r.live, r.workers, &r.anomaly) < 0) {
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
 	}
@@ -563,7 +781,13 @@ run_capture(const struct ns_config *cfg)
 	if (cc->interface[0] != '\0')
 		NS_LOG(NOTICE, "capture", "listening on %s, link type %s, snapshot length %u",
 		       cc->interface, ns_proto_linktype_name(r.linktype), ns_capture_snaplen(r.cap));
-	if (capture_loop(&r) < 0)
+	{
+		char mode[512];
+
+		describe_mode(&r, mode, sizeof(mode));
+		NS_LOG(INFO, "pipeline", "%s", mode);
+	}
+	if ((r.per_queue ? manage_loop(&r) : capture_loop(&r)) < 0)
 		rc = NS_EXIT_RUNTIME;
 	if (finish(&r) < 0)
 		rc = NS_EXIT_RUNTIME;

@@ -265,6 +265,28 @@ web_glue_burst(struct web_glue *g, const struct ns_frame *frames, unsigned n,
 		second_boundaries(g, frames, n, before);
 }
 
+uint32_t
+web_glue_sample_bytes(void)
+{
+	return NS_WEB_PKT_BYTES;
+}
+
+void
+web_glue_sampled(struct web_glue *g, const struct ns_frame *frames, unsigned n)
+{
+	if (g == NULL)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		ns_web_publish_packet(g->web, frames[i].ts_ns, g->iface.linktype, frames[i].data,
+				      frames[i].caplen, frames[i].wirelen);
+		/* a replay's timeline (pipeline.mode per-queue on a file: snapshots each second
+		 * of wall time, stamped with the newest sampled packet) */
+		if (g->start_ts == 0)
+			g->start_ts = frames[i].ts_ns;
+		g->max_ts = NS_MAX(g->max_ts, frames[i].ts_ns);
+	}
+}
+
 static void
 pipeline_counters(struct web_glue *g, struct ns_pipeline *pl)
 {

@@ -39,6 +39,15 @@ unsigned web_glue_top_n(const struct ns_config *cfg);
 void web_glue_burst(struct web_glue *g, const struct ns_frame *frames, unsigned n,
 		    const struct ns_pkt_counters *before);
 
+/**
+ * Frames the per-queue workers sampled (already rate-limited): to the inspector as they are.
+ * The frames' data must hold web_glue_sample_bytes() bytes (or caplen, if less).
+ */
+void web_glue_sampled(struct web_glue *g, const struct ns_frame *frames, unsigned n);
+
+/** Bytes of a frame the inspector keeps. */
+uint32_t web_glue_sample_bytes(void);
+
 /** Management step: once a second of wall time, a snapshot with top flows from @pl. */
 void web_glue_tick(struct web_glue *g, const struct ns_pkt_counters *c, struct ns_pipeline *pl);
 

@@ -277,6 +277,34 @@ ns_capture_xstats_dump(struct ns_capture *c, FILE *out)
 	return c->ops->xstats_dump(c, out);
 }
 
+unsigned
+ns_capture_worker_lcores(const struct ns_capture *c, unsigned *ids, unsigned max)
+{
+	return c->ops->lcores != NULL ? c->ops->lcores(c, ids, max) : 0;
+}
+
+int
+ns_capture_lcore_socket(const struct ns_capture *c, unsigned lcore)
+{
+	return c->ops->lcore_socket != NULL ? c->ops->lcore_socket(c, lcore) : -1;
+}
+
+int
+ns_capture_lcore_launch(struct ns_capture *c, unsigned lcore, int (*fn)(void *), void *arg)
+{
+	if (c->ops->lcore_launch == NULL)
+		return -ENOTSUP;
+	return c->ops->lcore_launch(c, lcore, fn, arg);
+}
+
+int
+ns_capture_lcore_wait(struct ns_capture *c, unsigned lcore)
+{
+	if (c->ops->lcore_wait == NULL)
+		return -ENOTSUP;
+	return c->ops->lcore_wait(c, lcore);
+}
+
 void
 ns_capture_close(struct ns_capture *c)
 {

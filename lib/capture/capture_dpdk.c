@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_kvargs.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -634,6 +635,9 @@ port_configure(struct dpdk_cap *d, const struct rte_eth_dev_info *di, unsigned n
 	if (nb_q > 1 && !p->rss) {
 		NS_LOG(NOTICE, "capture", "%s: dpdk.rss is off: %u queues without RSS", d->name,
 		       nb_q);
+	} else if (nb_q > 1 && hf == 0 && strcmp(d->driver, "net_af_packet") == 0) {
+		NS_LOG(INFO, "capture", "%s: %u queues filled by the kernel's symmetric fanout hash",
+		       d->name, nb_q);
 	} else if (nb_q > 1 && hf == 0) {
 		NS_LOG(WARNING, "capture",
 		       "%s: the port has no RSS; its %u queues are filled by "
@@ -775,6 +779,38 @@ filter_setup(struct dpdk_cap *d, const struct ns_capture_params *p, int linktype
 	return rc;
 }
 
+/*
+ * Does every queue hold whole flows (both directions)? That decides whether one worker per
+ * queue sees whole conversations (pipeline.mode per-queue) or a reader has to spread flows in
+ * software.
+ * - One queue: trivially.
+ * - NIC RSS with our symmetric key (port_configure()): hash(a->b) == hash(b->a).
+ * - net_af_packet with qpairs=N: DPDK 22.11's rte_eth_af_packet.c joins the N sockets to one
+ *   fanout group with PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG (| ROLLOVER), and the
+ *   kernel's fanout_demux_hash() (net/packet/af_packet.c) picks the socket with
+ *   reciprocal_scale(__skb_get_hash_symmetric(skb), num): the flow dissector's symmetric keys
+ *   (addresses and ports in canonical order), so both directions of a flow go to one socket.
+ *   The ROLLOVER flag moves packets to another socket only when the chosen one's ring is
+ *   full; then a flow can split, and those packets would have been lost without it.
+ */
+static void
+spread_describe(struct ns_capture *c, const struct dpdk_cap *d, unsigned nb_q)
+{
+	if (nb_q == 1) {
+		c->info.symmetric = true;
+		c->info.spread = "one queue";
+	} else if (c->info.hw_rss) {
+		c->info.symmetric = true;
+		c->info.spread = "NIC RSS with the symmetric key";
+	} else if (strcmp(d->driver, "net_af_packet") == 0) {
+		c->info.symmetric = true;
+		c->info.spread = "kernel PACKET_FANOUT_HASH (a symmetric flow hash)";
+	} else {
+		c->info.symmetric = false;
+		c->info.spread = "the driver's own rule (not by flow)";
+	}
+}
+
 static int
 port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_params *p, char *errbuf)
 {
@@ -820,6 +856,18 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 		}
 		d->pmd_ts = true;
 	}
+	/*
+	 * net_af_packet opens one socket per qpair, all in one PACKET_FANOUT group, and the kernel
+	 * hands each socket its share of the flows whether we poll it or not: every qpair must be
+	 * a queue we read, or its flows are lost.
+	 */
+	if (strcmp(d->driver, "net_af_packet") == 0 && nb_q != di.max_rx_queues) {
+		NS_LOG(NOTICE, "capture", "%s: %u qpairs, so %u RX queues", d->name,
+		       di.max_rx_queues, di.max_rx_queues);
+		nb_q = di.max_rx_queues;
+	}
+	if (p->queues_up_to && nb_q > di.max_rx_queues)
+		nb_q = NS_MAX(1u, (unsigned)di.max_rx_queues);
 	if (nb_q > di.max_rx_queues || nb_q > CAPTURE_QUEUES_MAX) {
 		capture_errf(errbuf, "%s: %u RX queues asked, the port has at most %u", d->name,
 			     nb_q, NS_MIN((unsigned)di.max_rx_queues, CAPTURE_QUEUES_MAX));
@@ -876,6 +924,7 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 	c->info.name = d->name;
 	c->info.driver = d->driver;
 	c->info.hw_rss = strcmp(rss, "on, symmetric key") == 0;
+	spread_describe(c, d, nb_q);
 	c->info.live = !d->eof_detect;
 	link_describe(d->port, link, sizeof(link));
 	NS_LOG(NOTICE, "capture",
@@ -1017,6 +1066,51 @@ dpdk_list(FILE *out, const struct ns_capture_params *p, int first, char *errbuf)
 	return n;
 }
 
+/* ---- lcores ---- */
+
+static unsigned
+dpdk_lcores(const struct ns_capture *c, unsigned *ids, unsigned max)
+{
+	unsigned n = 0, lcore;
+
+	(void)c;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		if (n < max)
+			ids[n] = lcore;
+		n++;
+	}
+	return n;
+}
+
+static int
+dpdk_lcore_socket(const struct ns_capture *c, unsigned lcore)
+{
+	(void)c;
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore))
+		return -1;
+	return (int)rte_lcore_to_socket_id(lcore);
+}
+
+static int
+dpdk_lcore_launch(struct ns_capture *c, unsigned lcore, int (*fn)(void *), void *arg)
+{
+	(void)c;
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
+	    lcore == rte_get_main_lcore())
+		return -EINVAL;
+	return rte_eal_remote_launch(fn, arg, lcore);
+}
+
+static int
+dpdk_lcore_wait(struct ns_capture *c, unsigned lcore)
+{
+	(void)c;
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore))
+		return -EINVAL;
+	return rte_eal_wait_lcore(lcore);
+}
+
 const struct capture_ops capture_dpdk_ops = {
 	.name = "dpdk",
 	.kind = NS_BACKEND_DPDK,
@@ -1028,4 +1122,8 @@ const struct capture_ops capture_dpdk_ops = {
 	.xstats_dump = dpdk_xstats_dump,
 	.close = dpdk_close,
 	.list = dpdk_list,
+	.lcores = dpdk_lcores,
+	.lcore_socket = dpdk_lcore_socket,
+	.lcore_launch = dpdk_lcore_launch,
+	.lcore_wait = dpdk_lcore_wait,
 };

@@ -190,6 +190,8 @@ pcap_open_backend(struct ns_capture *h, const struct ns_capture_params *p, bool 
 	h->info.name = has_file ? p->file : p->interface;
 	h->info.driver = "";
 	h->info.numa_socket = -1;
+	h->info.symmetric = true;
+	h->info.spread = "one queue";
 	h->info.live = c->live;
 	return 0;
 nomem:

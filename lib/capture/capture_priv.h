@@ -54,6 +54,13 @@ struct capture_ops {
 	void (*breakloop)(struct ns_capture *c);
 	/** Release everything open() built. */
 	void (*close)(struct ns_capture *c);
+	/** Worker lcores (ns_capture_worker_lcores()); NULL: none. */
+	unsigned (*lcores)(const struct ns_capture *c, unsigned *ids, unsigned max);
+	/** NUMA node of an lcore; NULL: unknown. */
+	int (*lcore_socket)(const struct ns_capture *c, unsigned lcore);
+	/** Launch on / wait for an lcore; NULL when lcores is NULL. */
+	int (*lcore_launch)(struct ns_capture *c, unsigned lcore, int (*fn)(void *), void *arg);
+	int (*lcore_wait)(struct ns_capture *c, unsigned lcore);
 	/** Print this backend's sources numbered from @first + 1; returns how many or -errno. */
 	int (*list)(FILE *out, const struct ns_capture_params *p, int first, char *errbuf);
 };

@@ -46,6 +46,7 @@ struct ns_capture_params {
 	uint32_t mbuf_cache; /* DPDK: per-lcore mempool cache */
 	bool rss; /* DPDK: spread flows over queues with NIC RSS */
 	uint32_t queues; /* RX queues to configure (0 = 1) */
+	bool queues_up_to; /* DPDK: queues is an upper bound; a port with fewer gets its maximum */
 };
 
 /*
@@ -79,6 +80,8 @@ struct ns_capture_info {
 	unsigned queues; /* RX queues */
 	int numa_socket; /* NUMA node of the port, -1 when unknown or irrelevant */
 	bool hw_rss; /* the NIC spreads flows over the queues with the symmetric key */
+	bool symmetric; /* both directions of every flow arrive on one queue (see spread) */
+	const char *spread; /* how flows are spread over the queues, for logs */
 	bool live; /* a live source (no end of input) */
 };
 
@@ -149,6 +152,25 @@ int ns_capture_queue_stats(struct ns_capture *c, unsigned q, struct ns_capture_s
  * lines or -ENOTSUP when the backend has none (pcap).
  */
 int ns_capture_xstats_dump(struct ns_capture *c, FILE *out);
+
+/**
+ * The EAL worker lcores (every lcore but the main one), in EAL's order, into @ids (at most
+ * @max). Returns how many exist (may exceed @max); 0 for a backend without lcores (pcap).
+ */
+unsigned ns_capture_worker_lcores(const struct ns_capture *c, unsigned *ids, unsigned max);
+
+/** NUMA node of EAL lcore @lcore, or -1 when unknown. */
+int ns_capture_lcore_socket(const struct ns_capture *c, unsigned lcore);
+
+/**
+ * Run @fn(@arg) on EAL worker lcore @lcore (one of ns_capture_worker_lcores()). Returns 0, or
+ * -ENOTSUP (no lcores in this backend), -EINVAL (not a worker lcore), -EBUSY (it runs
+ * something already).
+ */
+int ns_capture_lcore_launch(struct ns_capture *c, unsigned lcore, int (*fn)(void *), void *arg);
+
+/** Wait for the function launched on @lcore to return; returns its value or -errno. */
+int ns_capture_lcore_wait(struct ns_capture *c, unsigned lcore);
 
 /** Close the source; for the last DPDK handle this also shuts EAL down. Accepts NULL. */
 void ns_capture_close(struct ns_capture *c);

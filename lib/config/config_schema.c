@@ -54,6 +54,7 @@
 #define HOUR_S 3600
 
 static const char *const backend_names[] = { "auto", "pcap", "dpdk", NULL };
+static const char *const pipeline_mode_names[] = { "auto", "dispatch", "per-queue", NULL };
 static const char *const export_format_names[] = { "auto", "json", "jsonl", "csv", NULL };
 /* Same order as enum ns_log_level in ns_core.h. */
 static const char *const log_level_names[] = {
@@ -85,6 +86,9 @@ static const struct ns_config_key schema[] = {
 	BOOL(pipeline.enabled, "false",
 	     "Run a reader thread and worker threads even for libpcap (--pipeline)."),
 	U32(pipeline.workers, 1, 64, "1", "Worker threads (or DPDK lcores), one flow shard each."),
+	ENUM(pipeline.mode, pipeline_mode_names, "auto",
+	     "Workers fed by one reader (dispatch) or, DPDK only, one per RX queue on its own "
+	     "EAL lcore (per-queue); auto picks per-queue when the port allows it."),
 	U32(pipeline.burst, 1, 512, "32", "Packets moved per burst between stages."),
 	U32_POW2(pipeline.ring_size, 64, 1048576, "4096",
 		 "Reader-to-worker ring slots per worker; a power of two."),

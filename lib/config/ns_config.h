@@ -45,9 +45,17 @@ struct ns_config_capture {
 	enum ns_backend_kind backend;
 };
 
+/* How threaded workers get their packets (pipeline.mode, docs/pipeline.md). */
+enum ns_pipeline_mode {
+	NS_PIPELINE_MODE_AUTO = 0, /* per-queue when the DPDK port allows it, else dispatch */
+	NS_PIPELINE_MODE_DISPATCH, /* one reader spreads packets by a software symmetric hash */
+	NS_PIPELINE_MODE_PER_QUEUE, /* DPDK: one worker per RX queue on its own EAL lcore */
+};
+
 struct ns_config_pipeline {
 	bool enabled; /* --pipeline: reader + worker threads even for pcap */
 	uint32_t workers; /* --workers */
+	enum ns_pipeline_mode mode; /* --pipeline-mode */
 	uint32_t burst; /* packets per burst */
 	uint32_t ring_size; /* reader -> worker ring slots (power of two) */
 };

@@ -7,6 +7,12 @@
  * input ring and reads ended-flow records from its output ring; both are SPSC rings. Counters
  * and top-N snapshots cross over under a sequence lock the worker publishes about every
  * millisecond, never per packet.
+ *
+ * Per-queue mode replaces the input ring by the worker's own RX queue: the worker runs on an
+ * EAL lcore (launched through the capture handle, which owns EAL), receives, parses, counts,
+ * and sends sampled frame copies to management over one more SPSC ring. Its flow table is
+ * created on that lcore, so the table's pages are first touched (and placed) on the lcore's
+ * NUMA node, which ns_pipeline_create() checks against the port's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,6 +49,16 @@ struct slot {
 	uint8_t hdr[SLOT_HDR];
 };
 
+/* A sampled frame crossing to management (per-queue mode): this header, then sample_bytes. */
+struct sample_hdr {
+	uint64_t ts;
+	uint32_t caplen; /* bytes stored (<= sample_bytes) */
+	uint32_t wirelen;
+};
+
+/* Sampled frames handed to on_sample per call. */
+#define SAMPLE_BATCH 32
+
 struct worker {
 	struct ns_pipeline *pl;
 	unsigned id;
@@ -53,6 +69,19 @@ struct worker {
 	bool started;
 	atomic_bool stop; /* mgmt: w, worker: r */
 	atomic_bool done; /* worker: w, mgmt: r */
+
+	/* per-queue mode: the worker stops polling on stop_rx, then reports its last packet time
+	 * (end_ts, rx_done) and waits for stop, so that every shard ends its flows at the same
+	 * "now" (the newest packet of any queue), as in the other modes */
+	unsigned lcore;
+	atomic_bool stop_rx; /* mgmt: w, worker: r */
+	atomic_bool rx_done; /* worker: w, mgmt: r */
+	_Atomic uint64_t end_ts; /* worker: w before rx_done, mgmt: r after */
+	atomic_int ready; /* worker: w once its table exists (1) or failed (-errno); mgmt: r */
+	struct ns_ring *samples; /* worker: produce, mgmt: consume */
+	uint8_t *sample_tmp; /* worker only: one slot being filled */
+	double tokens; /* worker only: sampling budget */
+	uint64_t tokens_ts;
 
 	/* worker only */
 	struct ns_pipeline_worker_stats st;
@@ -77,6 +106,10 @@ struct worker {
 
 struct ns_pipeline {
 	struct ns_pipeline_params p;
+	struct ns_pipeline_queues q; /* per-queue mode (p.queues points here) */
+	bool per_queue;
+	size_t sample_slot; /* bytes of one sample ring slot */
+	uint8_t *sample_buf; /* mgmt: SAMPLE_BATCH slots */
 	unsigned n;
 	struct worker *w;
 	/* latest packet time submitted (mgmt: w, workers: r at end of input only: during the
@@ -162,6 +195,7 @@ publish(struct worker *w, bool snapshot)
 
 	ns_flow_table_stats(w->table, &w->st.flow);
 	ns_flow_table_memory(w->table, &w->st.mem);
+	w->st.last_ts = w->last_ts;
 	if (snapshot && w->snap_tmp != NULL)
 		snap_n = ns_flow_table_top_n(w->table, w->snap_tmp, w->pl->p.top_n);
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
@@ -283,7 +317,147 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* ---- per-queue workers ---- */
+
+/*
+ * Copy a few frames for the inspector: a token bucket on packet time, sample_rate / workers
+ * frames per second per worker, at most one second's worth at once. A full ring drops the
+ * copy (counted); the inspector is a sample anyway.
+ */
+static void
+sample_frames(struct worker *w, const struct ns_frame *frames, unsigned n)
+{
+	const struct ns_pipeline_queues *q = &w->pl->q;
+	double rate = (double)q->sample_rate / w->pl->n;
+	uint64_t now = frames[n - 1].ts_ns;
+
+	if (w->tokens_ts == 0)
+		w->tokens_ts = now;
+	if (now > w->tokens_ts) {
+		w->tokens += (double)(now - w->tokens_ts) * rate / 1e9;
+		w->tokens = NS_MIN(w->tokens, NS_MAX(rate, 1.0));
+		w->tokens_ts = now;
+	}
+	for (unsigned i = 0; i < n && w->tokens >= 1.0; i++) {
+		struct sample_hdr *h = (struct sample_hdr *)w->sample_tmp;
+
+		h->ts = frames[i].ts_ns;
+		h->caplen = NS_MIN(frames[i].caplen, q->sample_bytes);
+		h->wirelen = frames[i].wirelen;
+		memcpy(h + 1, frames[i].data, h->caplen);
+		if (ns_ring_enqueue_burst(w->samples, w->sample_tmp, 1) != 1)
+			w->st.samples_dropped++;
+		w->tokens -= 1.0;
+	}
+}
+
+static int
+worker_table_create(struct worker *w)
+{
+	struct ns_flow_params fp = w->pl->p.flow;
+
+	fp.shard_id = (uint8_t)w->id;
+	fp.sink = w->pl->p.threaded ? sink_ring : sink_inline;
+	fp.sink_arg = w;
+	w->table = ns_flow_table_create(&fp);
+	return w->table != NULL ? 0 : -errno;
+}
+
+/* Parse, count and track one received burst. */
+static void
+queue_burst(struct worker *w, const struct ns_frame *frames, unsigned n)
+{
+	const struct ns_pipeline_queues *q = &w->pl->q;
+	struct ns_pkt pkts[NS_FLOW_BURST];
+	uint64_t ts[NS_FLOW_BURST];
+
+	if (w->samples != NULL)
+		sample_frames(w, frames, n);
+	for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
+		unsigned k = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+
+		for (unsigned i = 0; i < k; i++) {
+			const struct ns_frame *f = &frames[off + i];
+
+			ns_parse(q->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
+			ts[i] = f->ts_ns;
+			ns_stats_count_pkt(&w->st.counters, &pkts[i]);
+		}
+		process(w, pkts, ts, k);
+	}
+}
+
+/*
+ * The per-queue worker (an EAL lcore): its table first, on this lcore's NUMA node, then poll
+ * the queue until management says stop. An ended queue (end of file, stop, error) only
+ * returns empty bursts: the worker keeps its housekeeping going until then.
+ */
+static int
+queue_worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct ns_pipeline_queues *q = &w->pl->q;
+	struct ns_frame frames[NS_PIPELINE_QUEUE_BURST_MAX];
+	unsigned iter = 0, idle = 0;
+	int rc = worker_table_create(w);
+
+	if (rc < 0) {
+		atomic_store_explicit(&w->ready, rc, memory_order_release);
+		atomic_store_explicit(&w->done, true, memory_order_release);
+		return rc;
+	}
+	publish(w, false);
+	atomic_store_explicit(&w->ready, 1, memory_order_release);
+	while (!atomic_load_explicit(&w->stop_rx, memory_order_acquire)) {
+		unsigned n = ns_capture_rx_burst_queue(q->cap, w->id, frames, q->burst);
+
+		if (n > 0) {
+			queue_burst(w, frames, n);
+			idle = 0;
+			if (++iter % HOUSEKEEP_EVERY == 0)
+				housekeeping(w, worker_now(w, wall_ns()));
+			continue;
+		}
+		housekeeping(w, worker_now(w, wall_ns()));
+		idle_wait(idle++);
+	}
+	atomic_store_explicit(&w->end_ts, w->last_ts, memory_order_relaxed);
+	atomic_store_explicit(&w->rx_done, true, memory_order_release);
+	while (!atomic_load_explicit(&w->stop, memory_order_acquire))
+		idle_wait(64);
+	worker_drain_table(w);
+	publish(w, false);
+	atomic_store_explicit(&w->done, true, memory_order_release);
+	return 0;
+}
+
 /* ---- management side ---- */
+
+static void
+drain_samples(struct ns_pipeline *pl)
+{
+	struct ns_frame frames[SAMPLE_BATCH];
+	unsigned n;
+
+	for (unsigned i = 0; i < pl->n; i++) {
+		struct worker *w = &pl->w[i];
+
+		if (w->samples == NULL)
+			continue;
+		while ((n = ns_ring_dequeue_burst(w->samples, pl->sample_buf, SAMPLE_BATCH)) > 0) {
+			for (unsigned k = 0; k < n; k++) {
+				const struct sample_hdr *h =
+					(const void *)(pl->sample_buf + k * pl->sample_slot);
+
+				frames[k].ts_ns = h->ts;
+				frames[k].caplen = h->caplen;
+				frames[k].wirelen = h->wirelen;
+				frames[k].data = (const uint8_t *)(h + 1);
+			}
+			pl->q.on_sample(pl->p.arg, frames, n);
+		}
+	}
+}
 
 static void
 flush_stage(struct ns_pipeline *pl, struct worker *w)
@@ -314,6 +488,8 @@ unsigned
 ns_pipeline_submit(struct ns_pipeline *pl, const struct ns_pkt *pkts, const uint64_t *ts_ns,
 		   unsigned n)
 {
+	if (pl->per_queue)
+		return 0;
 	if (!pl->p.threaded) {
 		struct worker *w = &pl->w[0];
 
@@ -353,6 +529,8 @@ ns_pipeline_poll(struct ns_pipeline *pl, uint64_t now_ns)
 		housekeeping(w, NS_MAX(now_ns, worker_now(w, wall_ns())));
 		return 0; /* the inline sink delivered records as they ended */
 	}
+	if (pl->per_queue)
+		drain_samples(pl);
 	return drain_all(pl);
 }
 
@@ -431,8 +609,45 @@ ns_pipeline_stats(struct ns_pipeline *pl, struct ns_pipeline_worker_stats *out)
 		out[i].ring_full = w->ring_full;
 		out[i].oneside_tcp = w->oneside_tcp;
 		out[i].ended_tcp = w->ended_tcp;
+		out[i].lcore = pl->per_queue ? (int)w->lcore : -1;
 	}
 	return pl->n;
+}
+
+static void
+worker_join(struct ns_pipeline *pl, struct worker *w)
+{
+	if (pl->per_queue)
+		ns_capture_lcore_wait(pl->q.cap, w->lcore);
+	else
+		pthread_join(w->thread, NULL);
+}
+
+/*
+ * Per-queue mode, first half of the end: every worker stops polling and reports its newest
+ * packet time; flows then end at the newest of all (pl->now), whatever queue they were on.
+ */
+static void
+queues_stop(struct ns_pipeline *pl)
+{
+	uint64_t now = 0;
+
+	for (unsigned i = 0; i < pl->n; i++)
+		atomic_store_explicit(&pl->w[i].stop_rx, true, memory_order_release);
+	for (unsigned i = 0; i < pl->n; i++) {
+		struct worker *w = &pl->w[i];
+
+		if (!w->started)
+			continue;
+		while (!atomic_load_explicit(&w->rx_done, memory_order_acquire) &&
+		       !atomic_load_explicit(&w->done, memory_order_acquire)) {
+			drain_all(pl);
+			idle_wait(64);
+		}
+		now = NS_MAX(now, atomic_load_explicit(&w->end_ts, memory_order_relaxed));
+	}
+	drain_samples(pl);
+	atomic_store_explicit(&pl->now, now, memory_order_relaxed);
 }
 
 int
@@ -442,6 +657,8 @@ ns_pipeline_finish(struct ns_pipeline *pl)
 		worker_drain_table(&pl->w[0]);
 		return 0;
 	}
+	if (pl->per_queue)
+		queues_stop(pl);
 	for (unsigned i = 0; i < pl->n; i++)
 		atomic_store_explicit(&pl->w[i].stop, true, memory_order_release);
 	for (;;) {
@@ -458,7 +675,7 @@ ns_pipeline_finish(struct ns_pipeline *pl)
 	drain_all(pl); /* anything enqueued between the last drain and done */
 	for (unsigned i = 0; i < pl->n; i++) {
 		if (pl->w[i].started)
-			pthread_join(pl->w[i].thread, NULL);
+			worker_join(pl, &pl->w[i]);
 		pl->w[i].started = false;
 	}
 	return 0;
@@ -470,6 +687,8 @@ worker_free(struct worker *w)
 	ns_flow_table_destroy(w->table);
 	ns_ring_destroy(w->in);
 	ns_ring_destroy(w->out);
+	ns_ring_destroy(w->samples);
+	free(w->sample_tmp);
 	free(w->snap);
 	free(w->snap_tmp);
 }
@@ -483,15 +702,17 @@ ns_pipeline_destroy(struct ns_pipeline *pl)
 		struct worker *w = &pl->w[i];
 
 		if (w->started) {
+			atomic_store_explicit(&w->stop_rx, true, memory_order_release);
 			atomic_store_explicit(&w->stop, true, memory_order_release);
 			while (!atomic_load_explicit(&w->done, memory_order_acquire)) {
 				drain_worker(w);
 				idle_wait(64);
 			}
-			pthread_join(w->thread, NULL);
+			worker_join(pl, w);
 		}
 		worker_free(w);
 	}
+	free(pl->sample_buf);
 	free(pl->w);
 	free(pl);
 }
@@ -499,23 +720,39 @@ ns_pipeline_destroy(struct ns_pipeline *pl)
 static int
 worker_init(struct ns_pipeline *pl, struct worker *w, unsigned id)
 {
-	struct ns_flow_params fp = pl->p.flow;
+	int rc;
 
 	w->pl = pl;
 	w->id = id;
-	fp.shard_id = (uint8_t)id;
-	fp.sink = pl->p.threaded ? sink_ring : sink_inline;
-	fp.sink_arg = w;
-	w->table = ns_flow_table_create(&fp);
-	if (w->table == NULL)
-		return -errno;
+	w->st.lcore = -1;
+	if (pl->per_queue) {
+		/* the worker creates its table on its own lcore (queue_worker_main) */
+		w->lcore = pl->q.lcores[id];
+		w->out = ns_ring_create(sizeof(struct ns_flow_record),
+					NS_MAX(pl->p.ring_size, (uint32_t)OUT_RING_MIN));
+		if (w->out == NULL)
+			return -ENOMEM;
+		if (pl->q.sample_rate > 0) {
+			/* a second of samples at the full rate fits, whichever worker sees them */
+			w->samples = ns_ring_create(pl->sample_slot,
+						    NS_MAX(pl->q.sample_rate, (uint32_t)64));
+			w->sample_tmp = calloc(1, pl->sample_slot);
+			if (w->samples == NULL || w->sample_tmp == NULL)
+				return -ENOMEM;
+			w->tokens = NS_MAX((double)pl->q.sample_rate / pl->n, 1.0);
+		}
+	} else {
+		rc = worker_table_create(w);
+		if (rc < 0)
+			return rc;
+	}
 	if (pl->p.top_n > 0) {
 		w->snap = calloc(pl->p.top_n, sizeof(*w->snap));
 		w->snap_tmp = calloc(pl->p.top_n, sizeof(*w->snap_tmp));
 		if (w->snap == NULL || w->snap_tmp == NULL)
 			return -ENOMEM;
 	}
-	if (!pl->p.threaded)
+	if (!pl->p.threaded || pl->per_queue)
 		return 0;
 	w->in = ns_ring_create(sizeof(struct slot), pl->p.ring_size);
 	w->out = ns_ring_create(sizeof(struct ns_flow_record),
@@ -543,6 +780,58 @@ worker_affinity(pthread_attr_t *attr)
 	pthread_attr_setaffinity_np(attr, sizeof(set), &set);
 }
 
+static bool
+queues_valid(const struct ns_pipeline_params *p)
+{
+	const struct ns_pipeline_queues *q = p->queues;
+
+	return q->cap != NULL && p->threaded && p->workers == ns_capture_queues(q->cap) &&
+	       q->burst >= 1 && q->burst <= NS_PIPELINE_QUEUE_BURST_MAX &&
+	       (q->sample_rate == 0 ||
+		(q->on_sample != NULL && q->sample_bytes >= 1 &&
+		 q->sample_bytes <= NS_PIPELINE_SAMPLE_MAX));
+}
+
+/* Launch the per-queue workers on their lcores and wait until each has its table. */
+static int
+queues_launch(struct ns_pipeline *pl)
+{
+	struct ns_capture_info ci;
+	int rc = 0;
+
+	ns_capture_get_info(pl->q.cap, &ci);
+	for (unsigned i = 0; i < pl->n && rc == 0; i++) {
+		struct worker *w = &pl->w[i];
+		int socket = ns_capture_lcore_socket(pl->q.cap, w->lcore);
+
+		if (ci.numa_socket >= 0 && socket >= 0 && socket != ci.numa_socket)
+			NS_LOG(WARNING, "pipeline",
+			       "worker %u runs on lcore %u of NUMA node %d, the port is on node "
+			       "%d: its flow table and every packet cross nodes (give EAL lcores "
+			       "of node %d, -l/--lcores in dpdk.eal_args)",
+			       i, w->lcore, socket, ci.numa_socket, ci.numa_socket);
+		rc = ns_capture_lcore_launch(pl->q.cap, w->lcore, queue_worker_main, w);
+		if (rc < 0) {
+			NS_LOG(ERR, "pipeline", "cannot launch worker %u on lcore %u: %s", i,
+			       w->lcore, strerror(-rc));
+			break;
+		}
+		w->started = true;
+	}
+	for (unsigned i = 0; i < pl->n; i++) {
+		struct worker *w = &pl->w[i];
+		int ready;
+
+		if (!w->started)
+			continue;
+		while ((ready = atomic_load_explicit(&w->ready, memory_order_acquire)) == 0)
+			idle_wait(64);
+		if (ready < 0 && rc == 0)
+			rc = ready;
+	}
+	return rc;
+}
+
 struct ns_pipeline *
 ns_pipeline_create(const struct ns_pipeline_params *p)
 {
@@ -551,7 +840,7 @@ ns_pipeline_create(const struct ns_pipeline_params *p)
 
 	if (p->workers == 0 || p->workers > NS_PIPELINE_WORKERS_MAX ||
 	    (!p->threaded && p->workers != 1) || p->on_records == NULL ||
-	    (p->threaded && p->ring_size == 0)) {
+	    (p->threaded && p->ring_size == 0) || (p->queues != NULL && !queues_valid(p))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -559,8 +848,16 @@ ns_pipeline_create(const struct ns_pipeline_params *p)
 	if (pl == NULL)
 		return NULL;
 	pl->p = *p;
+	if (p->queues != NULL) {
+		pl->q = *p->queues;
+		pl->p.queues = &pl->q;
+		pl->per_queue = true;
+		pl->sample_slot = (sizeof(struct sample_hdr) + pl->q.sample_bytes + 7) & ~(size_t)7;
+	}
 	pl->w = calloc(p->workers, sizeof(*pl->w));
-	if (pl->w == NULL) {
+	if (pl->w == NULL || (pl->q.sample_rate > 0 &&
+			      (pl->sample_buf = calloc(SAMPLE_BATCH, pl->sample_slot)) == NULL)) {
+		free(pl->w);
 		free(pl);
 		errno = ENOMEM;
 		return NULL;
@@ -568,7 +865,9 @@ ns_pipeline_create(const struct ns_pipeline_params *p)
 	pl->n = p->workers;
 	for (unsigned i = 0; i < pl->n && rc == 0; i++)
 		rc = worker_init(pl, &pl->w[i], i);
-	for (unsigned i = 0; i < pl->n && rc == 0 && p->threaded; i++) {
+	if (rc == 0 && pl->per_queue)
+		rc = queues_launch(pl);
+	for (unsigned i = 0; i < pl->n && rc == 0 && p->threaded && !pl->per_queue; i++) {
 		pthread_attr_t attr;
 
 		pthread_attr_init(&attr);
