@@ -50,9 +50,12 @@ no_leftovers() { # no_leftovers PREFIX DESC
 }
 
 # The recommended test EAL arguments (docs/platform.md) with a unique prefix per run; small pools.
+# EAL_EXTRA adds EAL arguments (an lcore map) to the runs it is set for.
 eal() { # eal NAME -> EAL arguments
-	echo "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:warning --file-prefix=$prefix-$1"
+	echo "--no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=lib.eal:warning --file-prefix=$prefix-$1 ${EAL_EXTRA:-}"
 }
+# two worker lcores on CPU 0 besides the main lcore: per-queue runs work on any machine
+lcores3="--lcores=0@0,1@0,2@0"
 small=(--set dpdk.mbufs=8191 --set dpdk.mbuf_cache=128)
 
 # dpdk WANT_RC NAME ARGS...: netscope with the DPDK backend; stdout/stderr to $tmp/out, $tmp/err
@@ -122,6 +125,11 @@ for f in "$sample" "$corpus"/pcaps/*; do
 			dpdk 0 "g$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" --pipeline \
 				--workers 2 --export-flows "$tmp/d2.jsonl" &&
 				same_flows "$tmp/pcap.jsonl" "$tmp/d2.jsonl" "$b flows (2 workers)"
+			# one worker on its own lcore polling the port's queue (per-queue mode)
+			EAL_EXTRA=$lcores3 dpdk 0 "q$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" \
+				--pipeline-mode per-queue --export-flows "$tmp/dq.jsonl" -v &&
+				contains "$tmp/err" "per-queue: 1 worker(s) on EAL lcore 1" "$b per-queue mode" &&
+				same_flows "$tmp/pcap.jsonl" "$tmp/dq.jsonl" "$b flows (per-queue worker)"
 		fi
 	else
 		equal "$(json "$tmp/dpdk.json" bytes)" "$capbytes" "$b bytes (net_pcap: captured length)"
@@ -145,6 +153,41 @@ dpdk 0 twoq -i "net_pcap0,rx_pcap=$sample,rx_pcap=$corpus/pcaps/tcpdump-ssh.pcap
 equal "$(json "$tmp/two.json" packets)" \
 	"$(($(oracle "$sample" "") + $(oracle "$corpus/pcaps/tcpdump-ssh.pcap" "")))" "two queues: both files"
 contains "$tmp/err" "2 RX queue(s)" "two queues configured"
+
+# --- pipeline.mode: per-queue needs queues that hold whole flows (net_pcap's queues are files),
+# a worker lcore per queue, a worker per queue, and no single-thread output
+twoq="net_pcap0,rx_pcap=$sample,rx_pcap=$corpus/pcaps/tcpdump-ssh.pcap"
+two_total=$(($(oracle "$sample" "") + $(oracle "$corpus/pcaps/tcpdump-ssh.pcap" "")))
+EAL_EXTRA=$lcores3 dpdk 0 mode-auto -i "$twoq" -q --pipeline --workers 2 --summary-json "$tmp/m.json"
+contains "$tmp/err" "dispatch mode (one reader spreads flows to the workers), not per-queue: the port's 2 queues are filled by the driver's own rule" \
+	"auto mode falls back to dispatch on queues not spread by flow"
+equal "$(json "$tmp/m.json" packets)" "$two_total" "dispatch over two queues: both files"
+EAL_EXTRA=$lcores3 dpdk 0 mode-forced -i "$twoq" -q --pipeline-mode per-queue --workers 2 \
+	--summary-json "$tmp/m.json" --stats -v
+contains "$tmp/err" "per-queue on a port whose queues are filled by the driver's own rule" \
+	"forced per-queue on such a port warns"
+contains "$tmp/err" "per-queue: 2 worker(s) on EAL lcores 1,2, one per RX queue of 2" "-v names the mode"
+contains "$tmp/err" "  worker 1 (queue 1, lcore 2): " "--stats lists each worker with its queue and lcore"
+equal "$(json "$tmp/m.json" packets)" "$two_total" "per-queue over two queues: both files"
+EAL_EXTRA="--lcores=0@0,1@0" dpdk 2 mode-lcores -i "$twoq" -q --pipeline-mode per-queue --workers 2
+contains "$tmp/err" "key 'pipeline.mode': per-queue cannot run: key 'dpdk.eal_args': EAL has 1 worker lcore(s) besides the main one for 2 RX queue(s)" \
+	"per-queue with too few lcores names the key"
+EAL_EXTRA="--lcores=0@0,1@0" dpdk 0 mode-lcores-auto -i "$twoq" -q --pipeline --workers 2
+contains "$tmp/err" "not per-queue: key 'dpdk.eal_args': EAL has 1 worker lcore(s)" \
+	"auto mode with too few lcores: dispatch, and says why"
+EAL_EXTRA=$lcores3 dpdk 2 mode-workers -i "net_pcap0,rx_pcap=$sample" -q --pipeline-mode per-queue --workers 2
+contains "$tmp/err" "key 'pipeline.workers': the port has 1 RX queue(s)" "per-queue with more workers than queues"
+EAL_EXTRA=$lcores3 dpdk 2 mode-w -i "net_pcap0,rx_pcap=$sample" -q --pipeline-mode per-queue -w "$tmp/x.pcap"
+contains "$tmp/err" "-w (capture.write_file)" "per-queue refuses -w"
+EAL_EXTRA=$lcores3 dpdk 0 mode-w-auto -i "net_pcap0,rx_pcap=$sample" -q --pipeline -w "$tmp/x.pcap"
+contains "$tmp/err" "not per-queue: -w (capture.write_file)" "auto mode with -w: dispatch, and says why"
+EAL_EXTRA=$lcores3 dpdk 2 mode-print -i "net_pcap0,rx_pcap=$sample" --pipeline-mode per-queue
+contains "$tmp/err" "per-packet lines" "per-queue refuses per-packet lines"
+EAL_EXTRA=$lcores3 dpdk 2 mode-count -i "net_pcap0,rx_pcap=$sample" -q -c 3 --pipeline-mode per-queue
+contains "$tmp/err" "-c (capture.count)" "per-queue refuses -c"
+"$ns" -r "$sample" -q --pipeline-mode per-queue 2>"$tmp/err"
+equal "$?" 2 "per-queue on a file read by libpcap: exit 2"
+contains "$tmp/err" "per-queue cannot run: the capture uses the pcap backend" "per-queue needs DPDK"
 
 # --- (b) BPF on the DPDK path: libpcap's verdicts, rejected frames counted as filtered
 bpf_files=("$sample")
