@@ -55,6 +55,16 @@ run 2 && contains "$tmp/err" "no capture source" "no source"
 run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources"
 run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
 
+# --- pipeline.mode: per-queue is DPDK's (tests/dpdk covers it); dispatch is the pcap pipeline
+run 2 -r "$sample" -q --pipeline-mode per-queue &&
+	contains "$tmp/err" "key 'pipeline.mode': per-queue cannot run: the capture uses the pcap backend" \
+		"per-queue on a file names the key and why"
+run 2 -r "$sample" -q --pipeline-mode sideways && contains "$tmp/err" "--pipeline-mode" "bad mode names the flag"
+run 0 -r "$sample" -q --pipeline --workers 2 --pipeline-mode dispatch -v --stats &&
+	contains "$tmp/err" "dispatch: 2 worker thread(s) fed by the capture thread from 1 RX queue(s)" \
+		"-v and --stats name the dispatch mode" &&
+	contains "$tmp/err" "  worker 1: " "--stats lists each worker"
+
 # --- configuration files: each rejection names file, line and key; --check-config exits 2
 cfg="$tmp/bad.yaml"
 printf 'capture:\n  snaplen: 64\n  bogus: 1\n' >"$cfg"
