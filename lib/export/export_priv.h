@@ -16,8 +16,9 @@
 /* Longest outputs, NUL not included. */
 #define FMT_U64_MAX 20 /* UINT64_MAX = 18446744073709551615 */
 #define FMT_ADDR_MAX 45 /* INET6_ADDRSTRLEN - 1: ffff:...:ffff or ::ffff:255.255.255.255 */
-#define FMT_RFC3339_LEN 27 /* 2026-11-26T15:34:37.763603Z (years stay 4 digits: 2^64 ns is 2554) \
-			    */
+#define FMT_RFC3339_LEN                                                          \
+	27 /* 2026-11-26T15:34:37.763603Z (years stay 4 digits: 2^64 ns is 2554) \
+	    */
 
 /** fmt_u64() for @v >= 100. */
 char *fmt_u64_long(char *p, uint64_t v);
@@ -44,7 +45,8 @@ fmt_u64(char *p, uint64_t v)
 /**
  * Append @a as ns_addr_format() does: dotted quad for IPv4-mapped addresses, else glibc
  * inet_ntop's RFC 5952 text (lowercase, longest run of two or more zero groups as "::", the
- * first of equal runs, ::a.b.c.d for IPv4-compatible addresses). Returns the end.
+ * first of equal runs, ::a.b.c.d for IPv4-compatible addresses). Returns the end; may write up
+ * to 3 bytes past it, never more than FMT_ADDR_MAX + 1 bytes in all.
  */
 char *fmt_addr(char *p, const struct ns_addr *a);
 
