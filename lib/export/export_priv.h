@@ -75,8 +75,8 @@ char *fmt_rfc3339(struct fmt_day_cache *c, char *p, uint64_t ts_ns);
 #define EXPORT_BUF_SIZE (64u * 1024)
 /*
  * Room kept free for one record: the longest, a JSON TCP record with every number at its
- * maximum, 45-character addresses and the longest names, is under 1,400 bytes, plus the
- * fixed-size copies of struct export_text that may write up to 31 bytes past the end
+ * maximum, 39-character addresses and the longest names, is 1,161 bytes with its separator;
+ * add the fixed-size copies of names that may write up to 31 bytes past the end
  * (test_export_fmt.c checks the bound).
  */
 #define EXPORT_REC_MAX 2048u
