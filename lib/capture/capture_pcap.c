@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "capture_priv.h"
 #include "ns_core.h"
@@ -29,15 +30,20 @@ struct pcap_cap {
 	uint8_t *arena;
 };
 
-/* A pcap file stores nanosecond timestamps only under the 0xa1b23c4d magic. */
+/*
+ * A pcap file stores nanosecond timestamps only under the 0xa1b23c4d magic. Only a regular
+ * file is opened a second time to look: a FIFO reopened here would hand us bytes of the
+ * stream libpcap is reading, or block; its timestamps are then kept as microseconds.
+ */
 static bool
 file_is_nanosecond(const char *path)
 {
 	uint8_t m[4];
+	struct stat st;
 	FILE *f;
 	bool nano = false;
 
-	if (strcmp(path, "-") == 0)
+	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return false;
 	f = fopen(path, "rb");
 	if (f == NULL)
