@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The libpcap backend: a live interface (kernel BPF filter, TPACKET ring) or a pcap/pcapng
- * file (filter applied here so rejected frames are counted). libpcap hands out one frame at a
- * time and reuses its buffer on the next read, so frames of a burst are copied into an arena;
- * the last frame of a burst is returned in place, which is valid until the next read. One
- * queue per handle; in auto mode it takes every source nothing else claims.
+ * The libpcap backend: a live interface (kernel BPF filter, TPACKET ring) or a capture file
+ * (filter applied here so rejected frames are counted). A classic pcap file that is a regular
+ * file is read by the zero-copy reader (capture_file.c): frames point into the mapped file and
+ * only the BPF filter comes from libpcap. Everything else goes through libpcap, which hands out
+ * one frame at a time and reuses its buffer on the next read, so frames of a burst are copied
+ * into an arena; the last frame of a burst is returned in place, which is valid until the next
+ * read. One queue per handle; in auto mode it takes every source nothing else claims.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -27,7 +29,9 @@ struct pcap_cap {
 	bool have_filter; /* file mode: userspace filter */
 	struct bpf_program prog;
 	struct ns_capture_stats st;
-	uint8_t *arena;
+	uint8_t *arena; /* libpcap file reads */
+	struct file_reader *file; /* a classic pcap file, read in place; pcap is then a dead
+				     handle for compiling the filter */
 };
 
 /*
@@ -55,17 +59,51 @@ file_is_nanosecond(const char *path)
 	return nano;
 }
 
+/*
+ * A file: the zero-copy reader when it takes the file, libpcap otherwise; -v says which and why
+ * (the tests rely on these lines). Either way the filter is compiled by libpcap for the
+ * file's link type and snapshot length, and applied here.
+ */
 static int
 open_file(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_params *p, char *errbuf)
 {
 	char pe[PCAP_ERRBUF_SIZE] = "";
+	char why[160] = "";
+	int rc;
 
-	c->pcap = pcap_open_offline_with_tstamp_precision(p->file, PCAP_TSTAMP_PRECISION_NANO, pe);
-	if (c->pcap == NULL) {
-		capture_errf(errbuf, "cannot read '%s': %s", p->file, pe);
-		return -EIO;
+	rc = file_reader_open(p->file, &c->file, why, sizeof(why), errbuf);
+	if (rc == 0) {
+		int linktype = file_reader_linktype(c->file);
+		uint32_t snaplen = file_reader_snaplen(c->file);
+
+		h->nanosecond = file_reader_nanosecond(c->file);
+		c->pcap = pcap_open_dead_with_tstamp_precision(linktype, (int)snaplen,
+							       PCAP_TSTAMP_PRECISION_NANO);
+		if (c->pcap == NULL) {
+			capture_errf(errbuf, "out of memory");
+			return -ENOMEM;
+		}
+		NS_LOG(INFO, "capture",
+		       "reading %s with the zero-copy reader (pcap, %s, %s timestamps)", p->file,
+		       file_reader_swapped(c->file) ? "byte-swapped" : "native byte order",
+		       h->nanosecond ? "nanosecond" : "microsecond");
+	} else if (rc == -ENOTSUP) {
+		NS_LOG(INFO, "capture", "reading %s with libpcap: %s", p->file, why);
+		c->pcap = pcap_open_offline_with_tstamp_precision(p->file,
+								  PCAP_TSTAMP_PRECISION_NANO, pe);
+		if (c->pcap == NULL) {
+			capture_errf(errbuf, "cannot read '%s': %s", p->file, pe);
+			return -EIO;
+		}
+		h->nanosecond = file_is_nanosecond(p->file);
+		c->arena = malloc(ARENA_BYTES);
+		if (c->arena == NULL) {
+			capture_errf(errbuf, "out of memory");
+			return -ENOMEM;
+		}
+	} else {
+		return rc;
 	}
-	h->nanosecond = file_is_nanosecond(p->file);
 	if (p->filter != NULL && p->filter[0] != '\0') {
 		if (pcap_compile(c->pcap, &c->prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 			capture_errf(errbuf, "bad filter '%s': %s", p->filter,
@@ -163,6 +201,7 @@ pcap_close_backend(struct ns_capture *h)
 		pcap_freecode(&c->prog);
 	if (c->pcap != NULL)
 		pcap_close(c->pcap);
+	file_reader_close(c->file);
 	free(c->arena);
 	free(c);
 	h->priv = NULL;
@@ -182,9 +221,11 @@ pcap_open_backend(struct ns_capture *h, const struct ns_capture_params *p, bool 
 		goto nomem;
 	c->fd = -1;
 	h->priv = c;
-	c->arena = malloc(ARENA_BYTES);
-	if (c->arena == NULL)
-		goto nomem;
+	if (!has_file) {
+		c->arena = malloc(ARENA_BYTES);
+		if (c->arena == NULL)
+			goto nomem;
+	}
 	rc = has_file ? open_file(c, h, p, errbuf) : open_live(c, h, p, errbuf);
 	if (rc < 0) {
 		pcap_close_backend(h);
@@ -194,7 +235,7 @@ pcap_open_backend(struct ns_capture *h, const struct ns_capture_params *p, bool 
 	h->linktype = pcap_datalink(c->pcap);
 	h->snaplen = (uint32_t)pcap_snapshot(c->pcap);
 	h->info.name = has_file ? p->file : p->interface;
-	h->info.driver = "";
+	h->info.driver = !has_file ? "" : c->file != NULL ? "mmap" : "libpcap";
 	h->info.numa_socket = -1;
 	h->info.symmetric = true;
 	h->info.spread = "one queue";
@@ -224,6 +265,65 @@ ts_to_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * NS_NSEC_PER_SEC + (uint64_t)tv->tv_usec;
 }
 
+/* Keep the frames the filter accepts, in order; count the others. Returns how many stay. */
+static unsigned
+filter_burst(struct pcap_cap *c, struct ns_frame *frames, unsigned n)
+{
+	struct pcap_pkthdr ph; /* the filter reads caplen and len only */
+	unsigned kept = 0;
+
+	memset(&ph, 0, sizeof(ph));
+	for (unsigned i = 0; i < n; i++) {
+		ph.caplen = frames[i].caplen;
+		ph.len = frames[i].wirelen;
+		if (pcap_offline_filter(&c->prog, &ph, frames[i].data) == 0) {
+			c->st.filtered++;
+			continue;
+		}
+		frames[kept++] = frames[i];
+	}
+	return kept;
+}
+
+/* A mapped file: the reader fills the burst in place, the filter compacts it. */
+static unsigned
+file_rx_burst(struct ns_capture *h, struct pcap_cap *c, struct ns_frame *frames, unsigned n)
+{
+	unsigned got = 0;
+	uint64_t bytes = 0;
+
+	if (ns_capture_queue_status(h, 0) == NS_CAPTURE_ERROR)
+		return 0;
+	if (h->stop) {
+		capture_set_status(h, 0, NS_CAPTURE_STOPPED);
+		return 0;
+	}
+	while (got < n) {
+		unsigned k = file_reader_burst(c->file, frames + got, n - got);
+
+		if (c->have_filter)
+			k = filter_burst(c, frames + got, k);
+		got += k;
+		if (file_reader_status(c->file) != NS_CAPTURE_RUNNING)
+			break;
+	}
+	for (unsigned i = 0; i < got; i++)
+		bytes += frames[i].wirelen;
+	c->st.received += got;
+	c->st.bytes += bytes;
+	switch (file_reader_status(c->file)) {
+	case NS_CAPTURE_EOF:
+		capture_set_status(h, 0, NS_CAPTURE_EOF);
+		break;
+	case NS_CAPTURE_ERROR:
+		capture_set_error(h, 0, "%s", file_reader_error(c->file));
+		break;
+	default:
+		break;
+	}
+	return got;
+}
+
 static unsigned
 pcap_rx_burst(struct ns_capture *h, unsigned q, struct ns_frame *frames, unsigned n)
 {
@@ -233,6 +333,8 @@ pcap_rx_burst(struct ns_capture *h, unsigned q, struct ns_frame *frames, unsigne
 	bool waited = false;
 
 	(void)q; /* one queue */
+	if (c->file != NULL)
+		return file_rx_burst(h, c, frames, n);
 	/*
 	 * A read error ends the source for good: libpcap would report the rest of a cut file as
 	 * a clean end, and the caller must still see the error after this burst's frames.

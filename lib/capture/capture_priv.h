@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ns_capture.h"
@@ -95,6 +96,41 @@ void capture_set_error(struct ns_capture *c, unsigned q, const char *fmt, ...)
 
 /** snprintf into an NS_CAPTURE_ERRBUF-sized buffer. */
 void capture_errf(char *errbuf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The zero-copy reader of classic pcap files (capture_file.c), used by the pcap backend for
+ * -r FILE. One reader per handle, one thread; frame data points into a read-only mapping of
+ * the file and stays valid until file_reader_close().
+ */
+struct file_reader;
+
+/**
+ * Map @path and check its header. Returns 0 with *@out set; -ENOTSUP when libpcap should read
+ * the file instead, with the reason in @why (pcapng, stdin, not a regular file, version, link
+ * type, ...; also a file that cannot be opened, which libpcap then reports); -ENOMEM with
+ * @errbuf filled.
+ */
+int file_reader_open(const char *path, struct file_reader **out, char *why, size_t whylen,
+		     char *errbuf);
+
+/** Unmap and close. Accepts NULL. */
+void file_reader_close(struct file_reader *r);
+
+/** DLT_* link type, snapshot length (as libpcap adjusts it), timestamp resolution, byte order. */
+int file_reader_linktype(const struct file_reader *r);
+uint32_t file_reader_snaplen(const struct file_reader *r);
+bool file_reader_nanosecond(const struct file_reader *r);
+bool file_reader_swapped(const struct file_reader *r);
+
+/**
+ * Up to @n next records of the file into @frames (data points into the mapping). Returns the
+ * count; fewer than @n means the file ended or failed: see file_reader_status().
+ */
+unsigned file_reader_burst(struct file_reader *r, struct ns_frame *frames, unsigned n);
+
+/** RUNNING, EOF, or ERROR with libpcap's text in file_reader_error(). */
+enum ns_capture_status file_reader_status(const struct file_reader *r);
+const char *file_reader_error(const struct file_reader *r);
 
 /*
  * DPDK backend internals (capture_eal.c and capture_dpdk.c, built only with DPDK). EAL is a

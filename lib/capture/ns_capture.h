@@ -19,7 +19,10 @@
 
 #define NS_CAPTURE_ERRBUF 512
 
-/* One received frame. data stays valid until the next rx_burst (or close) on the handle. */
+/*
+ * One received frame. data stays valid until the next rx_burst (or close) on the handle; a
+ * classic pcap file read in place (driver "mmap") keeps it valid until close.
+ */
 struct ns_frame {
 	const uint8_t *data;
 	uint32_t caplen;
@@ -76,7 +79,8 @@ enum ns_capture_status {
 struct ns_capture_info {
 	const char *backend; /* "pcap" or "dpdk" */
 	const char *name; /* interface, file, or DPDK port name */
-	const char *driver; /* DPDK driver ("net_pcap"), "" for pcap */
+	const char *driver; /* DPDK driver ("net_pcap"); pcap files: "mmap" (read in place) or
+			       "libpcap"; "" for a live pcap interface */
 	unsigned queues; /* RX queues */
 	int numa_socket; /* NUMA node of the port, -1 when unknown or irrelevant */
 	bool hw_rss; /* the NIC spreads flows over the queues with the symmetric key */
