@@ -178,6 +178,71 @@ equal "$(tcpdump -r "$tmp/nano.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
 run 0 -r "$corpus/pcaps/tcpdump-bgp-role.pcapng" -w "$tmp/ng.pcap" -q
 equal "$(tcpdump -r "$tmp/ng.pcap" -nn 2>/dev/null | wc -l)" 9 "pcapng input written as pcap"
 
+# --- which reader: classic pcap files are read in place (the zero-copy reader), pcapng, stdin
+# and pipes through libpcap; -v names the reader and why. Both give the same packets.
+run 0 -v -r "$sample" -q --summary-json "$tmp/mm.json" &&
+	contains "$tmp/err" "reading $sample with the zero-copy reader (pcap, native byte order, microsecond" "-v: classic pcap read in place"
+run 0 -v -r "$corpus/pcaps/tcpdump-bgp-role.pcapng" -q &&
+	contains "$tmp/err" "with libpcap: not a classic pcap file" "-v: pcapng through libpcap"
+run 0 -v -r "$nano" -q && contains "$tmp/err" "zero-copy reader (pcap, native byte order, nanosecond" "-v: nanosecond pcap read in place"
+"$ns" -v -r - -q --summary-json "$tmp/stdin.json" <"$sample" >/dev/null 2>"$tmp/err"
+contains "$tmp/err" "reading - with libpcap: standard input" "-v: stdin through libpcap"
+if cmp -s "$tmp/mm.json" "$tmp/stdin.json"; then ok; else bad "stdin (libpcap) and file (mmap) summaries differ"; fi
+run 0 -v -r <(cat "$sample") -q --summary-json "$tmp/pipe.json" &&
+	contains "$tmp/err" "with libpcap: not a regular file" "-v: a pipe through libpcap"
+if cmp -s "$tmp/mm.json" "$tmp/pipe.json"; then ok; else bad "pipe (libpcap) and file (mmap) summaries differ"; fi
+
+# byte-swapped (big-endian) files: every header field swapped, read in place to the same result
+swap_pcap() { # swap_pcap IN OUT
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+e = "<" if d[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+o = ">" if e == "<" else "<"
+out = [struct.pack(o + "IHHiIII", *struct.unpack(e + "IHHiIII", d[:24]))]
+i = 24
+while i + 16 <= len(d):
+    sec, frac, cap, length = struct.unpack(e + "IIII", d[i:i + 16])
+    out.append(struct.pack(o + "IIII", sec, frac, cap, length) + d[i + 16:i + 16 + cap])
+    i += 16 + cap
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+}
+swap_pcap "$sample" "$tmp/be.pcap"
+run 0 -v -r "$tmp/be.pcap" --summary-json "$tmp/be.json" && cp "$tmp/out" "$tmp/be.txt" &&
+	contains "$tmp/err" "zero-copy reader (pcap, byte-swapped, microsecond" "-v: big-endian pcap read in place"
+run 0 -r "$sample" && cp "$tmp/out" "$tmp/le.txt"
+if cmp -s "$tmp/le.txt" "$tmp/be.txt"; then ok; else bad "big-endian copy prints differently"; fi
+if cmp -s "$tmp/mm.json" "$tmp/be.json"; then ok; else bad "big-endian copy summary differs"; fi
+swap_pcap "$nano" "$tmp/be-nano.pcap"
+run 0 -r "$tmp/be-nano.pcap" -w "$tmp/be-nano-copy.pcap" -q
+equal "$(tcpdump -r "$tmp/be-nano-copy.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$nano" --nano -tt -nn 2>/dev/null | md5sum)" "big-endian nanosecond timestamps kept"
+
+# cut and corrupt files: the frames before the damage are counted (as many as tcpdump
+# prints), libpcap's message is reported, exit 1
+cut_check() { # cut_check FILE DESC MESSAGE
+	"$ns" -r "$1" -q --summary-json "$tmp/cut.json" >/dev/null 2>"$tmp/err"
+	equal "$?" 1 "$2: exit status"
+	contains "$tmp/err" "$3" "$2: reported"
+	equal "$(json "$tmp/cut.json" packets)" "$(tcpdump -r "$1" -nn 2>/dev/null | wc -l)" "$2: packets before the damage"
+}
+head -c 1000 "$sample" >"$tmp/cut-body.pcap"
+cut_check "$tmp/cut-body.pcap" "file cut inside a record" "truncated dump file; tried to read 1502 captured bytes, only got 119"
+head -c 870 "$sample" >"$tmp/cut-hdr.pcap"
+cut_check "$tmp/cut-hdr.pcap" "file cut inside a record header" "truncated dump file; tried to read 16 header bytes, only got"
+python3 - "$sample" "$tmp/corrupt.pcap" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+i, n = 24, 0
+while n < 5: # the 6th record claims a 4 GB frame
+    i += 16 + struct.unpack("<I", d[i + 8:i + 12])[0]
+    n += 1
+d[i + 8:i + 12] = struct.pack("<I", 0xffffffff)
+open(sys.argv[2], "wb").write(d)
+PY
+cut_check "$tmp/corrupt.pcap" "corrupt record header" "invalid packet capture length 4294967295"
+
 # --- BPF filters on a file: same verdicts as libpcap; rejected frames counted as filtered
 for expr in "tcp" "icmp or icmp6" "vlan and tcp" "ip6 and tcp" "tcp[13]&0x18=0x18" \
 	"tcp[13] & 8 != 0" "udp port 53" "arp"; do
