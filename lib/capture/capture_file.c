@@ -185,9 +185,9 @@ prefetch_range(struct file_reader *r, size_t from, size_t to)
 /*
  * Once per window (and before the first burst): populate the next window, release what is two
  * windows behind (see above). A file cut short while mapped would raise SIGBUS past its new
- * end, so the size is checked here too and the read ends where the file now ends; this
- * catches "-r F -w F", which truncates F before the first burst. A file cut by someone else
- * in the middle of a window remains a race that only a SIGBUS handler could close.
+ * end, so the size is checked here too (before the first burst and once per window) and the
+ * read ends where the file now ends. A file cut by another program in the middle of a window
+ * remains a race that only a SIGBUS handler could close. (-r F -w F is refused by the config.)
  */
 static void
 window_advance(struct file_reader *r)

@@ -530,7 +530,7 @@ test_breakloop(void)
 	ns_capture_close(c);
 }
 
-/* "-r F -w F" truncates F after the open: the read ends there instead of faulting. */
+/* A file truncated after the open (by another program): the read ends there, no SIGBUS. */
 static void
 test_truncated_under_reader(void)
 {
