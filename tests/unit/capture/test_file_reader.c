@@ -604,10 +604,10 @@ test_rss_bounded(void)
 		fprintf(stderr, "no RssFile in /proc/self/status: not checked\n");
 		return;
 	}
-	/* three 8 MB windows and a burst of 32 frames, with room to spare; the file is 128 MB */
-	if (peak - before >= 40 * 1024)
+	/* three 2 MB windows and a burst of 32 frames, with room to spare; the file is 128 MB */
+	if (peak - before >= 16 * 1024)
 		fprintf(stderr, "\n  RssFile grew by %ld kB\n", peak - before);
-	CU_ASSERT_TRUE(peak - before < 40 * 1024);
+	CU_ASSERT_TRUE(peak - before < 16 * 1024);
 }
 
 /* A FIFO is left to libpcap, which reads it as a stream. */
