@@ -12,45 +12,6 @@
 
 #include "flow_priv.h"
 
-enum flow_tclass
-flow_tclass(const struct flow_rec *r)
-{
-	switch (r->hot.key.proto) {
-	case 6:
-		switch (r->hot.state) {
-		case NS_FLOW_TCP_SYN_SENT:
-		case NS_FLOW_TCP_SYN_RECEIVED:
-			return TC_TCP_SYN;
-		case NS_FLOW_TCP_FIN_WAIT:
-			return TC_TCP_FIN;
-		case NS_FLOW_TCP_CLOSING:
-		case NS_FLOW_TCP_CLOSED:
-		case NS_FLOW_TCP_RESET:
-			return TC_TCP_CLOSED;
-		default:
-			return TC_TCP_EST;
-		}
-	case 17:
-		return TC_UDP;
-	case 1:
-	case 58:
-		return TC_ICMP;
-	default:
-		return TC_OTHER;
-	}
-}
-
-uint64_t
-flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
-{
-	uint64_t last40 = (uint64_t)r->hot.last_hi << 32 | r->hot.last_lo;
-	uint64_t v = (t->now_us & ~US_MASK40) | last40;
-
-	if (v > t->now_us && v > US_MASK40)
-		v -= 1ull << 40;
-	return v;
-}
-
 void
 flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum ns_flow_end reason,
 		 struct ns_flow_record *o)
@@ -222,12 +183,14 @@ emergency_check(struct ns_flow_table *t)
 		t->emergency = true;
 		for (unsigned i = 0; i < TC_MAX; i++)
 			t->timeout_us[i] = t->timeout_norm_us[i] / 10;
+		flow_timeout_min_update(t);
 		FLOW_STAT_ADD(t, emergency_enter, 1);
 		NS_LOG(NOTICE, "flow", "table %u%% full: emergency timeouts",
 		       (unsigned)(used / t->capacity));
 	} else if (t->emergency && used < (uint64_t)t->capacity * EMERGENCY_OFF_PCT) {
 		t->emergency = false;
 		memcpy(t->timeout_us, t->timeout_norm_us, sizeof(t->timeout_us));
+		flow_timeout_min_update(t);
 	}
 }
 
@@ -241,24 +204,27 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 		t->now_us = now_us;
 	flow_queue_drain(t);
 	emergency_check(t);
+	/* the cursor walks the records ever used, [0, bump), each at most once per call */
+	budget = NS_MIN(budget, t->bump);
 	for (unsigned i = 0; i < budget; i++) {
 		uint32_t idx = t->sweep_pos;
 		struct flow_rec *r = &t->recs[idx];
 		enum flow_tclass tc;
+		uint64_t idle;
 
 		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
 			/* the sink is full: leave the flow for the next pass rather than drop it */
 			FLOW_STAT_ADD(t, expire_deferred, 1);
 			break;
 		}
-		if (++t->sweep_pos == t->capacity) {
+		if (++t->sweep_pos >= t->bump) {
 			t->sweep_pos = 0;
 			FLOW_STAT_ADD(t, sweeps, 1);
 		}
 		if (r->hot.key.ip_ver == 0)
 			continue;
-		tc = flow_tclass(r);
-		if (t->now_us - flow_last_us(t, r) > t->timeout_us[tc]) {
+		idle = t->now_us - flow_last_us(t, r);
+		if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
 			flow_emit(t, idx,
 				  tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE);
 			ended++;
@@ -299,7 +265,7 @@ ns_flow_table_flush(struct ns_flow_table *t)
 {
 	if (!flow_queue_drain(t))
 		return -EAGAIN;
-	for (uint32_t idx = 0; idx < t->capacity && t->live != 0; idx++) {
+	for (uint32_t idx = 0; idx < t->bump && t->live != 0; idx++) {
 		if (t->recs[idx].hot.key.ip_ver == 0)
 			continue;
 		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
@@ -359,7 +325,7 @@ ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigne
 	n = NS_MIN(n, t->top_n_max);
 	if (n == 0)
 		return 0;
-	for (uint32_t idx = 0; idx < t->capacity; idx++) {
+	for (uint32_t idx = 0; idx < t->bump; idx++) {
 		const struct flow_hot *fh = &t->recs[idx].hot;
 		uint64_t bytes;
 

@@ -211,6 +211,7 @@ struct ns_flow_table {
 	uint32_t capacity;
 	uint32_t n_buckets;
 	uint32_t free_head; /* intrusive free list through hot.pkts[0]; capacity = empty */
+	uint32_t bump; /* records [bump, capacity) were never used: never touched, not scanned */
 	uint32_t live;
 	uint64_t next_id;
 	uint64_t id_base; /* shard id << 56 */
@@ -219,12 +220,14 @@ struct ns_flow_table {
 	bool key_vlan;
 	bool huge;
 	bool emergency;
+	bool tcp_fast; /* the in-order fast path of flow_tcp_fast() (tests turn it off) */
 	size_t mem_bytes;
 	size_t alloc_bytes;
 
 	uint64_t now_us; /* latest packet or housekeeping time */
 	uint32_t timeout_us[TC_MAX];
 	uint32_t timeout_norm_us[TC_MAX];
+	uint32_t timeout_min_us; /* smallest of timeout_us[]: below it no flow is idle */
 	uint64_t active_ns;
 	uint32_t sweep_pos;
 	uint32_t evict_hand;
@@ -263,8 +266,9 @@ void flow_free_rec(struct ns_flow_table *t, uint32_t idx);
 void flow_tcp_init(struct flow_rec *r);
 
 /**
- * Analyse one TCP segment sent in canonical direction @d at @t_us. Returns true when an event
- * counter reached its maximum (the caller emits an OVERFLOW interim record).
+ * Analyse one TCP segment sent in canonical direction @d at @t_us with tshark's full rule
+ * chain (callers try flow_tcp_fast() first). Returns true when an event counter reached its
+ * maximum (the caller emits an OVERFLOW interim record).
  */
 bool flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t_us);
 
@@ -281,11 +285,6 @@ flow_tcp_is_reuse(const struct flow_rec *r, const struct ns_pkt *p, unsigned d)
 
 /* ---- flow_emit.c ---- */
 
-/** Timeout class of a flow. */
-enum flow_tclass flow_tclass(const struct flow_rec *r);
-
-/** Last packet time of @r in microseconds, rebuilt from its 40-bit value and t->now_us. */
-uint64_t flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r);
 
 /** Fill @out from record @r. */
 void flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r,
@@ -336,5 +335,157 @@ seq_le(uint32_t a, uint32_t b)
 }
 
 #define US_MASK40 ((1ull << 40) - 1)
+
+/* Timeout class of a flow (inline: the sweep and every packet's idle check use it). */
+static inline enum flow_tclass
+flow_tclass(const struct flow_rec *r)
+{
+	switch (r->hot.key.proto) {
+	case 6:
+		switch (r->hot.state) {
+		case NS_FLOW_TCP_SYN_SENT:
+		case NS_FLOW_TCP_SYN_RECEIVED:
+			return TC_TCP_SYN;
+		case NS_FLOW_TCP_FIN_WAIT:
+			return TC_TCP_FIN;
+		case NS_FLOW_TCP_CLOSING:
+		case NS_FLOW_TCP_CLOSED:
+		case NS_FLOW_TCP_RESET:
+			return TC_TCP_CLOSED;
+		default:
+			return TC_TCP_EST;
+		}
+	case 17:
+		return TC_UDP;
+	case 1:
+	case 58:
+		return TC_ICMP;
+	default:
+		return TC_OTHER;
+	}
+}
+
+/* Keep timeout_min_us in step with timeout_us[] (after any change to it). */
+static inline void
+flow_timeout_min_update(struct ns_flow_table *t)
+{
+	uint32_t m = t->timeout_us[0];
+
+	for (unsigned i = 1; i < TC_MAX; i++)
+		m = t->timeout_us[i] < m ? t->timeout_us[i] : m;
+	t->timeout_min_us = m;
+}
+
+/* Last packet time of @r in microseconds, rebuilt from its 40-bit value and t->now_us. */
+static inline uint64_t
+flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
+{
+	uint64_t last40 = (uint64_t)r->hot.last_hi << 32 | r->hot.last_lo;
+	uint64_t v = (t->now_us & ~US_MASK40) | last40;
+
+	if (v > t->now_us && v > US_MASK40)
+		v -= 1ull << 40;
+	return v;
+}
+
+/* Add one running-RTT sample (microseconds) to the flow's statistics. */
+static inline void
+flow_rtt_add(struct flow_cold *c, uint32_t s)
+{
+	if (c->rtt_cnt == 0 || s < c->rtt_min)
+		c->rtt_min = s;
+	if (c->rtt_cnt == 0 || s > c->rtt_max)
+		c->rtt_max = s;
+	/* halving both keeps the mean when the sum or the count would overflow */
+	if (c->rtt_cnt == UINT16_MAX || c->rtt_sum > UINT32_MAX - s) {
+		c->rtt_sum >>= 1;
+		c->rtt_cnt >>= 1;
+	}
+	c->rtt_sum += s;
+	c->rtt_cnt++;
+}
+
+/*
+ * The common TCP segment in one pass: an ACK (PSH, URG, ECE, CWR allowed; no SYN, FIN, RST)
+ * on an established or midstream flow whose sender's Zeek endpoint is established or partial,
+ * carrying exactly the next expected sequence number, a non-zero window, towards a receiver
+ * whose window is not zero; it carries data or moves the ACK; it ACKs nothing unseen; its
+ * data is not all ACKed already; no handshake RTT is pending. Then no rule of the full chain
+ * (flow_tcp_segment, tcp-analysis.md §2-§4) fires:
+ *   §2 rules 3-5: no SYN, both base sequence numbers set;
+ *   1 zero-window probe: the receiver's window is not 0;
+ *   2 zero window: win != 0;   3 lost segment: seq == nextseq;
+ *   4 keep-alive: seq == nextseq, not nextseq - 1;
+ *   5-9 (same seq, same ack, no data): excluded by "data or a new ACK";
+ *   11 ACKed unseen: ack <= rev.maxseqtobeacked (or unset);
+ *   12: sna is false (seq == nextseq) and spurious is excluded;
+ *   19: no SYN, and FF_SYN without FF_IRTT is excluded;
+ *   the state machine and Zeek's endpoint states do not move on a bare ACK in these states;
+ * and what is left is rules 10 and 13-18, done here exactly as the full chain does them.
+ * Returns false, having changed nothing, when the segment does not qualify.
+ * tests/unit/flow/test_flow_tcp.c compares both paths byte for byte on random traffic.
+ */
+static inline bool
+flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const struct tcp_dir *rev = &tc->dir[d ^ 1];
+	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
+	const uint32_t nxt = seq + seglen;
+	const bool orig = d == ((h->flags & FF_CLIENT_HI) ? 1u : 0u);
+	const unsigned e = orig ? (h->ep & 7u) : ((h->ep >> 3) & 7u);
+	const bool advanced = (int32_t)seglen > 0; /* seq_gt(nxt, nextseq) with seq == nextseq */
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
+	    seq != fwd->nextseq || seq == 0 || p->tcp_win == 0 ||
+	    (h->state != NS_FLOW_TCP_ESTABLISHED && h->state != NS_FLOW_TCP_MIDSTREAM) ||
+	    (e != EP_ESTABLISHED && e != EP_PARTIAL) ||
+	    (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN ||
+	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
+	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
+	    (seglen == 0 && ack == fwd->lastack) ||
+	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)) ||
+	    (seglen > 0 && rev->lastack != 0 && seq_le(nxt, rev->lastack)))
+		return false;
+
+	tc->tcp_flags[d] |= p->tcp_flags;
+	/* 10 */
+	if (ack != fwd->lastack)
+		fwd->dupacks = 0;
+	/* 14, 15 */
+	if (advanced) {
+		fwd->nextseq = nxt;
+		fwd->nextseq_t = t;
+	}
+	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
+		fwd->maxseqtobeacked = fwd->nextseq;
+	/* 16, 17 */
+	fwd->window = p->tcp_win;
+	fwd->lastack = ack;
+	fwd->lastack_t = t;
+	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	/* 18: the ACK of a pending sample; this segment cannot be a retransmission */
+	if (h->flags & FF_RTT_PEND) {
+		unsigned pd = (h->flags & FF_RTT_DIR) ? 1u : 0u;
+
+		if (pd != d && !seq_lt(ack, tc->rtt_seq)) {
+			uint32_t s = t - tc->rtt_t;
+
+			if ((int32_t)s >= 0)
+				flow_rtt_add(&r->cold, s);
+			h->flags &= (uint8_t)~FF_RTT_PEND;
+		}
+	}
+	if (!(h->flags & FF_RTT_PEND) && advanced) {
+		tc->rtt_seq = nxt;
+		tc->rtt_t = t;
+		h->flags = (uint8_t)((h->flags & ~FF_RTT_DIR) | FF_RTT_PEND | (d ? FF_RTT_DIR : 0));
+	}
+	if (seglen > 0)
+		h->ep |= orig ? EP_DATA_ORIG : EP_DATA_RESP;
+	return true;
+}
 
 #endif /* NS_FLOW_PRIV_H */

@@ -6,6 +6,7 @@
  * table's own thread calls in; nothing on the packet path allocates, locks or makes a syscall.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -48,6 +49,28 @@ key_words(const struct flow_key *k, uint64_t w[5])
 	memcpy(w, k, sizeof(*k));
 }
 
+/*
+ * The words of a key worth hashing. An IPv4 key's words 0 and 2 are the zero half of its mapped
+ * addresses (::ffff:a.b.c.d), the same for every IPv4 key, so it hashes words 1, 3 and 4 only
+ * (every bit that differs between two IPv4 keys is in them); IPv6 keys hash all five. Returns
+ * how many words were put in @out.
+ */
+static inline unsigned
+key_hash_words(const struct flow_key *k, uint64_t out[5])
+{
+	uint64_t w[5];
+
+	key_words(k, w);
+	if ((k->ip_ver & KEY_VER_MASK) == 4) {
+		out[0] = w[1];
+		out[1] = w[3];
+		out[2] = w[4];
+		return 3;
+	}
+	memcpy(out, w, sizeof(w));
+	return 5;
+}
+
 /* Portable fallback: a multiply-rotate mix per word (no CRC instruction needed). */
 static void
 hash_portable(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
@@ -55,9 +78,9 @@ hash_portable(const struct ns_flow_table *t, const struct flow_key *keys, unsign
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t w[5];
 		uint64_t h = t->seed[0];
+		unsigned nw = key_hash_words(&keys[i], w);
 
-		key_words(&keys[i], w);
-		for (unsigned k = 0; k < 5; k++) {
+		for (unsigned k = 0; k < nw; k++) {
 			h ^= w[k] * 0xc2b2ae3d27d4eb4full;
 			h = rotl64(h, 31) * 0x9e3779b185ebca87ull;
 		}
@@ -69,8 +92,9 @@ hash_portable(const struct ns_flow_table *t, const struct flow_key *keys, unsign
 
 #if defined(__x86_64__)
 /*
- * Two CRC32C lanes over the five key words (10 crc32q, about 15 cycles); the second lane reads
- * every word with its halves swapped so the lanes are different linear functions of the key.
+ * Two CRC32C lanes over the key's words (6 crc32q for IPv4, 10 for IPv6, about 10-15 cycles);
+ * the second lane reads every word with its halves swapped so the lanes are different linear
+ * functions of the key.
  */
 __attribute__((target("sse4.2"))) static void
 hash_crc32c(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
@@ -78,9 +102,9 @@ hash_crc32c(const struct ns_flow_table *t, const struct flow_key *keys, unsigned
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t w[5];
 		unsigned long long a = (uint32_t)t->seed[0], b = (uint32_t)t->seed[1];
+		unsigned nw = key_hash_words(&keys[i], w);
 
-		key_words(&keys[i], w);
-		for (unsigned k = 0; k < 5; k++) {
+		for (unsigned k = 0; k < nw; k++) {
 			a = __builtin_ia32_crc32di(a, w[k]);
 			b = __builtin_ia32_crc32di(b, rotl64(w[k], 32));
 		}
@@ -153,10 +177,21 @@ bloom_bit(uint16_t tag)
 
 /* ---- buckets ---- */
 
+/* One 4-byte load and a mask: the byte after idx[11] is still inside the bucket (alt). */
 static inline uint32_t
 slot_idx(const struct flow_bucket *b, unsigned s)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t v;
+
+	_Static_assert(offsetof(struct flow_bucket, idx) + 3 * BUCKET_SLOTS + 1 <=
+			       sizeof(struct flow_bucket),
+		       "4-byte index load stays in the bucket");
+	memcpy(&v, (const uint8_t *)b + offsetof(struct flow_bucket, idx) + 3 * s, 4);
+	return v & 0xffffffu;
+#else
 	return (uint32_t)b->idx[s][0] | (uint32_t)b->idx[s][1] << 8 | (uint32_t)b->idx[s][2] << 16;
+#endif
 }
 
 static inline void
@@ -386,14 +421,22 @@ flow_free_rec(struct ns_flow_table *t, uint32_t idx)
 	t->live--;
 }
 
+/*
+ * A returned record first (the free list), else a never-used one from the bump pointer: the
+ * table's pages are touched only as flows arrive, and scans stop at t->bump.
+ */
 static inline uint32_t
 rec_alloc(struct ns_flow_table *t)
 {
 	uint32_t idx = t->free_head;
 
-	if (idx == t->capacity)
-		return NO_IDX;
-	t->free_head = t->recs[idx].hot.pkts[0];
+	if (idx != t->capacity) {
+		t->free_head = t->recs[idx].hot.pkts[0];
+	} else {
+		if (t->bump == t->capacity)
+			return NO_IDX;
+		idx = t->bump++;
+	}
 	t->live++;
 	return idx;
 }
@@ -622,7 +665,7 @@ evict_one(struct ns_flow_table *t, uint64_t h, bool pool_empty)
 		for (unsigned i = 0; i < EVICT_SCAN && n < EVICT_PICK; i++) {
 			uint32_t idx = t->evict_hand;
 
-			t->evict_hand = idx + 1 == t->capacity ? 0 : idx + 1;
+			t->evict_hand = idx + 1 >= t->bump ? 0 : idx + 1;
 			if (t->recs[idx].hot.key.ip_ver != 0)
 				cand[n++] = idx;
 		}
@@ -708,7 +751,8 @@ flow_apply(struct ns_flow_table *t, uint32_t idx, const struct ns_pkt *p, unsign
 		uint64_t gap = (t40 - last40) & US_MASK40;
 		enum flow_tclass tc;
 
-		if (gap < (1ull << 39) && NS_UNLIKELY(gap > t->timeout_us[tc = flow_tclass(r)])) {
+		if (NS_UNLIKELY(gap > t->timeout_min_us) && gap < (1ull << 39) &&
+		    gap > t->timeout_us[tc = flow_tclass(r)]) {
 			if (flow_queue_room(t) != 0) {
 				struct flow_key k = h->key;
 
@@ -761,6 +805,8 @@ counted:
 		FLOW_STAT_ADD(t, tcp_skipped[skip], 1);
 		return;
 	}
+	if (NS_LIKELY(t->tcp_fast) && flow_tcp_fast(r, p, d, (uint32_t)t_us))
+		return;
 	if (NS_UNLIKELY(flow_tcp_segment(r, p, d, (uint32_t)t_us)))
 		emit_overflow(t, idx);
 }
@@ -1006,10 +1052,11 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->huge = huge;
 	t->mem_bytes =
 		round_2m(t->alloc_bytes) + sizeof(*t) + (size_t)t->top_n_max * sizeof(*t->heap);
-	/* the free list runs through the records in index order (zeroed memory from mmap) */
-	for (uint32_t i = 0; i < cap; i++)
-		t->recs[i].hot.pkts[0] = i + 1;
-	t->free_head = 0;
+	/* no record is touched here: the bump pointer hands out the never-used ones (zeroed
+	 * memory from mmap), the free list holds the returned ones */
+	t->free_head = cap;
+	t->bump = 0;
+	t->tcp_fast = true;
 	t->key_vlan = p->key_vlan;
 	t->id_base = (uint64_t)p->shard_id << ID_EPOCH_SHIFT;
 	s = p->seed != 0 ? p->seed : random_seed();
@@ -1024,6 +1071,7 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->timeout_norm_us[TC_ICMP] = timeout_us(p->icmp_timeout, 30);
 	t->timeout_norm_us[TC_OTHER] = timeout_us(p->other_timeout, 30);
 	memcpy(t->timeout_us, t->timeout_norm_us, sizeof(t->timeout_us));
+	flow_timeout_min_update(t);
 	t->active_ns =
 		(uint64_t)(p->active_timeout != 0 ? p->active_timeout : 1800) * NS_NSEC_PER_SEC;
 	t->sink = p->sink;

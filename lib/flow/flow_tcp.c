@@ -209,22 +209,6 @@ flow_tcp_conn_state(const struct flow_rec *r)
 	return NS_FLOW_CONN_OTH;
 }
 
-static void
-rtt_add(struct flow_cold *c, uint32_t s)
-{
-	if (c->rtt_cnt == 0 || s < c->rtt_min)
-		c->rtt_min = s;
-	if (c->rtt_cnt == 0 || s > c->rtt_max)
-		c->rtt_max = s;
-	/* halving both keeps the mean when the sum or the count would overflow */
-	if (c->rtt_cnt == UINT16_MAX || c->rtt_sum > UINT32_MAX - s) {
-		c->rtt_sum >>= 1;
-		c->rtt_cnt >>= 1;
-	}
-	c->rtt_sum += s;
-	c->rtt_cnt++;
-}
-
 bool
 flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
 {
@@ -360,7 +344,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 			uint32_t s = t - tc->rtt_t;
 
 			if ((int32_t)s >= 0)
-				rtt_add(c, s);
+				flow_rtt_add(c, s);
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 		} else if (pd == d && rexmit) {
 			h->flags &= (uint8_t)~FF_RTT_PEND;

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP fast path (flow_tcp_fast) against tshark's full rule chain (flow_tcp_segment), both
+ * ways: segment by segment on a record (the fast path must either leave the record untouched
+ * or leave it byte for byte as the full chain does), and whole tables fed the same random
+ * traffic with the fast path on and off (identical records and counters). The traffic is
+ * mostly well-behaved connections, which is what the fast path is for, with every kind of
+ * trouble mixed in: losses, retransmissions, reordering, duplicate and unseen ACKs, zero
+ * windows and probes, keep-alives, SYN/FIN/RST at any time, sequence wrap and fully random
+ * segments.
+ */
+#include "flow_priv.h"
+#include "flow_test.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rn(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11) % n;
+}
+
+/* One side of a simulated connection. */
+struct gen_ep {
+	uint32_t nxt; /* next sequence number to send */
+	uint32_t last_ack; /* ACK field of the last segment sent */
+};
+
+struct gen_conn {
+	struct gen_ep ep[2];
+	uint32_t t_us;
+	bool calm; /* no SYN, FIN, RST, random segments or jumps: the flow stays established */
+};
+
+static void
+gen_init(struct gen_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (unsigned i = 0; i < 2; i++)
+		c->ep[i].nxt = rn(8) == 0 ? UINT32_MAX - rn(20000) : rn(UINT32_MAX);
+	c->t_us = rn(UINT32_MAX);
+	c->calm = rn(2);
+}
+
+/* The next segment of @c: direction in *@d, time in *@t_us. */
+static struct ns_pkt
+gen_segment(struct gen_conn *c, unsigned *d, uint32_t *t_us)
+{
+	static const uint8_t extra[] = { 0, 0, 0, 0, NS_TCP_PSH, NS_TCP_PSH, NS_TCP_URG,
+					 NS_TCP_ECE, NS_TCP_CWR };
+	unsigned s = rn(4) == 0 ? rn(2) : (*d ^ 1);
+	struct gen_ep *e = &c->ep[s], *peer = &c->ep[s ^ 1];
+	uint32_t seq = e->nxt, len = rn(3) == 0 ? 0 : 1 + rn(1460);
+	uint32_t ack = rn(4) != 0 ? peer->nxt : e->last_ack;
+	uint16_t win = (uint16_t)(1000 + rn(3));
+	uint8_t fl = (uint8_t)(NS_TCP_ACK | extra[rn(sizeof(extra))]);
+	unsigned kind = rn(1000);
+	bool advance = true;
+	struct ns_pkt p;
+
+	if (c->calm && kind >= 125 && kind < 145)
+		kind = 999;
+
+	if (kind < 20) { /* a segment went missing before this one */
+		seq = e->nxt += 1 + rn(3000);
+	} else if (kind < 60) { /* retransmission or reordering of older data */
+		seq = e->nxt - 1 - rn(3000);
+		len = 1 + rn(1460);
+		advance = false;
+	} else if (kind < 90) { /* duplicate ACK */
+		len = 0;
+		ack = e->last_ack;
+	} else if (kind < 100) { /* keep-alive */
+		seq = e->nxt - 1;
+		len = rn(2);
+		advance = false;
+	} else if (kind < 110) { /* zero window */
+		win = 0;
+	} else if (kind < 115) { /* zero-window probe */
+		len = 1;
+	} else if (kind < 125) { /* ACK of data never seen */
+		ack = peer->nxt + 1 + rn(5000);
+	} else if (kind < 127) {
+		fl = NS_TCP_SYN;
+		len = 0;
+	} else if (kind < 129) {
+		fl = NS_TCP_SYN | NS_TCP_ACK;
+		len = 0;
+	} else if (kind < 131) {
+		fl = NS_TCP_FIN | NS_TCP_ACK;
+	} else if (kind < 133) {
+		fl = rn(2) ? NS_TCP_RST : NS_TCP_RST | NS_TCP_ACK;
+		advance = false;
+	} else if (kind < 140) { /* anything */
+		seq = rn(UINT32_MAX);
+		ack = rn(UINT32_MAX);
+		fl = (uint8_t)rn(256);
+		len = rn(4) == 0 ? 0 : rn(3000);
+		win = (uint16_t)rn(3);
+		advance = false;
+	} else if (kind < 145) { /* sequence numbers around 0 (0 means "unset" to tshark) */
+		seq = e->nxt = 1 - rn(3);
+	} else if (kind < 160) { /* data that leaves the ACK where it was */
+		ack = e->last_ack;
+		len = 1 + rn(100);
+	}
+	if (advance || seq_gt(seq + len, e->nxt)) /* a retransmission may overlap new data */
+		e->nxt = seq + len + ((fl & (NS_TCP_SYN | NS_TCP_FIN)) ? 1 : 0);
+	e->last_ack = ack;
+	c->t_us += rn(8) == 0 ? 0 : rn(8) == 0 ? rn(200000) : rn(3000);
+	*d = s;
+	*t_us = c->t_us;
+	p = tcp_pkt("10.0.0.1", 40000, "10.0.0.2", 80, fl, seq, ack, win, len);
+	return p;
+}
+
+/* A record as flow_init() leaves a new TCP flow. */
+static void
+rec_init(struct flow_rec *r, bool client_hi)
+{
+	memset(r, 0, sizeof(*r));
+	r->hot.key.proto = 6;
+	r->hot.key.ip_ver = 4;
+	r->hot.flags = client_hi ? FF_CLIENT_HI : 0;
+	flow_tcp_init(r);
+}
+
+/* Segment by segment: the fast path changes nothing, or exactly what the full chain changes. */
+static void
+test_fast_equals_full_per_segment(void)
+{
+	unsigned long hits = 0, total = 0;
+
+	for (unsigned conn = 0; conn < 3000; conn++) {
+		struct gen_conn c;
+		struct flow_rec cur;
+		unsigned d = rn(2), n = conn % 100 == 0 ? 20000 : 300;
+
+		gen_init(&c);
+		rec_init(&cur, rn(2));
+		if (rn(2)) {
+			/* a handshake first: SYN, SYN/ACK, ACK */
+			struct ns_pkt p;
+
+			p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN, c.ep[d].nxt++, 0,
+				    1000, 0);
+			flow_tcp_segment(&cur, &p, d, c.t_us);
+			c.t_us += 1 + rn(5000);
+			p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_SYN | NS_TCP_ACK,
+				    c.ep[d ^ 1].nxt++, c.ep[d].nxt, 1000, 0);
+			flow_tcp_segment(&cur, &p, d ^ 1, c.t_us);
+			c.ep[d ^ 1].last_ack = c.ep[d].nxt;
+			d ^= 1;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			struct flow_rec before, a, b;
+			uint32_t t_us;
+			struct ns_pkt p = gen_segment(&c, &d, &t_us);
+
+			memcpy(&before, &cur, sizeof(cur));
+			memcpy(&a, &cur, sizeof(cur));
+			memcpy(&b, &cur, sizeof(cur));
+			total++;
+			if (flow_tcp_fast(&a, &p, d, t_us)) {
+				hits++;
+				CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
+				if (memcmp(&a, &b, sizeof(a)) != 0) {
+					CU_FAIL("fast path differs from the full rule chain");
+					printf("\n  conn %u seg %u: flags %#x seq %u ack %u len %u "
+					       "win %u dir %u\n",
+					       conn, i, p.tcp_flags, p.tcp_seq, p.tcp_ack,
+					       p.payload_len, p.tcp_win, d);
+					return;
+				}
+			} else {
+				CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
+				flow_tcp_segment(&b, &p, d, t_us);
+			}
+			memcpy(&cur, &b, sizeof(cur));
+		}
+	}
+	printf("\n  %lu segments, %lu (%.0f%%) on the fast path\n", total, hits,
+	       100.0 * (double)hits / (double)total);
+	/* both paths must have been exercised a lot */
+	CU_ASSERT_TRUE(hits > total / 4);
+	CU_ASSERT_TRUE(total - hits > total / 10);
+}
+
+struct two {
+	struct ns_flow_table *t[2];
+	struct sink_log log[2];
+};
+
+static void
+two_open(struct two *w, uint32_t capacity)
+{
+	memset(w, 0, sizeof(*w));
+	for (unsigned i = 0; i < 2; i++) {
+		struct ns_flow_params p;
+
+		ns_flow_params_default(&p);
+		p.capacity = capacity;
+		p.seed = 7;
+		p.active_timeout = 60;
+		p.sink = test_sink;
+		p.sink_arg = &w->log[i];
+		w->log[i].accept = UINT32_MAX;
+		w->t[i] = ns_flow_table_create(&p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(w->t[i]);
+	}
+	w->t[1]->tcp_fast = false;
+}
+
+/* Whole tables: the same traffic with the fast path on and off gives identical records. */
+static void
+test_fast_equals_full_tables(void)
+{
+	enum { CONNS = 600, ROUNDS = 6000 };
+	static struct gen_conn conns[CONNS];
+	static unsigned dirs[CONNS];
+	struct two w;
+	struct ns_flow_stats st[2];
+	uint64_t now = T0;
+
+	two_open(&w, 400); /* fewer records than connections: evictions too */
+	for (unsigned i = 0; i < CONNS; i++) {
+		gen_init(&conns[i]);
+		dirs[i] = rn(2);
+	}
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		struct ns_pkt burst[NS_FLOW_BURST];
+		uint64_t ts[NS_FLOW_BURST];
+		unsigned n = 1 + rn(NS_FLOW_BURST);
+		char a[32];
+
+		for (unsigned i = 0; i < n; i++) {
+			unsigned f = rn(8) == 0 ? rn(CONNS) : rn(CONNS / 10);
+			uint32_t t_us;
+			struct ns_pkt p = gen_segment(&conns[f], &dirs[f], &t_us);
+
+			snprintf(a, sizeof(a), "10.1.%u.%u", f / 250, f % 250);
+			burst[i] = dirs[f] ? tcp_pkt("192.168.0.1", 443, a, (uint16_t)(1024 + f),
+						     p.tcp_flags, p.tcp_seq, p.tcp_ack, p.tcp_win,
+						     p.payload_len)
+					   : tcp_pkt(a, (uint16_t)(1024 + f), "192.168.0.1", 443,
+						     p.tcp_flags, p.tcp_seq, p.tcp_ack, p.tcp_win,
+						     p.payload_len);
+			now += rn(16) == 0 ? rn(2 * SEC) : rn(200 * US);
+			ts[i] = now;
+		}
+		for (unsigned k = 0; k < 2; k++) {
+			ns_flow_table_process_burst(w.t[k], burst, ts, n);
+			if (round % 16 == 0)
+				ns_flow_table_housekeeping(w.t[k], now, 32);
+		}
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		while (ns_flow_table_flush(w.t[k]) == -EAGAIN)
+			;
+		ns_flow_table_stats(w.t[k], &st[k]);
+	}
+	printf("\n  %u records, %llu flows, %llu evicted, %llu reused\n", w.log[0].n,
+	       (unsigned long long)st[0].created,
+	       (unsigned long long)st[0].ended[NS_FLOW_END_EVICTED],
+	       (unsigned long long)st[0].ended[NS_FLOW_END_REUSED]);
+	CU_ASSERT_EQUAL(memcmp(&st[0], &st[1], sizeof(st[0])), 0);
+	CU_ASSERT_EQUAL_FATAL(w.log[0].n, w.log[1].n);
+	for (unsigned i = 0; i < w.log[0].n; i++)
+		if (memcmp(&w.log[0].recs[i], &w.log[1].recs[i], sizeof(w.log[0].recs[i])) != 0) {
+			CU_FAIL("a record differs between the fast path and the full chain");
+			break;
+		}
+	CU_ASSERT_TRUE(st[0].ended[NS_FLOW_END_EVICTED] > 0);
+	for (unsigned k = 0; k < 2; k++) {
+		ns_flow_table_destroy(w.t[k]);
+		free(w.log[k].recs);
+	}
+}
+
+static const struct ns_test_case cases[] = {
+	NS_TEST(test_fast_equals_full_per_segment),
+	NS_TEST(test_fast_equals_full_tables),
+};
+
+NS_TEST_MAIN("flow_fast", cases)
