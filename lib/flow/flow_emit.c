@@ -199,9 +199,14 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 {
 	uint64_t now_us = now_ns / NS_NSEC_PER_USEC;
 	unsigned ended = 0;
+	bool active_due;
 
 	if (now_us > t->now_us)
 		t->now_us = now_us;
+	/* no flow can have reached its active timeout before the oldest flow ever created did:
+	 * until then the sweep does not read the cold line (first_ns) at all */
+	now_ns = t->now_us * NS_NSEC_PER_USEC;
+	active_due = now_ns >= t->first_floor_ns && now_ns - t->first_floor_ns >= t->active_ns;
 	flow_queue_drain(t);
 	emergency_check(t);
 	/* the cursor walks the records ever used, [0, bump), each at most once per call */
@@ -231,7 +236,9 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			continue;
 		}
 		/* active timeout: one interim record each time the flow's age passes a multiple */
-		uint64_t age = t->now_us * NS_NSEC_PER_USEC - r->cold.first_ns;
+		if (!active_due)
+			continue;
+		uint64_t age = now_ns - r->cold.first_ns;
 
 		if (age >= t->active_ns && age <= (uint64_t)INT64_MAX) {
 			uint8_t due = (uint8_t)(age / t->active_ns);

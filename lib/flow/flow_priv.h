@@ -229,6 +229,7 @@ struct ns_flow_table {
 	uint32_t timeout_norm_us[TC_MAX];
 	uint32_t timeout_min_us; /* smallest of timeout_us[]: below it no flow is idle */
 	uint64_t active_ns;
+	uint64_t first_floor_ns; /* no flow ever created started before this (UINT64_MAX: none) */
 	uint32_t sweep_pos;
 	uint32_t evict_hand;
 

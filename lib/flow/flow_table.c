@@ -516,7 +516,15 @@ build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key
 	default:
 		break;
 	}
-	c = addr_cmp(&p->src, &p->dst);
+	if (p->ip_version == 4) {
+		/* both mapped (::ffff:a.b.c.d): the order is that of the last four bytes */
+		uint32_t x = (uint32_t)rd16(p->src.b + 12) << 16 | rd16(p->src.b + 14);
+		uint32_t y = (uint32_t)rd16(p->dst.b + 12) << 16 | rd16(p->dst.b + 14);
+
+		c = x < y ? -1 : x > y;
+	} else {
+		c = addr_cmp(&p->src, &p->dst);
+	}
 	if (c < 0 || (c == 0 && sport <= dport)) {
 		memcpy(k->addr_lo, p->src.b, 16);
 		memcpy(k->addr_hi, p->dst.b, 16);
@@ -585,6 +593,8 @@ flow_init(struct ns_flow_table *t, uint32_t idx, const struct flow_key *k, const
 		r->cold.icmp.code = p->icmp_code;
 	}
 	r->cold.first_ns = ts_ns;
+	if (ts_ns < t->first_floor_ns)
+		t->first_floor_ns = ts_ns;
 	r->cold.id_epoch = t->next_id++ & ID_MASK;
 	FLOW_STAT_ADD(t, created, 1);
 }
@@ -1057,6 +1067,7 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->free_head = cap;
 	t->bump = 0;
 	t->tcp_fast = true;
+	t->first_floor_ns = UINT64_MAX;
 	t->key_vlan = p->key_vlan;
 	t->id_base = (uint64_t)p->shard_id << ID_EPOCH_SHIFT;
 	s = p->seed != 0 ? p->seed : random_seed();
