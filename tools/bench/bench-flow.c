@@ -7,8 +7,11 @@
  *   parse   ns_parse() over chunks of frames into an ns_pkt array (4096 packets by default:
  *           557 KB of ns_pkt, which stays in L2 for the flow stage, as a burst would be);
  *   flow    ns_flow_table_process_burst() over those pre-parsed packets in bursts of 32, with
- *           ns_flow_table_housekeeping() every 16 bursts (what lib/pipeline's inline worker
- *           does), records counted by a sink that keeps nothing;
+ *           ns_flow_table_housekeeping() of 512 records every 16 bursts (lib/pipeline paces the
+ *           sweep by packet time, whole table per second, capped at this; the gen-bench
+ *           captures run at 100k packets per second of capture time, so the cap applies),
+ *           records counted by a sink that keeps nothing. The table is created untimed, but
+ *           its pages fault in during this stage, as the flows arrive;
  *   inline  parse 32 frames, hand them to the table, repeat: the netscope -r loop without
  *           libpcap and without the capture backend.
  * Rates are packets per second of this thread's CPU time (the machine is shared; elapsed-time
