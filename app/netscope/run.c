@@ -128,17 +128,25 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 	uint64_t ts[BURST_MAX];
 
 	web_glue_burst(r->web, frames, n, &r->counters);
-	for (unsigned i = 0; i < n; i++) {
-		const struct ns_frame *f = &frames[i];
+	if (!r->print && r->writer == NULL) {
+		for (unsigned i = 0; i < n; i++) {
+			ns_parse(r->linktype, frames[i].data, frames[i].caplen, frames[i].wirelen,
+				 &pkts[i]);
+			ts[i] = frames[i].ts_ns;
+		}
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			const struct ns_frame *f = &frames[i];
 
-		ns_parse(r->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
-		ts[i] = f->ts_ns;
-		ns_stats_count_pkt(&r->counters, &pkts[i]);
-		if (r->print)
-			print_packet(f, &pkts[i]);
-		if (r->writer != NULL)
-			write_packet(r, f);
+			ns_parse(r->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
+			ts[i] = f->ts_ns;
+			if (r->print)
+				print_packet(f, &pkts[i]);
+			if (r->writer != NULL)
+				write_packet(r, f);
+		}
 	}
+	ns_stats_count_burst(&r->counters, pkts, n);
 	if (n > 0 && ts[n - 1] > r->last_ts)
 		r->last_ts = ts[n - 1];
 	if (r->pl != NULL && n > 0)

@@ -407,8 +407,8 @@ queue_burst(struct worker *w, const struct ns_frame *frames, unsigned n)
 
 			ns_parse(q->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
 			ts[i] = f->ts_ns;
-			ns_stats_count_pkt(&w->st.counters, &pkts[i]);
 		}
+		ns_stats_count_burst(&w->st.counters, pkts, k);
 		process(w, pkts, ts, k);
 	}
 }

@@ -3,6 +3,7 @@
  * Per-writer packet counters and the human exit summary. Counting reads only the parse
  * result, so it costs a handful of increments per packet.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "ns_core.h"
@@ -35,6 +36,58 @@ ns_stats_count_pkt(struct ns_pkt_counters *c, const struct ns_pkt *pkt)
 		c->unsupported++;
 	if (pkt->reason < NS_PARSE_REASON_MAX)
 		c->reasons[pkt->reason]++;
+}
+
+/* Nothing but the packet, its layers and its reason to count (the common packet). */
+static inline bool
+count_plain(const struct ns_pkt *p)
+{
+	return !(p->frag & NS_FRAG_IS) && p->caplen >= p->wirelen &&
+	       p->verdict != NS_PARSE_MALFORMED && p->verdict != NS_PARSE_UNSUPPORTED &&
+	       p->reason < NS_PARSE_REASON_MAX;
+}
+
+static inline void
+count_run(struct ns_pkt_counters *c, unsigned layers, unsigned reason, uint64_t n)
+{
+	if (n == 0)
+		return;
+	c->packets += n;
+	while (layers != 0) {
+		c->layers[__builtin_ctz(layers)] += n;
+		layers &= layers - 1;
+	}
+	c->reasons[reason] += n;
+}
+
+void
+ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsigned n)
+{
+	/* consecutive plain packets with the same layers and reason are counted as one run */
+	unsigned layers = 0, reason = 0;
+	uint64_t run = 0, bytes = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct ns_pkt *p = &pkts[i];
+
+		if (NS_LIKELY(p->layers == layers && p->reason == reason && count_plain(p))) {
+			run++;
+			bytes += p->wirelen;
+			continue;
+		}
+		count_run(c, layers, reason, run);
+		run = 0;
+		if (count_plain(p)) {
+			layers = p->layers;
+			reason = p->reason;
+			run = 1;
+			bytes += p->wirelen;
+		} else {
+			ns_stats_count_pkt(c, p);
+		}
+	}
+	count_run(c, layers, reason, run);
+	c->bytes += bytes;
 }
 
 void

@@ -29,6 +29,9 @@ struct ns_pkt_counters {
 /** Count one parsed packet. */
 void ns_stats_count_pkt(struct ns_pkt_counters *c, const struct ns_pkt *pkt);
 
+/** Count @n parsed packets: the same totals as ns_stats_count_pkt() on each, in order. */
+void ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsigned n);
+
 /** Add @src into @dst. */
 void ns_stats_add(struct ns_pkt_counters *dst, const struct ns_pkt_counters *src);
 
