@@ -119,8 +119,9 @@ flow_reset_counters(struct flow_rec *r)
 	c->fast = c->spurious = c->zerowin = 0;
 }
 
-void
-flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
+/* flow_emit(); @unlink false leaves a final record's bucket slot for flow_buckets_purge(). */
+static inline void
+emit_rec(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason, bool unlink)
 {
 	struct flow_rec *r = &t->recs[idx];
 	struct ns_flow_record *o = &t->queue[(t->q_head + t->q_len) % EMIT_QUEUE];
@@ -137,8 +138,15 @@ flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
 	/* a port-reuse split keeps the slot: the caller re-initialises the record in place */
 	if (reason == NS_FLOW_END_REUSED)
 		return;
-	flow_unlink(t, idx);
+	if (unlink)
+		flow_unlink(t, idx);
 	flow_free_rec(t, idx);
+}
+
+void
+flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
+{
+	emit_rec(t, idx, reason, true);
 }
 
 void
@@ -211,8 +219,11 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	emergency_check(t);
 	/* the cursor walks the records ever used, [0, bump), each at most once per call */
 	budget = NS_MIN(budget, t->bump);
+	const uint64_t now40 = t->now_us & US_MASK40;
+	uint32_t pos = t->sweep_pos;
+
 	for (unsigned i = 0; i < budget; i++) {
-		uint32_t idx = t->sweep_pos;
+		uint32_t idx = pos;
 		struct flow_rec *r = &t->recs[idx];
 		enum flow_tclass tc;
 		uint64_t idle;
@@ -222,11 +233,18 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			FLOW_STAT_ADD(t, expire_deferred, 1);
 			break;
 		}
-		if (++t->sweep_pos >= t->bump) {
-			t->sweep_pos = 0;
+		if (++pos >= t->bump) {
+			pos = 0;
 			FLOW_STAT_ADD(t, sweeps, 1);
 		}
 		if (r->hot.key.ip_ver == 0)
+			continue;
+		/* the common case first: idle no longer than the shortest timeout, no active one
+		 * due (a flow's last time is never after now_us, so the 40-bit difference is its
+		 * idle time, as flow_last_us() computes it below) */
+		if (((now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) & US_MASK40) <=
+			    t->timeout_min_us &&
+		    !active_due)
 			continue;
 		idle = t->now_us - flow_last_us(t, r);
 		if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
@@ -250,6 +268,7 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			}
 		}
 	}
+	t->sweep_pos = pos;
 	flow_queue_drain(t);
 	FLOW_STAT_SET(t, active, t->live);
 	return ended;
@@ -267,21 +286,35 @@ flush_reason(const struct ns_flow_table *t, const struct flow_rec *r)
 	return NS_FLOW_END_SHUTDOWN;
 }
 
+/*
+ * Every flow ends here, so in a table not too sparse their bucket slots are not cleared one by
+ * one (a hash and a bucket search each): the ended records are freed with their slots left in
+ * place, and one pass over the buckets drops those slots before returning (an empty table:
+ * zeroed buckets). Below a quarter of a flow per bucket, that pass would cost more.
+ */
 int
 ns_flow_table_flush(struct ns_flow_table *t)
 {
+	bool lazy = t->live >= t->n_buckets / 4, ended = false;
+	int rc = 0;
+
 	if (!flow_queue_drain(t))
 		return -EAGAIN;
 	for (uint32_t idx = 0; idx < t->bump && t->live != 0; idx++) {
 		if (t->recs[idx].hot.key.ip_ver == 0)
 			continue;
 		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
-			FLOW_STAT_SET(t, active, t->live);
-			return -EAGAIN;
+			rc = -EAGAIN;
+			break;
 		}
-		flow_emit(t, idx, flush_reason(t, &t->recs[idx]));
+		emit_rec(t, idx, flush_reason(t, &t->recs[idx]), !lazy);
+		ended = true;
 	}
+	if (lazy && ended)
+		flow_buckets_purge(t);
 	FLOW_STAT_SET(t, active, t->live);
+	if (rc != 0)
+		return rc;
 	return flow_queue_drain(t) ? 0 : -EAGAIN;
 }
 

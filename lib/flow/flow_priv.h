@@ -258,6 +258,12 @@ int flow_hash_use_portable(struct ns_flow_table *t);
 /** Remove record @idx from its bucket (the record stays allocated). */
 void flow_unlink(struct ns_flow_table *t, uint32_t idx);
 
+/**
+ * Drop every bucket slot whose record is free (records freed without flow_unlink()); with no
+ * flow left, zero all buckets.
+ */
+void flow_buckets_purge(struct ns_flow_table *t);
+
 /** Return record @idx to the free list. */
 void flow_free_rec(struct ns_flow_table *t, uint32_t idx);
 

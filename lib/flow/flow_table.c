@@ -337,10 +337,10 @@ displace(struct ns_flow_table *t, uint32_t bi)
  * make one by displacement (primary first). Returns false when both buckets stay full.
  */
 static bool
-bucket_insert(struct ns_flow_table *t, uint64_t h, uint32_t idx)
+bucket_insert(struct ns_flow_table *t, uint64_t h, uint32_t b1, uint32_t idx)
 {
 	uint16_t tag = h_tag(h);
-	uint32_t b1 = h_bucket(t, h), b2 = alt_bucket(t, b1, tag);
+	uint32_t b2 = alt_bucket(t, b1, tag);
 	unsigned m1 = tag_match(&t->buckets[b1], 0);
 	unsigned m2 = m1 != 0 ? 0 : tag_match(&t->buckets[b2], 0);
 
@@ -387,10 +387,9 @@ bucket_find(const struct ns_flow_table *t, uint32_t bi, uint16_t tag, const stru
 }
 
 static uint32_t
-lookup(const struct ns_flow_table *t, const struct flow_key *k, uint64_t h)
+lookup(const struct ns_flow_table *t, const struct flow_key *k, uint64_t h, uint32_t b1)
 {
 	uint16_t tag = h_tag(h);
-	uint32_t b1 = h_bucket(t, h);
 	const struct flow_bucket *b = &t->buckets[b1];
 	uint32_t idx = bucket_find(t, b1, tag, k);
 
@@ -432,6 +431,22 @@ flow_unlink(struct ns_flow_table *t, uint32_t idx)
 	}
 	if (s >= 0)
 		slot_clear(t, b1, (unsigned)s);
+}
+
+void
+flow_buckets_purge(struct ns_flow_table *t)
+{
+	if (t->live == 0) {
+		memset(t->buckets, 0, (size_t)t->n_buckets * sizeof(*t->buckets));
+		return;
+	}
+	for (uint32_t bi = 0; bi < t->n_buckets; bi++) {
+		const struct flow_bucket *b = &t->buckets[bi];
+
+		for (unsigned s = 0; s < BUCKET_SLOTS; s++)
+			if (b->tag[s] != 0 && t->recs[slot_idx(b, s)].hot.key.ip_ver == 0)
+				slot_clear(t, bi, s);
+	}
 }
 
 void
@@ -685,10 +700,10 @@ bucket_members(const struct ns_flow_table *t, uint32_t bi, uint32_t *out, unsign
 
 /* Evict one flow to make room for a key of hash @h; the victim is queued as EVICTED. */
 static bool
-evict_one(struct ns_flow_table *t, uint64_t h, bool pool_empty)
+evict_one(struct ns_flow_table *t, uint64_t h, uint32_t b1, bool pool_empty)
 {
 	uint32_t cand[2 * BUCKET_SLOTS > EVICT_PICK ? 2 * BUCKET_SLOTS : EVICT_PICK];
-	uint32_t b1 = h_bucket(t, h), b2 = alt_bucket(t, b1, h_tag(h));
+	uint32_t b2 = alt_bucket(t, b1, h_tag(h));
 	unsigned n = bucket_members(t, b1, cand, 0);
 	uint32_t v;
 
@@ -713,10 +728,11 @@ evict_one(struct ns_flow_table *t, uint64_t h, bool pool_empty)
 	return true;
 }
 
-/* Create the flow of key @k; returns its record or NO_IDX (counted as untracked). */
+/* Create the flow of key @k (hash @h, primary bucket @b1); returns its record or NO_IDX
+ * (counted as untracked). */
 static uint32_t
-flow_create(struct ns_flow_table *t, const struct flow_key *k, uint64_t h, const struct ns_pkt *p,
-	    unsigned d, uint64_t ts_ns, bool tcp_ok)
+flow_create(struct ns_flow_table *t, const struct flow_key *k, uint64_t h, uint32_t b1,
+	    const struct ns_pkt *p, unsigned d, uint64_t ts_ns, bool tcp_ok)
 {
 	uint32_t idx = rec_alloc(t);
 
@@ -727,12 +743,12 @@ flow_create(struct ns_flow_table *t, const struct flow_key *k, uint64_t h, const
 			FLOW_STAT_ADD(t, queue_full, 1);
 			return NO_IDX;
 		}
-		if (!evict_one(t, h, true) || (idx = rec_alloc(t)) == NO_IDX) {
+		if (!evict_one(t, h, b1, true) || (idx = rec_alloc(t)) == NO_IDX) {
 			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NO_SLOT], 1);
 			return NO_IDX;
 		}
 	}
-	if (!bucket_insert(t, h, idx)) {
+	if (!bucket_insert(t, h, b1, idx)) {
 		FLOW_STAT_ADD(t, table_full, 1);
 		if (flow_queue_room(t) == 0) {
 			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_REFUSED], 1);
@@ -740,7 +756,7 @@ flow_create(struct ns_flow_table *t, const struct flow_key *k, uint64_t h, const
 			flow_free_rec(t, idx);
 			return NO_IDX;
 		}
-		if (!evict_one(t, h, false) || !bucket_insert(t, h, idx)) {
+		if (!evict_one(t, h, b1, false) || !bucket_insert(t, h, b1, idx)) {
 			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NO_SLOT], 1);
 			flow_free_rec(t, idx);
 			return NO_IDX;
@@ -852,6 +868,7 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 {
 	struct flow_key keys[NS_FLOW_BURST];
 	uint64_t hv[NS_FLOW_BURST];
+	uint32_t bkt[NS_FLOW_BURST]; /* primary bucket of each key */
 	uint32_t cand[NS_FLOW_BURST];
 	uint8_t dir[NS_FLOW_BURST];
 	uint8_t map[NS_FLOW_BURST];
@@ -866,13 +883,15 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
 	}
 	t->hash(t, keys, nk, hv);
-	for (unsigned k = 0; k < nk; k++)
-		__builtin_prefetch(&t->buckets[h_bucket(t, hv[k])]);
+	for (unsigned k = 0; k < nk; k++) {
+		bkt[k] = h_bucket(t, hv[k]);
+		__builtin_prefetch(&t->buckets[bkt[k]]);
+	}
 
 	/* stage 2: tag match; prefetch the record (and its TCP line) of every hit */
 	for (unsigned k = 0; k < nk; k++) {
 		uint16_t tag = h_tag(hv[k]);
-		const struct flow_bucket *b = &t->buckets[h_bucket(t, hv[k])];
+		const struct flow_bucket *b = &t->buckets[bkt[k]];
 		unsigned m = tag_match(b, tag);
 
 		if (m != 0) {
@@ -884,7 +903,7 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			}
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {
 			cand[k] = NEED_ALT;
-			__builtin_prefetch(&t->buckets[alt_bucket(t, h_bucket(t, hv[k]), tag)]);
+			__builtin_prefetch(&t->buckets[alt_bucket(t, bkt[k], tag)]);
 			any_alt = true;
 		} else {
 			cand[k] = NO_IDX;
@@ -899,7 +918,7 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			if (cand[k] != NEED_ALT)
 				continue;
 			tag = h_tag(hv[k]);
-			b = &t->buckets[alt_bucket(t, h_bucket(t, hv[k]), tag)];
+			b = &t->buckets[alt_bucket(t, bkt[k], tag)];
 			m = tag_match(b, tag);
 			cand[k] = m != 0 ? slot_idx(b, (unsigned)__builtin_ctz(m)) : NO_IDX;
 			if (m != 0)
@@ -919,14 +938,14 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 
 		if (idx == NO_IDX || !key_eq(&t->recs[idx].hot.key, &keys[k])) {
 			if (idx != NO_IDX || changed)
-				idx = lookup(t, &keys[k], hv[k]);
+				idx = lookup(t, &keys[k], hv[k], bkt[k]);
 			else
 				idx = NO_IDX;
 			if (idx == NO_IDX) {
 				bool tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
 
-				idx = flow_create(t, &keys[k], hv[k], p, dir[k], ts[map[k]],
-						  tcp_ok);
+				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, dir[k],
+						  ts[map[k]], tcp_ok);
 				if (idx == NO_IDX)
 					continue;
 				created = changed = true;

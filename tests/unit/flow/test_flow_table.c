@@ -219,6 +219,52 @@ test_sink_refuses(void)
 	ns_flow_table_destroy(t);
 }
 
+/*
+ * flush frees the records of a dense table before dropping their bucket slots in one pass:
+ * after a flush stopped by a full sink, the ended flows are new again and the others are still
+ * found; after a complete one, every key starts a new flow.
+ */
+static void
+test_flush_partial_then_traffic(void)
+{
+	struct ns_flow_table *t = table_new(256, NULL);
+	struct ns_flow_stats st;
+	char ip[32];
+
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < 200; i++) {
+			struct ns_pkt p;
+
+			snprintf(ip, sizeof(ip), "10.0.%u.%u", i / 100, i % 100);
+			p = udp_pkt(ip, 1, "10.9.9.9", 2, 10);
+			feed(t, &p, T0 + round * MS);
+		}
+		ns_flow_table_stats(t, &st);
+		CU_ASSERT_EQUAL(st.active, 200);
+		if (round == 0) {
+			g_log.accept = 0;
+			CU_ASSERT_EQUAL(ns_flow_table_flush(t), -EAGAIN);
+			ns_flow_table_stats(t, &st);
+			CU_ASSERT_EQUAL(st.active, 200 - 64);
+			g_log.accept = UINT32_MAX;
+		} else {
+			CU_ASSERT_EQUAL(ns_flow_table_flush(t), 0);
+		}
+	}
+	ns_flow_table_stats(t, &st);
+	/* round 0 ended 64 (the queue), round 1 created them again and ended all 200 */
+	CU_ASSERT_EQUAL(st.created, 200 + 64 + 200);
+	CU_ASSERT_EQUAL(st.active, 0);
+	CU_ASSERT_EQUAL(g_log.n, 200 + 64 + 200);
+	/* in record order: the 64 re-created flows have one packet, the 136 kept ones two */
+	for (unsigned i = 0; i < g_log.n; i++) {
+		unsigned want = i >= 128 && i < 264 ? 2 : 1;
+
+		CU_ASSERT_EQUAL(g_log.recs[i].pkts[0] + g_log.recs[i].pkts[1], want);
+	}
+	ns_flow_table_destroy(t);
+}
+
 static void
 test_top_n(void)
 {
@@ -447,6 +493,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_active_timeout),
 	NS_TEST(test_counter_overflow),
 	NS_TEST(test_sink_refuses),
+	NS_TEST(test_flush_partial_then_traffic),
 	NS_TEST(test_top_n),
 	NS_TEST(test_memory_budget),
 	NS_TEST(test_bad_params),
