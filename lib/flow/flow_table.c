@@ -587,6 +587,9 @@ build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key
 static inline int
 tcp_skip_reason(const struct ns_pkt *p)
 {
+	/* the common segment: a whole header, no parse remark, not a fragment */
+	if (NS_LIKELY(p->reason == NS_PARSE_R_NONE && p->tcp_hlen >= 20 && !(p->frag & NS_FRAG_IS)))
+		return -1;
 	if (p->frag & NS_FRAG_IS)
 		return NS_FLOW_TCP_SKIP_FRAGMENT;
 	if (p->tcp_hlen < 20 || p->reason == NS_PARSE_R_TCP_SHORT ||

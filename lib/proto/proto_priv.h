@@ -10,6 +10,7 @@
 #define PROTO_PRIV_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "ns_core.h"
 #include "ns_proto.h"
@@ -67,12 +68,13 @@ rd_le32(const uint8_t *p)
 static inline void
 addr_set_v4(struct ns_addr *a, const uint8_t *p)
 {
-	a->b[10] = 0xff;
-	a->b[11] = 0xff;
-	a->b[12] = p[0];
-	a->b[13] = p[1];
-	a->b[14] = p[2];
-	a->b[15] = p[3];
+	static const uint8_t ffff[2] = { 0xff, 0xff };
+	uint8_t v[4];
+
+	/* through a local: byte stores into @a may alias @p, so the compiler would not merge them */
+	memcpy(v, p, sizeof(v));
+	memcpy(a->b + 10, ffff, sizeof(ffff));
+	memcpy(a->b + 12, v, sizeof(v));
 }
 
 #endif /* PROTO_PRIV_H */
