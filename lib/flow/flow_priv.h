@@ -495,4 +495,49 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	return true;
 }
 
+/*
+ * The bare SYN (no ACK, FIN or RST) that created its flow, on the record exactly as
+ * flow_init() left it for that packet (TCP line zero, the sender is the client, state NONE,
+ * endpoints inactive). The full chain (flow_tcp_segment) then sets the base sequence number
+ * (§2 rule 5), skips rules 1-12 (SYN, nothing sent before, no ACK flag), starts nextseq and
+ * maxseqtobeacked (13-15), stores window and ACK field (16, 17), times an RTT sample when the
+ * SYN carries data (18), notes the SYN time (19) and moves to SYN_SENT / Zeek's SYN_SENT:
+ * done here directly. Returns false, having changed nothing, for any other segment.
+ * tests/unit/flow/test_flow_fast.c compares both paths byte for byte.
+ */
+static inline bool
+flow_tcp_syn_new(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const uint32_t seq = p->tcp_seq, seglen = p->payload_len;
+	const uint32_t nxt = seq + seglen + 1;
+	uint8_t flags = (uint8_t)(h->flags | FF_SYN);
+	uint8_t ep = EP_SYN_SENT;
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_SYN)
+		return false;
+	tc->tcp_flags[d] = p->tcp_flags;
+	r->cold.base_seq[d] = seq;
+	fwd->nextseq = nxt;
+	fwd->nextseq_t = t;
+	fwd->maxseqtobeacked = nxt;
+	fwd->window = p->tcp_win;
+	fwd->lastack = p->tcp_ack;
+	fwd->lastack_t = t;
+	fwd->bits = TD_BASE_SET | TD_WIN_SET;
+	tc->syn_or_irtt = t;
+	if (seglen > 0) {
+		tc->rtt_seq = nxt;
+		tc->rtt_t = t;
+		flags |= (uint8_t)(FF_RTT_PEND | (d ? FF_RTT_DIR : 0));
+		ep |= EP_DATA_ORIG;
+	}
+	h->flags = flags;
+	h->state = NS_FLOW_TCP_SYN_SENT;
+	h->ep = ep;
+	return true;
+}
+
 #endif /* NS_FLOW_PRIV_H */

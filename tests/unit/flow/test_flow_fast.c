@@ -189,6 +189,52 @@ test_fast_equals_full_per_segment(void)
 	CU_ASSERT_TRUE(total - hits > total / 10);
 }
 
+/*
+ * The first segment of a new flow: flow_tcp_syn_new() takes a bare SYN (any sequence number,
+ * ACK field, window, payload and extra flags) exactly as the full chain does, and refuses every
+ * other segment without changing the record.
+ */
+static void
+test_syn_new_equals_full(void)
+{
+	static const uint8_t extra[] = { 0, NS_TCP_PSH, NS_TCP_URG, NS_TCP_ECE, NS_TCP_CWR,
+					 NS_TCP_ECE | NS_TCP_CWR };
+	unsigned long hits = 0;
+
+	for (unsigned i = 0; i < 200000; i++) {
+		struct flow_rec before, a, b;
+		unsigned d = rn(2);
+		uint32_t seq = rn(4) == 0 ? UINT32_MAX - rn(3) : rn(4) == 0 ? rn(3) : rn(UINT32_MAX);
+		uint32_t ack = rn(2) ? 0 : rn(UINT32_MAX);
+		uint32_t len = rn(3) == 0 ? 1 + rn(1460) : 0;
+		uint16_t win = (uint16_t)(rn(4) == 0 ? 0 : rn(65536));
+		uint8_t fl = rn(4) == 0 ? (uint8_t)rn(256)
+				       : (uint8_t)(NS_TCP_SYN | extra[rn(sizeof(extra))]);
+		uint32_t t_us = rn(UINT32_MAX);
+		struct ns_pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, fl, seq, ack, win, len);
+
+		/* flow_init() makes the sender of a bare SYN the client */
+		rec_init(&a, d == 1);
+		memcpy(&before, &a, sizeof(a));
+		memcpy(&b, &a, sizeof(a));
+		if (flow_tcp_syn_new(&a, &p, d, t_us)) {
+			hits++;
+			CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
+			if (memcmp(&a, &b, sizeof(a)) != 0) {
+				CU_FAIL("new-SYN path differs from the full rule chain");
+				printf("\n  flags %#x seq %u ack %u len %u win %u dir %u\n", fl, seq,
+				       ack, len, win, d);
+				return;
+			}
+		} else {
+			CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
+			CU_ASSERT_NOT_EQUAL(fl & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK),
+					    NS_TCP_SYN);
+		}
+	}
+	CU_ASSERT_TRUE(hits > 100000);
+}
+
 struct two {
 	struct ns_flow_table *t[2];
 	struct sink_log log[2];
@@ -282,6 +328,7 @@ test_fast_equals_full_tables(void)
 
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_fast_equals_full_per_segment),
+	NS_TEST(test_syn_new_equals_full),
 	NS_TEST(test_fast_equals_full_tables),
 };
 
