@@ -540,4 +540,50 @@ flow_tcp_syn_new(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	return true;
 }
 
+/*
+ * The SYN/ACK answering a flow's SYN: no payload, no FIN or RST, from the responder, on a flow
+ * in SYN_SENT whose originator's Zeek endpoint is SYN_SENT and responder's inactive, with a
+ * bare SYN timed (FF_SYN only: no RTT sample pending, no handshake RTT yet), a responder
+ * direction never used, and an ACK field not beyond what the originator sent. The full chain
+ * then sets the base sequence number (§2 rule 5), fires none of rules 1-12 (SYN; nothing sent
+ * before in this direction; nothing ACKed unseen), starts nextseq and maxseqtobeacked (13-15),
+ * stores window and ACK (16, 17), times SYN -> SYN/ACK (19), moves to SYN_RECEIVED and both
+ * Zeek endpoints to ESTABLISHED: done here directly. Returns false, having changed nothing,
+ * for any other segment. tests/unit/flow/test_flow_fast.c compares both paths byte for byte.
+ */
+static inline bool
+flow_tcp_synack(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const struct tcp_dir *rev = &tc->dir[d ^ 1];
+	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack;
+	const bool orig = d == ((h->flags & FF_CLIENT_HI) ? 1u : 0u);
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) !=
+		    (NS_TCP_SYN | NS_TCP_ACK) ||
+	    p->payload_len != 0 || orig || h->state != NS_FLOW_TCP_SYN_SENT ||
+	    (h->ep & 0x3f) != EP_SYN_SENT ||
+	    (h->flags & (FF_SYN | FF_IRTT | FF_SYNACK | FF_RTT_PEND)) != FF_SYN ||
+	    fwd->bits != 0 || !(rev->bits & TD_BASE_SET) ||
+	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)))
+		return false;
+	tc->tcp_flags[d] |= p->tcp_flags;
+	r->cold.base_seq[d] = seq;
+	fwd->nextseq = seq + 1;
+	fwd->nextseq_t = t;
+	fwd->maxseqtobeacked = seq + 1;
+	fwd->window = p->tcp_win;
+	fwd->lastack = ack;
+	fwd->lastack_t = t;
+	fwd->bits = TD_BASE_SET | TD_WIN_SET;
+	r->cold.syn_synack_us = t - tc->syn_or_irtt;
+	h->flags |= FF_SYNACK;
+	h->state = NS_FLOW_TCP_SYN_RECEIVED;
+	h->ep = (uint8_t)((h->ep & (EP_DATA_ORIG | EP_DATA_RESP)) | EP_ESTABLISHED |
+			  EP_ESTABLISHED << 3);
+	return true;
+}
+
 #endif /* NS_FLOW_PRIV_H */

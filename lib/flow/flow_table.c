@@ -860,7 +860,8 @@ counted:
 	}
 	/* a flow created by this packet cannot take flow_tcp_fast (its state is NONE) */
 	if (NS_LIKELY(t->tcp_fast) && (created ? flow_tcp_syn_new(r, p, d, (uint32_t)t_us)
-					       : flow_tcp_fast(r, p, d, (uint32_t)t_us)))
+					       : flow_tcp_fast(r, p, d, (uint32_t)t_us) ||
+							 flow_tcp_synack(r, p, d, (uint32_t)t_us)))
 		return;
 	if (NS_UNLIKELY(flow_tcp_segment(r, p, d, (uint32_t)t_us)))
 		emit_overflow(t, idx);

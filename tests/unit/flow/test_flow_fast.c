@@ -235,6 +235,63 @@ test_syn_new_equals_full(void)
 	CU_ASSERT_TRUE(hits > 100000);
 }
 
+/*
+ * The answer to a SYN: flow_tcp_synack() on random segments after a SYN (sometimes with data,
+ * sometimes after another segment first) either changes nothing or does what the full chain
+ * does.
+ */
+static void
+test_synack_equals_full(void)
+{
+	unsigned long hits = 0;
+
+	for (unsigned i = 0; i < 200000; i++) {
+		struct flow_rec before, a, b;
+		unsigned c = rn(2), d;
+		uint32_t isn = rn(4) == 0 ? UINT32_MAX - rn(3) : rn(UINT32_MAX);
+		uint32_t t_us = rn(UINT32_MAX);
+		struct ns_pkt syn = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN, isn,
+					    rn(2) ? 0 : rn(UINT32_MAX), (uint16_t)rn(3),
+					    rn(8) == 0 ? 1 + rn(100) : 0);
+		struct ns_pkt p;
+		uint32_t ack;
+		uint8_t fl;
+
+		rec_init(&a, c == 1);
+		flow_tcp_segment(&a, &syn, c, t_us);
+		if (rn(8) == 0) { /* something else first: a second SYN, an ACK, from either side */
+			struct ns_pkt o = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2,
+						  (uint8_t)(rn(2) ? NS_TCP_SYN : NS_TCP_ACK), rn(3),
+						  rn(3), 1, rn(2));
+
+			flow_tcp_segment(&a, &o, rn(2), t_us + rn(100));
+		}
+		d = rn(8) == 0 ? c : c ^ 1;
+		ack = rn(4) == 0 ? rn(UINT32_MAX) : isn + 1 + syn.payload_len - rn(3);
+		fl = rn(8) == 0 ? (uint8_t)rn(256)
+				: (uint8_t)(NS_TCP_SYN | NS_TCP_ACK | (rn(2) ? NS_TCP_ECE : 0));
+		p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, fl, rn(UINT32_MAX), ack,
+			    (uint16_t)(rn(4) == 0 ? 0 : rn(65536)), rn(8) == 0 ? rn(3) : 0);
+		t_us += rn(4) == 0 ? 0 : rn(100000);
+		memcpy(&before, &a, sizeof(a));
+		memcpy(&b, &a, sizeof(a));
+		if (flow_tcp_synack(&a, &p, d, t_us)) {
+			hits++;
+			CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
+			if (memcmp(&a, &b, sizeof(a)) != 0) {
+				CU_FAIL("SYN/ACK path differs from the full rule chain");
+				printf("\n  flags %#x seq %u ack %u len %u dir %u client %u\n",
+				       p.tcp_flags, p.tcp_seq, p.tcp_ack, p.payload_len, d, c);
+				return;
+			}
+		} else {
+			CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
+		}
+	}
+	printf("\n  %lu of 200000 on the SYN/ACK path\n", hits);
+	CU_ASSERT_TRUE(hits > 50000);
+}
+
 struct two {
 	struct ns_flow_table *t[2];
 	struct sink_log log[2];
@@ -329,6 +386,7 @@ test_fast_equals_full_tables(void)
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_fast_equals_full_per_segment),
 	NS_TEST(test_syn_new_equals_full),
+	NS_TEST(test_synack_equals_full),
 	NS_TEST(test_fast_equals_full_tables),
 };
 
