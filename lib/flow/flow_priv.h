@@ -429,6 +429,10 @@ flow_rtt_add(struct flow_cold *c, uint32_t s)
  *   19: no SYN, and FF_SYN without FF_IRTT is excluded;
  *   the state machine and Zeek's endpoint states do not move on a bare ACK in these states;
  * and what is left is rules 10 and 13-18, done here exactly as the full chain does them.
+ * The handshake's ACK takes it too: in SYN_RECEIVED, with FF_SYN and no FF_IRTT, from an
+ * endpoint established, partial or SYN_SENT (a bare ACK moves none of them), the same
+ * conditions leave rules 10 and 13-18, plus rule 19 (the handshake RTT) and the move to
+ * ESTABLISHED.
  * Returns false, having changed nothing, when the segment does not qualify.
  * tests/unit/flow/test_flow_tcp.c compares both paths byte for byte on random traffic.
  */
@@ -444,12 +448,15 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	const bool orig = d == ((h->flags & FF_CLIENT_HI) ? 1u : 0u);
 	const unsigned e = orig ? (h->ep & 7u) : ((h->ep >> 3) & 7u);
 	const bool advanced = (int32_t)seglen > 0; /* seq_gt(nxt, nextseq) with seq == nextseq */
+	const bool hs = h->state == NS_FLOW_TCP_SYN_RECEIVED; /* the handshake's ACK */
 
 	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
 	    seq != fwd->nextseq || seq == 0 || p->tcp_win == 0 ||
-	    (h->state != NS_FLOW_TCP_ESTABLISHED && h->state != NS_FLOW_TCP_MIDSTREAM) ||
-	    (e != EP_ESTABLISHED && e != EP_PARTIAL) ||
-	    (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN ||
+	    (hs ? (e != EP_ESTABLISHED && e != EP_PARTIAL && e != EP_SYN_SENT) ||
+			  (h->flags & (FF_SYN | FF_IRTT)) != FF_SYN
+		: (h->state != NS_FLOW_TCP_ESTABLISHED && h->state != NS_FLOW_TCP_MIDSTREAM) ||
+			  (e != EP_ESTABLISHED && e != EP_PARTIAL) ||
+			  (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) ||
 	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
 	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
 	    (seglen == 0 && ack == fwd->lastack) ||
@@ -492,6 +499,16 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	}
 	if (seglen > 0)
 		h->ep |= orig ? EP_DATA_ORIG : EP_DATA_RESP;
+	if (hs) {
+		/* 19: the handshake RTT, SYN -> this first ACK; SYN_RECEIVED -> ESTABLISHED */
+		uint32_t irtt = t - tc->syn_or_irtt;
+
+		if (irtt != 0 && (int32_t)irtt > 0) {
+			tc->syn_or_irtt = irtt;
+			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
+		}
+		h->state = NS_FLOW_TCP_ESTABLISHED;
+	}
 	return true;
 }
 
