@@ -32,21 +32,7 @@ WORK=""
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
 
-# Stop one process we started: SIGNAL, up to 5 s grace, then SIGKILL; wait for it.
-stop_pid() { # stop_pid PID SIGNAL
-	local pid=$1 i rest=()
-	kill "-$2" "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	for i in "${PIDS[@]}"; do
-		[ "$i" = "$pid" ] || rest+=("$i")
-	done
-	PIDS=("${rest[@]}")
-	wait "$pid" 2>/dev/null
-}
+. "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
 	local pid

@@ -48,25 +48,12 @@ bad() {
 	echo "FAIL - $*"
 }
 
-stop_pid() { # stop_pid PID SIGNAL: signal, 10 s grace, then SIGKILL; returns its status
-	local pid=$1 i rest=()
-	kill "-$2" "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	for i in "${PIDS[@]}"; do
-		[ "$i" = "$pid" ] || rest+=("$i")
-	done
-	PIDS=("${rest[@]}")
-	{ wait "$pid"; } 2>/dev/null
-}
+. "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
 	local pid
 	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid" TERM
+		stop_pid "$pid" TERM 10
 	done
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
@@ -157,9 +144,9 @@ run() {
 	[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ] && ok "$mode: $((FLOWS_EACH * 4)) flows ran" ||
 		bad "$mode: traffic failed: $(cat "$dir/client-a.log" "$dir/client-b.log" | tr '\n' ' ')"
 	sleep 1 # the last FIN/ACKs reach both captures
-	stop_pid "$ns_pid" INT
+	stop_pid "$ns_pid" INT 10
 	rc=$?
-	stop_pid "$td_pid" INT
+	stop_pid "$td_pid" INT 10
 	[ "$rc" -eq 0 ] && ok "$mode: netscope exit 0" || bad "$mode: netscope exited $rc"
 	if [ "$mode" = per-queue ]; then
 		grep -q "per-queue: 2 worker(s) on EAL lcores 1,2, one per RX queue of 2" \

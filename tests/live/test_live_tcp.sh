@@ -51,26 +51,7 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
-# Reap one process we started (already signalled): up to 5 s grace, then SIGKILL. Returns
-# its exit status.
-reap() {
-	local pid=$1 i rest=()
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	for i in "${PIDS[@]}"; do
-		[ "$i" = "$pid" ] || rest+=("$i")
-	done
-	PIDS=("${rest[@]}")
-	wait "$pid"
-}
-
-stop_pid() { # stop_pid PID SIGNAL
-	kill "-$2" "$1" 2>/dev/null
-	reap "$1"
-}
+. "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
 	local pid ns
