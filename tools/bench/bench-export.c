@@ -11,23 +11,19 @@
  * README) says the same with the noise of two whole runs in it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ns_capture.h"
 #include "ns_core.h"
 #include "ns_export.h"
 #include "ns_flow.h"
 #include "ns_proto.h"
 
-#define FILE_HDR 24
-#define REC_HDR 16
 #define REPS_MAX 64
 #define BATCH 64 /* records per sink call, as a flow table hands them over */
 
@@ -56,43 +52,32 @@ keep(void *arg, const struct ns_flow_record *recs, unsigned n)
 	return n;
 }
 
-static uint32_t
-rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-/* Run a little-endian classic pcap through a flow table; the records land in @k. */
+/* Run a capture file through a flow table (read by lib/capture as netscope reads it); the
+ * records land in @k. Not timed. */
 static int
 collect(const char *path, uint32_t capacity, struct records *k)
 {
-	struct ns_flow_params p;
-	struct ns_flow_table *t;
+	const struct ns_capture_params cp = {
+		.file = path,
+		.snaplen = 262144,
+		.backend = NS_BACKEND_PCAP,
+	};
+	char errbuf[NS_CAPTURE_ERRBUF] = "";
+	struct ns_frame fr[NS_FLOW_BURST];
 	struct ns_pkt pkts[NS_FLOW_BURST];
 	uint64_t ts[NS_FLOW_BURST];
-	const uint8_t *base;
-	struct stat sb;
-	size_t off = FILE_HDR;
-	unsigned bursts = 0;
-	bool nano;
-	int fd = open(path, O_RDONLY), linktype;
+	struct ns_flow_params p;
+	struct ns_flow_table *t;
+	struct ns_capture *c;
+	unsigned bursts = 0, n;
+	int linktype;
 
-	if (fd < 0 || fstat(fd, &sb) < 0 || (size_t)sb.st_size < FILE_HDR) {
-		fprintf(stderr, "bench-export: cannot read %s\n", path);
+	c = ns_capture_open(&cp, errbuf);
+	if (c == NULL) {
+		fprintf(stderr, "bench-export: %s\n", errbuf);
 		return -1;
 	}
-	base = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	close(fd);
-	if (base == MAP_FAILED || (rd32(base) != 0xa1b2c3d4u && rd32(base) != 0xa1b23c4du)) {
-		fprintf(stderr, "bench-export: %s is not a little-endian classic pcap file\n",
-			path);
-		return -1;
-	}
-	nano = rd32(base) == 0xa1b23c4du;
-	linktype = (int)rd32(base + 20);
+	linktype = ns_capture_linktype(c);
 	ns_flow_params_default(&p);
 	p.capacity = capacity;
 	p.seed = 0x5eed;
@@ -101,31 +86,26 @@ collect(const char *path, uint32_t capacity, struct records *k)
 	t = ns_flow_table_create(&p);
 	if (t == NULL) {
 		fprintf(stderr, "bench-export: flow table: %s\n", strerror(errno));
+		ns_capture_close(c);
 		return -1;
 	}
-	for (;;) {
-		unsigned n = 0;
-
-		for (; n < NS_FLOW_BURST && off + REC_HDR <= (size_t)sb.st_size; n++) {
-			const uint8_t *h = base + off;
-			uint32_t caplen = rd32(h + 8);
-
-			if (off + REC_HDR + caplen > (size_t)sb.st_size)
-				break;
-			ts[n] = (uint64_t)rd32(h) * NS_NSEC_PER_SEC +
-				(nano ? rd32(h + 4) : rd32(h + 4) * 1000ull);
-			ns_parse(linktype, h + REC_HDR, caplen, rd32(h + 12), &pkts[n]);
-			off += REC_HDR + caplen;
+	while ((n = ns_capture_rx_burst(c, fr, NS_FLOW_BURST)) > 0 ||
+	       ns_capture_status(c) == NS_CAPTURE_RUNNING) {
+		for (unsigned i = 0; i < n; i++) {
+			ts[i] = fr[i].ts_ns;
+			ns_parse(linktype, fr[i].data, fr[i].caplen, fr[i].wirelen, &pkts[i]);
 		}
 		if (n == 0)
-			break;
+			continue;
 		ns_flow_table_process_burst(t, pkts, ts, n);
 		if (++bursts % 16 == 0)
 			ns_flow_table_housekeeping(t, ts[n - 1], 512);
 	}
 	ns_flow_table_flush(t);
 	ns_flow_table_destroy(t);
-	munmap((void *)base, (size_t)sb.st_size);
+	if (ns_capture_status(c) == NS_CAPTURE_ERROR)
+		fprintf(stderr, "bench-export: %s\n", ns_capture_error(c));
+	ns_capture_close(c);
 	return k->n > 0 ? 0 : -1;
 }
 
