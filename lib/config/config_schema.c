@@ -96,7 +96,8 @@ static const struct ns_config_key schema[] = {
 	/* flow */
 	/* 16777215: the flow table indexes records with 24 bits (lib/flow, NS_FLOW_CAPACITY_MAX) */
 	U32(flow.capacity, 1024, 16777215, "1048576",
-	    "Flows per shard, preallocated; a full table evicts the oldest idle flow."),
+	    "Minimum flows per shard, preallocated; a table over 2 MB rounds up to fill its last "
+	    "page (-v shows it). A full table evicts the oldest idle flow."),
 	BOOL(flow.key_vlan, "true", "Make VLAN ids part of the flow key."),
 	BOOL(flow.hugepages, "true",
 	     "Try hugepages for the flow table; fall back to normal pages."),

@@ -1022,20 +1022,55 @@ table_alloc_bytes(uint32_t capacity)
 	       (size_t)n_buckets_for(capacity) * sizeof(struct flow_bucket);
 }
 
+#define PAGE_2M ((size_t)2 << 20)
+
 /* ns_mem_alloc_large() rounds every allocation up to 2 MB pages. */
 static size_t
 round_2m(size_t v)
 {
-	const size_t m = (size_t)2 << 20;
+	return (v + PAGE_2M - 1) / PAGE_2M * PAGE_2M;
+}
 
-	return (v + m - 1) / m * m;
+/*
+ * Records a table asked for @capacity gets. The allocation is rounded up to 2 MB pages, so a
+ * table of more than one page fills the rest of its last page with records (up to ~10,600 more
+ * flows; at 131,072 flows the rounding alone was 10 bytes per flow). A table that fits in one
+ * page keeps its capacity exactly: there the page would multiply a small capacity, and small
+ * tables are the ones whose eviction behaviour is tested and configured on purpose.
+ */
+static uint32_t
+capacity_fill(uint32_t capacity)
+{
+	size_t pages = round_2m(table_alloc_bytes(capacity));
+	uint32_t lo = capacity, hi;
+
+	if (table_alloc_bytes(capacity) <= PAGE_2M)
+		return capacity;
+	/* the largest c with table_alloc_bytes(c) <= pages (it grows with c) */
+	hi = (uint32_t)NS_MIN((uint64_t)NS_FLOW_CAPACITY_MAX,
+			      (uint64_t)capacity + PAGE_2M / sizeof(struct flow_rec));
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (table_alloc_bytes(mid) <= pages)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+uint32_t
+ns_flow_table_capacity_for(uint32_t capacity)
+{
+	return capacity_fill(capacity != 0 ? capacity : NS_FLOW_CAPACITY_DEFAULT);
 }
 
 size_t
 ns_flow_table_memory_for(uint32_t capacity)
 {
-	return round_2m(table_alloc_bytes(capacity)) + sizeof(struct ns_flow_table) +
-	       (size_t)1024 * sizeof(struct heap_ent);
+	return round_2m(table_alloc_bytes(ns_flow_table_capacity_for(capacity))) +
+	       sizeof(struct ns_flow_table) + (size_t)1024 * sizeof(struct heap_ent);
 }
 
 static uint32_t
@@ -1088,7 +1123,7 @@ ns_flow_table_create(const struct ns_flow_params *p)
 		errno = EINVAL;
 		return NULL;
 	}
-	cap = p->capacity != 0 ? p->capacity : NS_FLOW_CAPACITY_DEFAULT;
+	cap = ns_flow_table_capacity_for(p->capacity);
 	if (posix_memalign((void **)&t, NS_CACHE_LINE, sizeof(*t)) != 0) {
 		errno = ENOMEM;
 		goto fail;
@@ -1136,8 +1171,11 @@ ns_flow_table_create(const struct ns_flow_params *p)
 		(uint64_t)(p->active_timeout != 0 ? p->active_timeout : 1800) * NS_NSEC_PER_SEC;
 	t->sink = p->sink;
 	t->sink_arg = p->sink_arg;
-	NS_LOG(INFO, "flow", "table of %u flows: %zu bytes (%.1f per flow) on %s pages", cap,
-	       t->mem_bytes, (double)t->mem_bytes / cap, huge ? "huge" : "normal");
+	NS_LOG(INFO, "flow", "table of %u flows: %zu bytes (%.1f per flow) on %s pages%s", cap,
+	       t->mem_bytes, (double)t->mem_bytes / cap, huge ? "huge" : "normal",
+	       cap != (p->capacity != 0 ? p->capacity : NS_FLOW_CAPACITY_DEFAULT)
+		       ? " (capacity rounded up to fill the last 2 MB page)"
+		       : "");
 	return t;
 
 fail_heap:

@@ -187,7 +187,7 @@ typedef unsigned (*ns_flow_sink_fn)(void *arg, const struct ns_flow_record *recs
 
 /* Table parameters. Timeouts in seconds; 0 takes the default named in the comment. */
 struct ns_flow_params {
-	uint32_t capacity; /* flows (NS_FLOW_CAPACITY_DEFAULT) */
+	uint32_t capacity; /* at least this many flows (NS_FLOW_CAPACITY_DEFAULT) */
 	bool key_vlan; /* outer VLAN id is part of the key (true) */
 	uint8_t shard_id; /* top byte of every flow_id */
 	uint32_t tcp_syn_timeout; /* handshake not completed (10) */
@@ -237,7 +237,7 @@ struct ns_flow_mem {
 	size_t bytes; /* everything the table allocated (records, buckets, queues) */
 	size_t record_bytes; /* sizeof one flow record slot */
 	size_t bucket_bytes; /* all buckets */
-	uint32_t capacity;
+	uint32_t capacity; /* flows the table holds: params.capacity or more */
 	uint32_t buckets;
 	double bytes_per_flow; /* bytes / capacity */
 	bool hugepages; /* records and buckets sit on MAP_HUGETLB pages */
@@ -295,7 +295,13 @@ void ns_flow_table_stats(const struct ns_flow_table *t, struct ns_flow_stats *ou
 /** Memory the table uses. */
 void ns_flow_table_memory(const struct ns_flow_table *t, struct ns_flow_mem *out);
 
-/** Bytes one table of @capacity flows allocates (the same figure create would use). */
+/**
+ * Flows a table created with params.capacity = @capacity holds (0: the default): @capacity,
+ * or more when the table spans several 2 MB pages, whose last page it then fills with records.
+ */
+uint32_t ns_flow_table_capacity_for(uint32_t capacity);
+
+/** Bytes one table created with @capacity allocates (the same figure create would use). */
 size_t ns_flow_table_memory_for(uint32_t capacity);
 
 /** "idle", "closed", ... ; "?" when out of range. */

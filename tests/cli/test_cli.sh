@@ -179,6 +179,22 @@ run 0 -r "$corpus/pcaps/tcpdump-bgp-role.pcapng" -w "$tmp/ng.pcap" -q
 equal "$(tcpdump -r "$tmp/ng.pcap" -nn 2>/dev/null | wc -l)" 9 "pcapng input written as pcap"
 
 # --- which reader: classic pcap files are read in place (the zero-copy reader), pcapng, stdin
+# --- the flow table's memory report (-v): at most 200 bytes per flow, and flow.capacity is a
+# minimum that a table of several 2 MB pages rounds up to fill its last page
+for c in 131072 1179648 1048576; do
+	run 0 -v -r "$sample" -q --top-flows 1 --set flow.capacity=$c || continue
+	line=$(sed -n 's/.*table of \([0-9]*\) flows: \([0-9]*\) bytes (\([0-9.]*\) per flow).*/\1 \2 \3/p' "$tmp/err" | head -1)
+	read -r held bytes per <<<"$line"
+	if [ -n "$line" ] && [ "$held" -ge "$c" ] &&
+		awk -v p="$per" -v b="$bytes" -v h="$held" 'BEGIN { exit !(p <= 200 && b / h <= 200) }'; then
+		ok
+	else
+		bad "-v memory report at flow.capacity=$c: '$line' (want >= $c flows, <= 200 bytes each)"
+	fi
+done
+run 0 -v -r "$sample" -q --top-flows 1 --set flow.capacity=4096 &&
+	contains "$tmp/err" "table of 4096 flows:" "a one-page table keeps its capacity"
+
 # and pipes through libpcap; -v names the reader and why. Both give the same packets.
 run 0 -v -r "$sample" -q --summary-json "$tmp/mm.json" &&
 	contains "$tmp/err" "reading $sample with the zero-copy reader (pcap, native byte order, microsecond" "-v: classic pcap read in place"

@@ -293,20 +293,85 @@ test_top_n(void)
 	ns_flow_table_destroy(t);
 }
 
-/* The default table (2^20 flows) stays within 200 bytes per flow, everything included. */
+/*
+ * Tables of several 2 MB pages stay within 200 bytes per flow, everything included, because
+ * they fill their last page with records: the default capacity, the benchmark's 131,072 (208
+ * bytes per flow when the rounding was left empty) and 1,179,648, and a few in between.
+ */
 static void
 test_memory_budget(void)
 {
-	struct ns_flow_table *t = table_new(NS_FLOW_CAPACITY_DEFAULT, NULL);
+	static const uint32_t caps[] = {
+		131072, 1179648, NS_FLOW_CAPACITY_DEFAULT, 11000, 20000, 100000, 1000000,
+	};
+
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		struct ns_flow_table *t = table_new(caps[i], NULL);
+		uint32_t eff = ns_flow_table_capacity_for(caps[i]);
+		struct ns_flow_mem m;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		ns_flow_table_memory(t, &m);
+		printf("\n  %u flows asked, %u held: %zu bytes, %.1f B/flow, %u buckets, %s pages",
+		       caps[i], m.capacity, m.bytes, m.bytes_per_flow, m.buckets,
+		       m.hugepages ? "huge" : "normal");
+		CU_ASSERT_EQUAL(m.record_bytes, 192);
+		CU_ASSERT_EQUAL(m.capacity, eff);
+		CU_ASSERT_TRUE(eff >= caps[i]);
+		CU_ASSERT_EQUAL(m.bytes, ns_flow_table_memory_for(caps[i]));
+		CU_ASSERT_TRUE(m.bytes_per_flow <= 200.0);
+		/* the last page is full: what it holds costs no page more, one flow more does */
+		CU_ASSERT_EQUAL(ns_flow_table_memory_for(eff), m.bytes);
+		CU_ASSERT_TRUE(ns_flow_table_memory_for(eff + 1) > m.bytes);
+		ns_flow_table_destroy(t);
+	}
+	printf("\n");
+	CU_ASSERT_EQUAL(ns_flow_table_capacity_for(0),
+			ns_flow_table_capacity_for(NS_FLOW_CAPACITY_DEFAULT));
+	CU_ASSERT_EQUAL(ns_flow_table_capacity_for(NS_FLOW_CAPACITY_MAX), NS_FLOW_CAPACITY_MAX);
+}
+
+/* A table within one 2 MB page keeps its capacity exactly (the eviction tests rely on it). */
+static void
+test_capacity_exact_small(void)
+{
+	static const uint32_t caps[] = { 16, 64, 1024, 4096, 8192, 10000 };
+
+	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		struct ns_flow_table *t = table_new(caps[i], NULL);
+		struct ns_flow_mem m;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		ns_flow_table_memory(t, &m);
+		CU_ASSERT_EQUAL(m.capacity, caps[i]);
+		CU_ASSERT_EQUAL(ns_flow_table_capacity_for(caps[i]), caps[i]);
+		CU_ASSERT_EQUAL(m.bytes, ns_flow_table_memory_for(caps[i]));
+		ns_flow_table_destroy(t);
+	}
+}
+
+/* A filled table holds its whole capacity: every record of the rounded-up part is usable. */
+static void
+test_capacity_filled_usable(void)
+{
+	struct ns_flow_table *t = table_new(11000, NULL);
+	struct ns_flow_stats st;
 	struct ns_flow_mem m;
+	unsigned tracked = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	ns_flow_table_memory(t, &m);
-	printf("\n  %u flows: %zu bytes, %.1f bytes/flow, %u buckets, %s pages\n", m.capacity,
-	       m.bytes, m.bytes_per_flow, m.buckets, m.hugepages ? "huge" : "normal");
-	CU_ASSERT_TRUE(m.bytes_per_flow <= 200.0);
-	CU_ASSERT_EQUAL(m.record_bytes, 192);
-	CU_ASSERT_EQUAL(m.bytes, ns_flow_table_memory_for(NS_FLOW_CAPACITY_DEFAULT));
+	CU_ASSERT_TRUE(m.capacity > 11000);
+	for (uint32_t i = 0; i < m.capacity; i++) {
+		struct ns_pkt p = udp_pkt("10.0.0.1", 1, "10.9.0.1", 2, 10);
+
+		memcpy(p.src.b + 12, &i, sizeof(i));
+		tracked += feed(t, &p, T0 + i);
+	}
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(tracked, m.capacity);
+	CU_ASSERT_EQUAL(st.active, m.capacity);
+	CU_ASSERT_EQUAL(st.evict_full, 0);
 	ns_flow_table_destroy(t);
 }
 
@@ -496,6 +561,8 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_flush_partial_then_traffic),
 	NS_TEST(test_top_n),
 	NS_TEST(test_memory_budget),
+	NS_TEST(test_capacity_exact_small),
+	NS_TEST(test_capacity_filled_usable),
 	NS_TEST(test_bad_params),
 	NS_TEST(test_none_lost_random),
 	NS_TEST(test_fill_and_find),
