@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Integer, address and timestamp text for the flow exporter without libc formatting: two
- * digits per division from a table, IPv6 zero-run compression done here rather than by
- * inet_ntop, and the calendar date computed once per day (Howard Hinnant's civil_from_days,
- * exact for the proleptic Gregorian calendar). export_priv.h says what each one matches.
+ * The out-of-line halves of the exporter's formatters (export_priv.h has the inline common
+ * cases): numbers of nine digits and more, IPv6 text with RFC 5952 zero-run compression done
+ * here rather than by inet_ntop, and the text of a new second, its calendar date computed once
+ * per day (Howard Hinnant's civil_from_days, exact for the proleptic Gregorian calendar).
  */
 #include <string.h>
 
@@ -28,63 +28,23 @@ put2(char *p, unsigned v)
 	return p + 2;
 }
 
-/* Digits of @v >= 100 (32-bit: most counters; a comparison chain beats a loop of divisions). */
-static inline unsigned
-u32_digits(uint32_t v)
-{
-	if (v < 10000)
-		return v < 1000 ? 3 : 4;
-	if (v < 1000000)
-		return v < 100000 ? 5 : 6;
-	if (v < 100000000)
-		return v < 10000000 ? 7 : 8;
-	return v < 1000000000 ? 9 : 10;
-}
-
-/* Write the digits of @v (32-bit arithmetic, two digits per step) so that they end at @end. */
-static inline void
-put_u32_back(char *end, uint32_t v)
-{
-	while (v >= 100) {
-		end -= 2;
-		memcpy(end, digits2 + 2 * (v % 100), 2);
-		v /= 100;
-	}
-	if (v >= 10)
-		memcpy(end - 2, digits2 + 2 * v, 2);
-	else
-		end[-1] = (char)('0' + v);
-}
-
 char *
 fmt_u64_long(char *p, uint64_t v)
 {
-	unsigned n;
+	/* 9 to 20 digits: the leading 1-4 (or 1-8) without zeros, then zero-padded groups of 8 */
+	if (v >= 10000000000000000ull) {
+		uint64_t rest = v % 10000000000000000ull;
 
-	if (v <= UINT32_MAX) {
-		n = u32_digits((uint32_t)v);
-		put_u32_back(p + n, (uint32_t)v);
-		return p + n;
+		p = fmt_u32_short(p, (uint32_t)(v / 10000000000000000ull));
+		p = fmt_u32_pad8(p, (uint32_t)(rest / 100000000));
+		return fmt_u32_pad8(p, (uint32_t)(rest % 100000000));
 	}
-	/* 10 to 20 digits: the low eight, zero-padded, in 32-bit steps, then the rest */
-	{
-		uint64_t hi = v / 100000000;
-		uint32_t lo = (uint32_t)(v % 100000000);
-		char *q;
-
-		p = fmt_u64(p, hi);
-		q = p + 8;
-		for (unsigned i = 0; i < 4; i++) {
-			q -= 2;
-			memcpy(q, digits2 + 2 * (lo % 100), 2);
-			lo /= 100;
-		}
-		return p + 8;
-	}
+	p = fmt_u32_short(p, (uint32_t)(v / 100000000));
+	return fmt_u32_pad8(p, (uint32_t)(v % 100000000));
 }
 
-/* Each octet value as text: up to three digits, then the count of digits in the last byte. */
-static const char octets[256][4] = {
+/* export_priv.h's fmt_octet() table: the digits of each octet value, then their count. */
+const char fmt_octets[256][4] = {
 	{ '0', 0, 0, 1 },     { '1', 0, 0, 1 },     { '2', 0, 0, 1 },     { '3', 0, 0, 1 },
 	{ '4', 0, 0, 1 },     { '5', 0, 0, 1 },     { '6', 0, 0, 1 },     { '7', 0, 0, 1 },
 	{ '8', 0, 0, 1 },     { '9', 0, 0, 1 },     { '1', '0', 0, 2 },   { '1', '1', 0, 2 },
@@ -151,26 +111,6 @@ static const char octets[256][4] = {
 	{ '2', '5', '2', 3 }, { '2', '5', '3', 3 }, { '2', '5', '4', 3 }, { '2', '5', '5', 3 },
 };
 
-static inline char *
-put_octet(char *p, unsigned v)
-{
-	/* one 4-byte copy; what lands past the digits is overwritten by the next write */
-	memcpy(p, octets[v], 4);
-	return p + octets[v][3];
-}
-
-static char *
-put_v4(char *p, const uint8_t b[4])
-{
-	p = put_octet(p, b[0]);
-	*p++ = '.';
-	p = put_octet(p, b[1]);
-	*p++ = '.';
-	p = put_octet(p, b[2]);
-	*p++ = '.';
-	return put_octet(p, b[3]);
-}
-
 /* One group in lowercase hex without leading zeros (RFC 5952 section 4.1 and 4.3). */
 static inline char *
 put_hex16(char *p, unsigned w)
@@ -188,13 +128,11 @@ put_hex16(char *p, unsigned w)
 }
 
 char *
-fmt_addr(char *p, const struct ns_addr *a)
+fmt_addr_v6(char *p, const struct ns_addr *a)
 {
 	unsigned w[8];
 	int best = -1, best_len = 0, cur = -1, cur_len = 0;
 
-	if (ns_addr_is_v4(a))
-		return put_v4(p, a->b + 12);
 	for (unsigned i = 0; i < 8; i++)
 		w[i] = (unsigned)a->b[2 * i] << 8 | a->b[2 * i + 1];
 	/* RFC 5952 section 4.2: the longest run of zero groups, the first of equal ones, is
@@ -231,7 +169,7 @@ fmt_addr(char *p, const struct ns_addr *a)
 		/* IPv4-compatible (::a.b.c.d) and -mapped (::ffff:a.b.c.d) keep the dotted quad,
 		 * as inet_ntop writes them */
 		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
-			return put_v4(p, a->b + 12);
+			return fmt_v4(p, a->b + 12);
 		p = put_hex16(p, w[i]);
 	}
 	if (best >= 0 && best + best_len == 8)
@@ -240,8 +178,11 @@ fmt_addr(char *p, const struct ns_addr *a)
 }
 
 void
-fmt_day_cache_init(struct fmt_day_cache *c)
+fmt_ts_cache_init(struct fmt_ts_cache *c)
 {
+	memset(c, 0, sizeof(*c));
+	for (unsigned i = 0; i < FMT_TS_SLOTS; i++)
+		c->slot[i].sec = UINT64_MAX;
 	c->day = UINT64_MAX;
 }
 
@@ -268,28 +209,23 @@ day_text(uint64_t days, char out[11])
 	out[10] = 'T';
 }
 
-char *
-fmt_rfc3339(struct fmt_day_cache *c, char *p, uint64_t ts_ns)
+void
+fmt_ts_cache_fill(struct fmt_ts_cache *c, struct fmt_ts_slot *slot, uint64_t sec)
 {
-	uint64_t sec = ts_ns / NS_NSEC_PER_SEC;
-	unsigned usec = (unsigned)(ts_ns % NS_NSEC_PER_SEC / NS_NSEC_PER_USEC);
 	uint64_t day = sec / 86400;
 	unsigned s = (unsigned)(sec % 86400);
+	char *p = slot->text + 11;
 
 	if (day != c->day) {
 		day_text(day, c->date);
 		c->day = day;
 	}
-	memcpy(p, c->date, 11);
-	p = put2(p + 11, s / 3600);
+	memcpy(slot->text, c->date, 11);
+	p = put2(p, s / 3600);
 	*p++ = ':';
 	p = put2(p, s / 60 % 60);
 	*p++ = ':';
 	p = put2(p, s % 60);
-	*p++ = '.';
-	p = put2(p, usec / 10000);
-	p = put2(p, usec / 100 % 100);
-	p = put2(p, usec % 100);
-	*p++ = 'Z';
-	return p;
+	*p = '.';
+	slot->sec = sec;
 }

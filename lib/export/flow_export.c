@@ -23,10 +23,14 @@
 #include "ns_flow.h"
 #include "ns_proto.h"
 
-/* A string value as it appears in the file: CSV-quoted if needed, or a JSON string literal. */
+/*
+ * A string value as it appears in the file (CSV-quoted if needed, or a JSON string literal),
+ * with whatever always follows it in a record: CSV's comma, and after the protocol name the
+ * ip_proto number that is the same value.
+ */
 struct export_text {
 	uint8_t len;
-	char s[31];
+	char s[47];
 };
 
 struct ns_flow_export {
@@ -36,15 +40,18 @@ struct ns_flow_export {
 	uint64_t written; /* records buffered or written, minus those a failed write lost */
 	uint64_t errors;
 	bool first; /* JSON array: no comma before the first object */
-	struct fmt_day_cache day;
+	struct fmt_ts_cache ts;
 	/* every string field, escaped for fmt at open; the last slot of a name table is "?" */
 	struct export_text proto[256];
 	struct export_text tcp_flags[256];
 	struct export_text end[NS_FLOW_END_MAX + 1];
 	struct export_text tcp_state[NS_FLOW_TCP_STATE_MAX + 1];
 	struct export_text conn_state[NS_FLOW_CONN_STATE_MAX + 1];
+	uint64_t off; /* bytes the file took from us */
+	size_t due; /* buffer length that ends the current EXPORT_CHUNK piece of the file */
+	size_t head; /* bytes of the CSV header or "[" still at the front of buf */
 	size_t len; /* bytes in buf */
-	unsigned nrec; /* records in buf */
+	unsigned nrec; /* records in buf, whole or the tail of one begun in the last piece */
 	uint32_t rec_end[EXPORT_RECS_MAX]; /* offset in buf just past each record */
 	char buf[EXPORT_BUF_SIZE];
 };
@@ -124,37 +131,60 @@ count_lost(struct ns_flow_export *e, uint64_t n)
 }
 
 /*
- * Write the buffer out. The records that did not reach the file in full move from written to
- * errors (a partly written record is a lost one). Returns 0 or -EIO.
+ * Write the first @n bytes of the buffer out and move the rest to its front. The records that
+ * did not reach the file in full move from written to errors: those ending past what the file
+ * took, up to the one running past @n (its head is missing, so the tail is dropped with it). A
+ * record that runs past @n after a good write stays, its head in the file. Returns 0 or -EIO.
  */
 static int
-flush_buf(struct ns_flow_export *e)
+write_out(struct ns_flow_export *e, size_t n)
 {
-	size_t done;
-	unsigned kept = e->nrec;
-	bool ok;
+	size_t done = fwrite(e->buf, 1, n, e->f), keep = n;
+	unsigned gone = 0;
+	bool ok = done == n;
 
-	if (e->len == 0)
-		return 0;
-	done = fwrite(e->buf, 1, e->len, e->f);
-	ok = done == e->len;
-	if (!ok) {
-		clearerr(e->f);
-		while (kept > 0 && e->rec_end[kept - 1] > done)
-			kept--;
-		e->written -= e->nrec - kept;
-		count_lost(e, e->nrec - kept);
+	if (e->head != 0) {
+		if (done < e->head)
+			count_lost(e, 1); /* the header, as when it was written at open */
+		e->head = 0;
 	}
-	e->len = 0;
-	e->nrec = 0;
+	while (gone < e->nrec && e->rec_end[gone] <= done)
+		gone++;
+	if (!ok) {
+		unsigned lost = gone;
+
+		clearerr(e->f);
+		while (lost < e->nrec && (lost == 0 || e->rec_end[lost - 1] < n))
+			lost++;
+		e->written -= lost - gone;
+		count_lost(e, lost - gone);
+		if (lost > gone && e->rec_end[lost - 1] > n)
+			keep = e->rec_end[lost - 1];
+		gone = lost;
+	}
+	e->off += done;
+	e->due = EXPORT_CHUNK - (size_t)(e->off % EXPORT_CHUNK);
+	e->len -= keep;
+	memmove(e->buf, e->buf + keep, e->len);
+	e->nrec -= gone;
+	for (unsigned i = 0; i < e->nrec; i++)
+		e->rec_end[i] = e->rec_end[gone + i] - (uint32_t)keep;
 	return ok ? 0 : -EIO;
 }
 
-/* Escape @s for @e's format into @t; -ENAMETOOLONG if it does not fit (a too long name). */
+/* Write the whole buffer out. Returns 0 or -EIO. */
 static int
-text_set(struct ns_flow_export *e, struct export_text *t, const char *s)
+flush_buf(struct ns_flow_export *e)
 {
-	size_t n;
+	return e->len != 0 ? write_out(e, e->len) : 0;
+}
+
+/* Escape @s for @e's format into @t, then append @tail as it is; -ENAMETOOLONG if it does not
+ * fit (a too long name). */
+static int
+text_set(struct ns_flow_export *e, struct export_text *t, const char *s, const char *tail)
+{
+	size_t n, k = strlen(tail);
 
 	if (e->fmt == NS_FLOW_EXPORT_CSV) {
 		n = ns_export_csv_field(s, t->s, sizeof(t->s));
@@ -173,9 +203,10 @@ text_set(struct ns_flow_export *e, struct export_text *t, const char *s)
 			memcpy(t->s, j, n);
 		json_object_put(o);
 	}
-	if (n >= sizeof(t->s))
+	if (n + k >= sizeof(t->s))
 		return -ENAMETOOLONG;
-	t->len = (uint8_t)n;
+	memcpy(t->s + n, tail, k);
+	t->len = (uint8_t)(n + k);
 	return 0;
 }
 
@@ -183,7 +214,8 @@ text_set(struct ns_flow_export *e, struct export_text *t, const char *s)
 static int
 texts_init(struct ns_flow_export *e)
 {
-	char buf[16];
+	const char *sep = e->fmt == NS_FLOW_EXPORT_CSV ? "," : "";
+	char buf[16], tail[40];
 	int rc = 0;
 
 	for (unsigned i = 0; i < 256; i++) {
@@ -193,16 +225,21 @@ texts_init(struct ns_flow_export *e)
 			snprintf(buf, sizeof(buf), "%u", i);
 			name = buf;
 		}
-		rc |= text_set(e, &e->proto[i], name);
+		/* the name, then the ip_proto column and the start of ip_version's */
+		if (e->fmt == NS_FLOW_EXPORT_CSV)
+			snprintf(tail, sizeof(tail), ",%u,", i);
+		else
+			snprintf(tail, sizeof(tail), ",\"ip_proto\":%u,\"ip_version\":", i);
+		rc |= text_set(e, &e->proto[i], name, tail);
 		rc |= text_set(e, &e->tcp_flags[i],
-			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)));
+			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)), sep);
 	}
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->end); i++)
-		rc |= text_set(e, &e->end[i], ns_flow_end_name(i));
+		rc |= text_set(e, &e->end[i], ns_flow_end_name(i), sep);
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->tcp_state); i++)
-		rc |= text_set(e, &e->tcp_state[i], ns_flow_tcp_state_name(i));
+		rc |= text_set(e, &e->tcp_state[i], ns_flow_tcp_state_name(i), sep);
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->conn_state); i++)
-		rc |= text_set(e, &e->conn_state[i], ns_flow_conn_state_name(i));
+		rc |= text_set(e, &e->conn_state[i], ns_flow_conn_state_name(i), sep);
 	return rc != 0 ? -EINVAL : 0;
 }
 
@@ -231,7 +268,8 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 		return NULL;
 	e->fmt = fmt;
 	e->first = true;
-	fmt_day_cache_init(&e->day);
+	e->due = EXPORT_CHUNK;
+	fmt_ts_cache_init(&e->ts);
 	if (texts_init(e) != 0) {
 		NS_LOG(ERR, "export", "a flow record name does not fit its escape table");
 		free(e);
@@ -254,10 +292,14 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 		setvbuf(e->f, NULL, _IONBF, 0);
 		e->own = true;
 	}
-	if (fmt == NS_FLOW_EXPORT_JSON && put(e, "[\n", 2) != 0)
-		e->errors++;
-	if (fmt == NS_FLOW_EXPORT_CSV && put(e, csv_header, sizeof(csv_header) - 1) != 0)
-		e->errors++;
+	/* the header goes out with the first piece, which keeps the pieces at aligned offsets */
+	if (fmt == NS_FLOW_EXPORT_JSON) {
+		memcpy(e->buf, "[\n", 2);
+		e->head = e->len = 2;
+	} else if (fmt == NS_FLOW_EXPORT_CSV) {
+		memcpy(e->buf, csv_header, sizeof(csv_header) - 1);
+		e->head = e->len = sizeof(csv_header) - 1;
+	}
 	return e;
 }
 
@@ -278,6 +320,15 @@ clamp(unsigned v, unsigned max)
 	return v < max ? v : max;
 }
 
+/* Whether every TCP event counter is zero, as in most flows: they go out as one literal. */
+static inline bool
+tcp_counters_zero(const struct ns_flow_record *r)
+{
+	return (r->retrans[0] | r->retrans[1] | r->fast_retrans | r->spurious_retrans | r->ooo[0] |
+		r->ooo[1] | r->lost[0] | r->lost[1] | r->dupack[0] | r->dupack[1] | r->zero_window |
+		r->rst[0] | r->rst[1]) == 0;
+}
+
 /* JSON: @v, or null when not @known. */
 static inline char *
 json_opt(char *p, bool known, uint64_t v)
@@ -292,10 +343,7 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, "{\"flow_id\":");
 	p = fmt_u64(p, r->flow_id);
 	p = LIT(p, ",\"proto\":");
-	p = text(p, &e->proto[r->proto]);
-	p = LIT(p, ",\"ip_proto\":");
-	p = fmt_u64(p, r->proto);
-	p = LIT(p, ",\"ip_version\":");
+	p = text(p, &e->proto[r->proto]); /* and ip_proto, up to ip_version's value */
 	p = fmt_u64(p, r->ip_version);
 	/* addresses and timestamps are [0-9a-f.:TZ-]: nothing to escape */
 	p = LIT(p, ",\"src_ip\":\"");
@@ -309,9 +357,9 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, ",\"vlan\":");
 	p = fmt_u64(p, r->vlan);
 	p = LIT(p, ",\"first_seen\":\"");
-	p = fmt_rfc3339(&e->day, p, r->first_ns);
+	p = fmt_rfc3339(&e->ts, p, r->first_ns);
 	p = LIT(p, "\",\"last_seen\":\"");
-	p = fmt_rfc3339(&e->day, p, r->last_ns);
+	p = fmt_rfc3339(&e->ts, p, r->last_ns);
 	p = LIT(p, "\",\"pkts_toserver\":");
 	p = fmt_u64(p, r->pkts[NS_FLOW_TOSERVER]);
 	p = LIT(p, ",\"pkts_toclient\":");
@@ -322,6 +370,8 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = fmt_u64(p, r->bytes[NS_FLOW_TOCLIENT]);
 	p = LIT(p, ",\"end_reason\":");
 	p = text(p, &e->end[clamp(r->end_reason, NS_FLOW_END_MAX)]);
+	if (NS_LIKELY(r->proto == 6))
+		goto tcp;
 	if (r->proto == 1 || r->proto == 58) {
 		p = LIT(p, ",\"icmp\":{\"type\":");
 		p = fmt_u64(p, r->icmp_type);
@@ -331,14 +381,9 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 		p = json_opt(p, r->flags & NS_FLOW_REC_ICMP_ECHO, r->icmp_id);
 		*p++ = '}';
 	}
-	if (r->proto != 6) {
-		*p++ = '}';
-		return p;
-	}
-
-	bool syn = r->flags & NS_FLOW_REC_SYNACK;
-	bool rtt = r->rtt_samples != 0;
-
+	*p++ = '}';
+	return p;
+tcp:
 	p = LIT(p, ",\"tcp\":{\"tcp_state\":");
 	p = text(p, &e->tcp_state[clamp(r->tcp_state, NS_FLOW_TCP_STATE_MAX)]);
 	p = LIT(p, ",\"conn_state\":");
@@ -352,18 +397,33 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	else
 		p = LIT(p, ",\"midstream\":false,\"rtt_handshake_us\":");
 	p = json_opt(p, r->flags & NS_FLOW_REC_IRTT, r->rtt_handshake_us);
-	p = LIT(p, ",\"rtt_syn_synack_us\":");
-	p = json_opt(p, syn, r->rtt_syn_synack_us);
-	p = LIT(p, ",\"rtt_synack_ack_us\":");
-	p = json_opt(p, syn, r->rtt_synack_ack_us);
-	p = LIT(p, ",\"rtt_min_us\":");
-	p = json_opt(p, rtt, r->rtt_min_us);
-	p = LIT(p, ",\"rtt_avg_us\":");
-	p = json_opt(p, rtt, r->rtt_avg_us);
-	p = LIT(p, ",\"rtt_max_us\":");
-	p = json_opt(p, rtt, r->rtt_max_us);
-	p = LIT(p, ",\"rtt_samples\":");
-	p = fmt_u64(p, r->rtt_samples);
+	if (r->flags & NS_FLOW_REC_SYNACK) {
+		p = LIT(p, ",\"rtt_syn_synack_us\":");
+		p = fmt_u64(p, r->rtt_syn_synack_us);
+		p = LIT(p, ",\"rtt_synack_ack_us\":");
+		p = fmt_u64(p, r->rtt_synack_ack_us);
+	} else {
+		p = LIT(p, ",\"rtt_syn_synack_us\":null,\"rtt_synack_ack_us\":null");
+	}
+	if (r->rtt_samples != 0) {
+		p = LIT(p, ",\"rtt_min_us\":");
+		p = fmt_u64(p, r->rtt_min_us);
+		p = LIT(p, ",\"rtt_avg_us\":");
+		p = fmt_u64(p, r->rtt_avg_us);
+		p = LIT(p, ",\"rtt_max_us\":");
+		p = fmt_u64(p, r->rtt_max_us);
+		p = LIT(p, ",\"rtt_samples\":");
+		p = fmt_u64(p, r->rtt_samples);
+	} else {
+		p = LIT(p, ",\"rtt_min_us\":null,\"rtt_avg_us\":null,\"rtt_max_us\":null,"
+			   "\"rtt_samples\":0");
+	}
+	if (tcp_counters_zero(r))
+		return LIT(p, ",\"retrans_toserver\":0,\"retrans_toclient\":0,\"fast_retrans\":0,"
+			      "\"spurious_retrans\":0,\"ooo_toserver\":0,\"ooo_toclient\":0,"
+			      "\"lost_toserver\":0,\"lost_toclient\":0,\"dupack_toserver\":0,"
+			      "\"dupack_toclient\":0,\"zero_window\":0,\"rst_toserver\":0,"
+			      "\"rst_toclient\":0}}");
 	p = LIT(p, ",\"retrans_toserver\":");
 	p = fmt_u64(p, r->retrans[NS_FLOW_TOSERVER]);
 	p = LIT(p, ",\"retrans_toclient\":");
@@ -402,38 +462,16 @@ csv_num(char *p, uint64_t v)
 	return p;
 }
 
-/* CSV: a number, or an empty field when not @known. */
-static inline char *
-csv_opt(char *p, bool known, uint64_t v)
-{
-	if (known)
-		p = fmt_u64(p, v);
-	*p++ = ',';
-	return p;
-}
-
-static inline char *
-csv_text(char *p, const struct export_text *t)
-{
-	p = text(p, t);
-	*p++ = ',';
-	return p;
-}
-
 /*
  * One CSV row in csv_header's column order. Numbers, addresses and timestamps can hold no
- * comma, quote or line break, so only the names (escaped at open) are ever quoted.
+ * comma, quote or line break, so only the names (escaped at open, each with its comma) are ever
+ * quoted. The empty columns of what a record does not have go out as one run of commas.
  */
 static char *
 csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 {
-	bool tcp = r->proto == 6, icmp = r->proto == 1 || r->proto == 58;
-	bool syn = tcp && (r->flags & NS_FLOW_REC_SYNACK);
-	bool rtt = tcp && r->rtt_samples != 0;
-
 	p = csv_num(p, r->flow_id);
-	p = csv_text(p, &e->proto[r->proto]);
-	p = csv_num(p, r->proto);
+	p = text(p, &e->proto[r->proto]); /* proto and ip_proto */
 	p = csv_num(p, r->ip_version);
 	p = fmt_addr(p, &r->src);
 	*p++ = ',';
@@ -442,74 +480,116 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	*p++ = ',';
 	p = csv_num(p, r->dst_port);
 	p = csv_num(p, r->vlan);
-	p = fmt_rfc3339(&e->day, p, r->first_ns);
+	p = fmt_rfc3339(&e->ts, p, r->first_ns);
 	*p++ = ',';
-	p = fmt_rfc3339(&e->day, p, r->last_ns);
+	p = fmt_rfc3339(&e->ts, p, r->last_ns);
 	*p++ = ',';
 	p = csv_num(p, r->pkts[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOCLIENT]);
-	p = csv_text(p, &e->end[clamp(r->end_reason, NS_FLOW_END_MAX)]);
-	p = csv_opt(p, icmp, r->icmp_type);
-	p = csv_opt(p, icmp, r->icmp_code);
-	p = csv_opt(p, icmp && (r->flags & NS_FLOW_REC_ICMP_ECHO), r->icmp_id);
-	if (tcp) {
-		p = csv_text(p, &e->tcp_state[clamp(r->tcp_state, NS_FLOW_TCP_STATE_MAX)]);
-		p = csv_text(p, &e->conn_state[clamp(r->conn_state, NS_FLOW_CONN_STATE_MAX)]);
-		p = csv_text(p, &e->tcp_flags[r->tcp_flags[0]]);
-		p = csv_text(p, &e->tcp_flags[r->tcp_flags[1]]);
+	p = text(p, &e->end[clamp(r->end_reason, NS_FLOW_END_MAX)]);
+	if (NS_LIKELY(r->proto == 6))
+		goto tcp;
+	if (r->proto == 1 || r->proto == 58) {
+		p = csv_num(p, r->icmp_type);
+		p = csv_num(p, r->icmp_code);
+		if (r->flags & NS_FLOW_REC_ICMP_ECHO)
+			p = fmt_u64(p, r->icmp_id);
 	} else {
-		p = LIT(p, ",,,,");
+		p = LIT(p, ",,");
 	}
-	p = csv_opt(p, tcp && (r->flags & NS_FLOW_REC_IRTT), r->rtt_handshake_us);
-	p = csv_opt(p, syn, r->rtt_syn_synack_us);
-	p = csv_opt(p, syn, r->rtt_synack_ack_us);
-	p = csv_opt(p, rtt, r->rtt_min_us);
-	p = csv_opt(p, rtt, r->rtt_avg_us);
-	p = csv_opt(p, rtt, r->rtt_max_us);
-	p = csv_opt(p, tcp, r->rtt_samples);
-	p = csv_opt(p, tcp, r->retrans[NS_FLOW_TOSERVER]);
-	p = csv_opt(p, tcp, r->retrans[NS_FLOW_TOCLIENT]);
-	p = csv_opt(p, tcp, r->fast_retrans);
-	p = csv_opt(p, tcp, r->spurious_retrans);
-	p = csv_opt(p, tcp, r->ooo[NS_FLOW_TOSERVER]);
-	p = csv_opt(p, tcp, r->ooo[NS_FLOW_TOCLIENT]);
-	p = csv_opt(p, tcp, r->lost[NS_FLOW_TOSERVER]);
-	p = csv_opt(p, tcp, r->lost[NS_FLOW_TOCLIENT]);
-	p = csv_opt(p, tcp, r->dupack[NS_FLOW_TOSERVER]);
-	p = csv_opt(p, tcp, r->dupack[NS_FLOW_TOCLIENT]);
-	p = csv_opt(p, tcp, r->zero_window);
-	p = csv_opt(p, tcp, r->rst[NS_FLOW_TOSERVER]);
-	p = csv_opt(p, tcp, r->rst[NS_FLOW_TOCLIENT]);
-	p[-1] = '\r'; /* the last field ends the line, RFC 4180 section 2.1 */
-	*p++ = '\n';
-	return p;
+	/* icmp_id's separator, then the 24 TCP columns, empty */
+	return LIT(p, ",,,,,,,,,,,,,,,,,,,,,,,,\r\n");
+tcp:
+	p = LIT(p, ",,,"); /* the ICMP columns */
+	p = text(p, &e->tcp_state[clamp(r->tcp_state, NS_FLOW_TCP_STATE_MAX)]);
+	p = text(p, &e->conn_state[clamp(r->conn_state, NS_FLOW_CONN_STATE_MAX)]);
+	p = text(p, &e->tcp_flags[r->tcp_flags[0]]);
+	p = text(p, &e->tcp_flags[r->tcp_flags[1]]);
+	if (r->flags & NS_FLOW_REC_IRTT)
+		p = fmt_u64(p, r->rtt_handshake_us);
+	*p++ = ',';
+	if (r->flags & NS_FLOW_REC_SYNACK) {
+		p = csv_num(p, r->rtt_syn_synack_us);
+		p = csv_num(p, r->rtt_synack_ack_us);
+	} else {
+		p = LIT(p, ",,");
+	}
+	if (r->rtt_samples != 0) {
+		p = csv_num(p, r->rtt_min_us);
+		p = csv_num(p, r->rtt_avg_us);
+		p = csv_num(p, r->rtt_max_us);
+		p = csv_num(p, r->rtt_samples);
+	} else {
+		p = LIT(p, ",,,0,");
+	}
+	if (tcp_counters_zero(r))
+		return LIT(p, "0,0,0,0,0,0,0,0,0,0,0,0,0\r\n");
+	p = csv_num(p, r->retrans[NS_FLOW_TOSERVER]);
+	p = csv_num(p, r->retrans[NS_FLOW_TOCLIENT]);
+	p = csv_num(p, r->fast_retrans);
+	p = csv_num(p, r->spurious_retrans);
+	p = csv_num(p, r->ooo[NS_FLOW_TOSERVER]);
+	p = csv_num(p, r->ooo[NS_FLOW_TOCLIENT]);
+	p = csv_num(p, r->lost[NS_FLOW_TOSERVER]);
+	p = csv_num(p, r->lost[NS_FLOW_TOCLIENT]);
+	p = csv_num(p, r->dupack[NS_FLOW_TOSERVER]);
+	p = csv_num(p, r->dupack[NS_FLOW_TOCLIENT]);
+	p = csv_num(p, r->zero_window);
+	p = csv_num(p, r->rst[NS_FLOW_TOSERVER]);
+	p = fmt_u64(p, r->rst[NS_FLOW_TOCLIENT]);
+	return LIT(p, "\r\n"); /* RFC 4180 section 2.1 */
 }
 
-/* Format one record into the buffer, writing the buffer out first when it is short of room. */
-static int
-write_one(struct ns_flow_export *e, const struct ns_flow_record *r)
+/*
+ * Room for one record at the end of the buffer: the current piece goes out first once the
+ * buffer holds all of it (one check per record). Returns 0 or -EIO.
+ */
+static inline int
+make_room(struct ns_flow_export *e)
 {
-	int rc = 0;
-	char *p;
+	if (NS_LIKELY(e->len < e->due && e->nrec < EXPORT_RECS_MAX))
+		return 0;
+	return write_out(e, NS_MIN(e->len, e->due));
+}
 
-	if (e->len > EXPORT_BUF_SIZE - EXPORT_REC_MAX || e->nrec == EXPORT_RECS_MAX)
-		rc = flush_buf(e);
-	p = e->buf + e->len;
-	if (e->fmt == NS_FLOW_EXPORT_CSV) {
-		p = csv_record(e, p, r);
-	} else {
-		if (e->fmt == NS_FLOW_EXPORT_JSON && !e->first)
-			p = LIT(p, ",\n");
-		p = json_record(e, p, r);
-		if (e->fmt == NS_FLOW_EXPORT_JSONL)
-			*p++ = '\n';
-	}
-	e->first = false;
+static inline void
+commit(struct ns_flow_export *e, const char *p)
+{
 	e->len = (size_t)(p - e->buf);
 	e->rec_end[e->nrec++] = (uint32_t)e->len;
 	e->written++;
+}
+
+/* Format @n records into the buffer, writing pieces out as they fill. Returns 0 or -EIO. */
+static int
+write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned n)
+{
+	int rc = 0;
+
+	if (e->fmt == NS_FLOW_EXPORT_CSV) {
+		for (unsigned i = 0; i < n; i++) {
+			rc |= make_room(e);
+			commit(e, csv_record(e, e->buf + e->len, &recs[i]));
+		}
+	} else {
+		bool lines = e->fmt == NS_FLOW_EXPORT_JSONL;
+
+		for (unsigned i = 0; i < n; i++) {
+			char *p;
+
+			rc |= make_room(e);
+			p = e->buf + e->len;
+			if (!lines && !e->first)
+				p = LIT(p, ",\n");
+			e->first = false;
+			p = json_record(e, p, &recs[i]);
+			if (lines)
+				*p++ = '\n';
+			commit(e, p);
+		}
+	}
 	return rc;
 }
 
@@ -523,7 +603,7 @@ flush_shared(struct ns_flow_export *e)
 int
 ns_flow_export_write(struct ns_flow_export *e, const struct ns_flow_record *rec)
 {
-	int rc = write_one(e, rec);
+	int rc = write_recs(e, rec, 1);
 
 	return rc | flush_shared(e);
 }
@@ -533,8 +613,7 @@ ns_flow_export_sink(void *arg, const struct ns_flow_record *recs, unsigned n)
 {
 	struct ns_flow_export *e = arg;
 
-	for (unsigned i = 0; i < n; i++)
-		write_one(e, &recs[i]);
+	write_recs(e, recs, n);
 	flush_shared(e);
 	return n;
 }

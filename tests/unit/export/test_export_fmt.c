@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,36 @@ rnd_bits(unsigned max_bits)
 	return bits == 0 ? 0 : rnd() >> (64 - bits);
 }
 
+/*
+ * A value of at most @max_bits bits that is an edge case half the time: 0, 1, the maximum or
+ * one below it, or a power of ten, one below or one above it (where the number of digits
+ * changes, including 10^8 and 10^16 where the formatter changes method); else of random bit
+ * length.
+ */
+static uint64_t
+rnd_num(unsigned max_bits)
+{
+	uint64_t max = max_bits >= 64 ? UINT64_MAX : (1ull << max_bits) - 1, p = 1, v;
+
+	switch (rnd() % 8) {
+	case 0:
+		v = rnd() % 2;
+		break;
+	case 1:
+		v = max - rnd() % 2;
+		break;
+	case 2:
+	case 3:
+		for (unsigned k = (unsigned)(rnd() % 20); k > 0; k--)
+			p *= 10;
+		v = p + rnd() % 3 - 1;
+		break;
+	default:
+		return rnd_bits(max_bits);
+	}
+	return v <= max ? v : max;
+}
+
 static char tmp_path[64];
 
 static const char *
@@ -69,9 +100,9 @@ check_u64(uint64_t v)
 	snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
 	CU_ASSERT_EQUAL((size_t)(end - got), strlen(want));
 	CU_ASSERT_TRUE(end - got <= FMT_U64_MAX);
+	CU_ASSERT_EQUAL(end[FMT_SLACK], 'x'); /* nothing written past the slack */
 	*end = '\0';
 	CU_ASSERT_STRING_EQUAL(got, want);
-	CU_ASSERT_EQUAL(end[1], 'x'); /* nothing written past the digits */
 }
 
 static void
@@ -97,11 +128,14 @@ test_u64(void)
 /* ---- timestamps ---- */
 
 static void
-check_ts(struct fmt_day_cache *c, uint64_t ts)
+check_ts(struct fmt_ts_cache *c, uint64_t ts)
 {
-	char got[40], want[40];
-	char *end = fmt_rfc3339(c, got, ts);
+	char got[48], want[40];
+	char *end;
 
+	memset(got, 'x', sizeof(got));
+	end = fmt_rfc3339(c, got, ts);
+	CU_ASSERT_EQUAL(end[FMT_SLACK], 'x');
 	*end = '\0';
 	ns_time_fmt_rfc3339(ts, want, sizeof(want));
 	CU_ASSERT_EQUAL(end - got, FMT_RFC3339_LEN);
@@ -114,10 +148,10 @@ check_ts(struct fmt_day_cache *c, uint64_t ts)
 static void
 expect_ts(uint64_t ts, const char *want)
 {
-	struct fmt_day_cache c;
+	struct fmt_ts_cache c;
 	char got[40];
 
-	fmt_day_cache_init(&c);
+	fmt_ts_cache_init(&c);
 	*fmt_rfc3339(&c, got, ts) = '\0';
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
@@ -137,7 +171,7 @@ epoch_of(int year, int month)
 static void
 test_rfc3339(void)
 {
-	struct fmt_day_cache c;
+	struct fmt_ts_cache c;
 
 	/* the epoch is the earliest time a uint64_t of ns holds: nothing before 1970 exists */
 	expect_ts(0, "1970-01-01T00:00:00.000000Z");
@@ -147,7 +181,7 @@ test_rfc3339(void)
 	expect_ts(4107542399ull * SEC + 999999999, "2100-02-28T23:59:59.999999Z");
 	expect_ts(4107542400ull * SEC, "2100-03-01T00:00:00.000000Z");
 
-	fmt_day_cache_init(&c);
+	fmt_ts_cache_init(&c);
 	/* around each boundary: the last ns before, the first after, and back (cache reuse) */
 	for (int year = 1970; year <= 2554; year += (year < 2110 ? 1 : 7)) {
 		static const int months[] = { 1, 2, 3, 7, 12 };
@@ -192,6 +226,7 @@ check_addr(const struct ns_addr *a)
 	memset(got, 'x', sizeof(got));
 	end = fmt_addr(got, a);
 	CU_ASSERT_TRUE(end - got <= FMT_ADDR_MAX);
+	CU_ASSERT_EQUAL(end[FMT_SLACK], 'x');
 	*end = '\0';
 	ns_addr_format(a, want, sizeof(want));
 	CU_ASSERT_STRING_EQUAL(got, want);
@@ -321,19 +356,62 @@ test_csv_quote_all(void)
 static void
 rnd_addr(struct ns_addr *a, bool v4)
 {
+	static const char *const shapes[] = {
+		"::",
+		"::1",
+		"1::",
+		"::1.2.3.4",
+		"::ffff:0:1.2.3.4",
+		"::fffe:1.2.3.4",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		"1:0:0:1:0:0:0:1",
+		"0:1:1:1:1:1:1:1",
+	};
+	uint32_t r = (uint32_t)rnd();
+
 	memset(a, 0, sizeof(*a));
 	if (v4) {
-		uint32_t r = (uint32_t)rnd();
-
 		a->b[10] = a->b[11] = 0xff;
 		memcpy(a->b + 12, &r, 4);
 		return;
 	}
+	if (rnd() % 4 == 0) {
+		/* a fixed shape (IPv4-compatible and near-mapped ones keep a random quad) */
+		addr_v6(a, shapes[rnd() % NS_ARRAY_SIZE(shapes)]);
+		if (a->b[12] == 1 && a->b[13] == 2)
+			memcpy(a->b + 12, &r, 4);
+		return;
+	}
 	for (unsigned g = 0; g < 8; g++) {
-		uint16_t w = rnd() % 2 ? (uint16_t)rnd_bits(16) : 0;
+		uint16_t w = rnd() % 2 ? (uint16_t)rnd_num(16) : 0;
 
 		a->b[2 * g] = (uint8_t)(w >> 8);
 		a->b[2 * g + 1] = (uint8_t)w;
+	}
+}
+
+/*
+ * A timestamp: anywhere in the range, on a calendar edge (a month's first nanosecond or one
+ * just before, February 29 of a leap year, sub-microsecond steps around a second), or like a
+ * capture's, within days of 2025-11-26.
+ */
+static uint64_t
+rnd_ts(void)
+{
+	static const int64_t near[] = { 0, -1, 1, 999, 1000, -1000, 999999999, -999999999 };
+	uint64_t s;
+
+	switch (rnd() % 4) {
+	case 0:
+		return rnd();
+	case 1:
+		s = epoch_of(1970 + (int)(rnd() % 584), 1 + (int)(rnd() % 12));
+		if (rnd() % 3 == 0)
+			s = epoch_of(1972 + 4 * (int)(rnd() % 32), 3) - 86400; /* Feb 29 */
+		s = s * SEC + (uint64_t)near[rnd() % NS_ARRAY_SIZE(near)];
+		return s > UINT64_MAX - SEC ? 0 : s; /* 1970 minus a nanosecond wraps */
+	default:
+		return 1764170077ull * SEC + rnd_num(50);
 	}
 }
 
@@ -343,46 +421,61 @@ rnd_record(struct ns_flow_record *r)
 	static const uint8_t protos[] = { 6, 6, 6, 6, 17, 17, 1, 58, 47, 0, 255, 89 };
 
 	memset(r, 0, sizeof(*r));
-	r->flow_id = rnd_bits(64);
-	r->first_ns = rnd() % 4 == 0 ? rnd() : 1764170077ull * SEC + rnd_bits(40);
-	r->last_ns = r->first_ns + rnd_bits(40);
-	if (r->last_ns < r->first_ns)
+	r->flow_id = rnd_num(64);
+	r->first_ns = rnd_ts();
+	r->last_ns = rnd() % 2 ? r->first_ns + rnd_num(40) : rnd_ts();
+	if (r->last_ns < r->first_ns && rnd() % 2)
 		r->last_ns = UINT64_MAX;
 	r->ip_version = rnd() % 2 ? 4 : 6;
 	rnd_addr(&r->src, r->ip_version == 4);
 	rnd_addr(&r->dst, r->ip_version == 4);
 	r->proto = rnd() % 8 == 0 ? (uint8_t)rnd() : protos[rnd() % NS_ARRAY_SIZE(protos)];
-	r->src_port = (uint16_t)rnd_bits(16);
-	r->dst_port = (uint16_t)rnd_bits(16);
-	r->vlan = (uint16_t)rnd_bits(12);
+	r->src_port = (uint16_t)rnd_num(16);
+	r->dst_port = (uint16_t)rnd_num(16);
+	r->vlan = (uint16_t)rnd_num(12);
 	/* the state values run one past the last name: "?" */
 	r->end_reason = (uint8_t)(rnd() % (NS_FLOW_END_MAX + 2));
 	r->tcp_state = (uint8_t)(rnd() % (NS_FLOW_TCP_STATE_MAX + 2));
 	r->conn_state = (uint8_t)(rnd() % (NS_FLOW_CONN_STATE_MAX + 2));
 	r->flags = (uint8_t)rnd();
 	r->icmp_type = (uint8_t)rnd();
-	r->icmp_code = (uint8_t)rnd_bits(8);
+	r->icmp_code = (uint8_t)rnd_num(8);
 	r->icmp_id = (uint16_t)rnd();
 	for (unsigned d = 0; d < 2; d++) {
-		r->pkts[d] = rnd_bits(64);
-		r->bytes[d] = rnd_bits(64);
+		r->pkts[d] = rnd_num(64);
+		r->bytes[d] = rnd_num(64);
 		r->tcp_flags[d] = (uint8_t)rnd();
-		r->retrans[d] = (uint32_t)rnd_bits(32);
-		r->ooo[d] = (uint32_t)rnd_bits(32);
-		r->lost[d] = (uint32_t)rnd_bits(32);
-		r->dupack[d] = (uint32_t)rnd_bits(32);
-		r->rst[d] = (uint32_t)rnd_bits(32);
+		r->retrans[d] = (uint32_t)rnd_num(32);
+		r->ooo[d] = (uint32_t)rnd_num(32);
+		r->lost[d] = (uint32_t)rnd_num(32);
+		r->dupack[d] = (uint32_t)rnd_num(32);
+		r->rst[d] = (uint32_t)rnd_num(32);
 	}
-	r->rtt_handshake_us = (uint32_t)rnd_bits(32);
-	r->rtt_syn_synack_us = (uint32_t)rnd_bits(32);
-	r->rtt_synack_ack_us = (uint32_t)rnd_bits(32);
-	r->rtt_min_us = (uint32_t)rnd_bits(32);
-	r->rtt_avg_us = (uint32_t)rnd_bits(32);
-	r->rtt_max_us = (uint32_t)rnd_bits(32);
-	r->rtt_samples = rnd() % 3 == 0 ? 0 : (uint32_t)rnd_bits(32);
-	r->fast_retrans = (uint32_t)rnd_bits(32);
-	r->spurious_retrans = (uint32_t)rnd_bits(32);
-	r->zero_window = (uint32_t)rnd_bits(32);
+	r->rtt_handshake_us = (uint32_t)rnd_num(32);
+	r->rtt_syn_synack_us = (uint32_t)rnd_num(32);
+	r->rtt_synack_ack_us = (uint32_t)rnd_num(32);
+	r->rtt_min_us = (uint32_t)rnd_num(32);
+	r->rtt_avg_us = (uint32_t)rnd_num(32);
+	r->rtt_max_us = (uint32_t)rnd_num(32);
+	r->rtt_samples = rnd() % 3 == 0 ? 0 : (uint32_t)rnd_num(32);
+	r->fast_retrans = (uint32_t)rnd_num(32);
+	r->spurious_retrans = (uint32_t)rnd_num(32);
+	r->zero_window = (uint32_t)rnd_num(32);
+	/* as in most flows, no TCP event at all, or just one */
+	if (rnd() % 2) {
+		uint32_t *one[] = {
+			&r->retrans[0], &r->retrans[1], &r->fast_retrans, &r->spurious_retrans,
+			&r->ooo[0],     &r->ooo[1],     &r->lost[0],      &r->lost[1],
+			&r->dupack[0],  &r->dupack[1],  &r->zero_window,  &r->rst[0],
+			&r->rst[1]
+		};
+		uint32_t keep = *one[rnd() % NS_ARRAY_SIZE(one)];
+
+		for (unsigned i = 0; i < NS_ARRAY_SIZE(one); i++)
+			*one[i] = 0;
+		if (rnd() % 2)
+			*one[rnd() % NS_ARRAY_SIZE(one)] = keep != 0 ? keep : 1;
+	}
 }
 
 /* The largest record: TCP, every number at its maximum, the longest texts. */
@@ -648,7 +741,7 @@ test_csv_records(void)
 	}
 	CU_ASSERT_EQUAL(len, n);
 	CU_ASSERT_TRUE(memcmp(got, want, NS_MIN(len, n)) == 0);
-	CU_ASSERT_TRUE(max + 32 <= EXPORT_REC_MAX);
+	CU_ASSERT_TRUE(max + 64 <= EXPORT_REC_MAX);
 	free(got);
 	free(want);
 	free(r);
@@ -685,7 +778,7 @@ test_jsonl_records(void)
 	}
 	CU_ASSERT_EQUAL(i, NRECS);
 	CU_ASSERT_TRUE(line == got + len);
-	CU_ASSERT_TRUE(max + 32 <= EXPORT_REC_MAX);
+	CU_ASSERT_TRUE(max + 64 <= EXPORT_REC_MAX);
 	free(got);
 	free(r);
 	unlink(path);
@@ -713,6 +806,63 @@ test_json_records(void)
 	json_object_put(root);
 	json_object_put(ref);
 	free(got);
+	free(r);
+	unlink(path);
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * The file grows by whole pieces at piece offsets, the header included; after a flush, the next
+ * write ends at the next piece boundary; the content is what single writes produce.
+ */
+static void
+test_aligned_pieces(void)
+{
+	const char *path = tmp_file(".csv");
+	struct ns_flow_record *r = rnd_records();
+	struct ns_flow_export *e = ns_flow_export_open(path, NS_FLOW_EXPORT_CSV);
+	char *got, *want;
+	size_t len, n = 0;
+	off_t flushed = 0, size;
+	unsigned pieces = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (unsigned i = 0; i < NRECS; i += 64) {
+		ns_flow_export_sink(e, r + i, NS_MIN(64u, NRECS - i));
+		size = file_size(path);
+		if (size != flushed) {
+			CU_ASSERT_EQUAL(size % EXPORT_CHUNK, 0);
+			CU_ASSERT_TRUE(size - flushed <= (off_t)EXPORT_CHUNK);
+			flushed = size;
+			pieces++;
+		}
+		if (i == NRECS / 2) {
+			CU_ASSERT_EQUAL(ns_flow_export_flush(e), 0);
+			flushed = file_size(path);
+			CU_ASSERT_NOT_EQUAL(flushed % EXPORT_CHUNK, 0);
+		}
+	}
+	CU_ASSERT_TRUE(pieces > 10);
+	CU_ASSERT_EQUAL(ns_flow_export_close(e), 0);
+	got = slurp(path, &len);
+	want = malloc((size_t)NRECS * 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+	n = (size_t)(strstr(got, "\r\n") + 2 - got);
+	memcpy(want, got, n);
+	for (unsigned i = 0; i < NRECS; i++)
+		n += ref_csv(&r[i], want + n, 1024);
+	CU_ASSERT_EQUAL(len, n);
+	CU_ASSERT_TRUE(len == n && memcmp(got, want, n) == 0);
+	free(got);
+	free(want);
 	free(r);
 	unlink(path);
 }
@@ -766,10 +916,69 @@ test_partial_write(void)
 	unlink(path);
 }
 
+/*
+ * A write that stops part way and then room again (a disk that filled and was cleared): what
+ * was lost is counted, the rest comes out in full, and no piece of a lost record follows
+ * (the file's lines are exactly the records counted written).
+ */
+static void
+test_write_resumes(void)
+{
+	const char *path = tmp_file(".jsonl");
+	struct ns_flow_record *r = rnd_records();
+	struct rlimit old, lim;
+	void (*old_sig)(int);
+	struct ns_flow_export *e;
+	unsigned i = 0, parsed = 0;
+	size_t len, lines = 0;
+	uint64_t written;
+	char *got, *line;
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	old_sig = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = 100000; /* part way into the second piece */
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	e = ns_flow_export_open(path, NS_FLOW_EXPORT_JSONL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	while (ns_flow_export_errors(e) == 0 && i < NRECS)
+		ns_flow_export_write(e, &r[i++]);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_sig);
+	CU_ASSERT_TRUE(ns_flow_export_errors(e) > 0);
+	for (unsigned k = 0; k < 1000; k++, i++)
+		CU_ASSERT_EQUAL(ns_flow_export_write(e, &r[i]), 0);
+	written = ns_flow_export_written(e);
+	CU_ASSERT_EQUAL(written + ns_flow_export_errors(e), i);
+	CU_ASSERT_EQUAL(ns_flow_export_close(e), 0);
+
+	got = slurp(path, &len);
+	CU_ASSERT_TRUE(len > 100000);
+	for (line = got; line < got + len;) {
+		char *nl = memchr(line, '\n', (size_t)(got + len - line));
+		json_object *o;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(nl);
+		*nl = '\0';
+		o = json_tokener_parse(line);
+		parsed += o != NULL;
+		json_object_put(o);
+		lines++;
+		line = nl + 1;
+	}
+	CU_ASSERT_EQUAL(lines, written);
+	/* only the line the cut record's head ran into is broken */
+	CU_ASSERT_TRUE(parsed + 1 >= lines);
+	free(got);
+	free(r);
+	unlink(path);
+}
+
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_u64),           NS_TEST(test_rfc3339),       NS_TEST(test_addr),
-	NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),   NS_TEST(test_jsonl_records),
-	NS_TEST(test_json_records),  NS_TEST(test_partial_write),
+	NS_TEST(test_u64),           NS_TEST(test_rfc3339),        NS_TEST(test_addr),
+	NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),    NS_TEST(test_jsonl_records),
+	NS_TEST(test_json_records),  NS_TEST(test_aligned_pieces), NS_TEST(test_partial_write),
+	NS_TEST(test_write_resumes),
 };
 
 NS_TEST_MAIN("export_fmt", cases)
