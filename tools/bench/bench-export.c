@@ -186,6 +186,10 @@ main(int argc, char **argv)
 						 (int)getpid(), fmts[f].name);
 				else
 					snprintf(path, sizeof(path), "/dev/null");
+				/* a new file each time, as tools/bench/run.sh gives netscope:
+				 * truncating the last one would time freeing its page cache */
+				if (d == 0)
+					unlink(path);
 				getrusage(RUSAGE_SELF, &a);
 				e = ns_flow_export_open(path, fmts[f].fmt);
 				if (e == NULL) {
