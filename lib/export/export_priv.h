@@ -79,34 +79,42 @@ fmt_u32_pad8(char *p, uint32_t v)
 	return p + 8;
 }
 
+/*
+ * Every value below 1000 as text: fmt_d3 without leading zeros, its last byte the count of
+ * digits; fmt_d3pad zero-padded to three. 4 KB each, so a lookup is one 4-byte load.
+ */
+extern const char fmt_d3[1000][4];
+extern const char fmt_d3pad[1000][4];
+
+/* Append @v < 1000 (one 4-byte copy; what lands past the digits is overwritten next). */
+static inline char *
+fmt_u3(char *p, unsigned v)
+{
+	memcpy(p, fmt_d3[v], 4);
+	return p + fmt_d3[v][3];
+}
+
+static inline char *
+fmt_octet(char *p, unsigned v)
+{
+	return fmt_u3(p, v);
+}
+
 /** fmt_u64() for @v >= 10^8. */
 char *fmt_u64_long(char *p, uint64_t v);
 
 /**
  * Append @v in decimal, as "%llu" would. Returns the end of the digits; may write FMT_SLACK
- * bytes past it. The one-digit values most counters of a record hold take one store.
+ * bytes past it. The small values most counters of a record hold are one table lookup.
  */
 static inline char *
 fmt_u64(char *p, uint64_t v)
 {
-	if (v < 10) {
-		*p = (char)('0' + v);
-		return p + 1;
-	}
+	if (v < 1000)
+		return fmt_u3(p, (unsigned)v);
 	if (NS_LIKELY(v < 100000000))
 		return fmt_u32_short(p, (uint32_t)v);
 	return fmt_u64_long(p, v);
-}
-
-/* Each octet value as text: up to three digits, then the count of digits in the last byte. */
-extern const char fmt_octets[256][4];
-
-static inline char *
-fmt_octet(char *p, unsigned v)
-{
-	/* one 4-byte copy; what lands past the digits is overwritten by the next write */
-	memcpy(p, fmt_octets[v], 4);
-	return p + fmt_octets[v][3];
 }
 
 /* Dotted quad of the 4 bytes at @b. */
@@ -194,8 +202,8 @@ fmt_rfc3339(struct fmt_ts_cache *c, char *p, uint64_t ts_ns)
 	if (s->sec != sec)
 		fmt_ts_cache_fill(c, s, sec);
 	memcpy(p, s->text, sizeof(s->text));
-	/* usec < 10^6: two leading zero digits shifted out, six left */
-	fmt_store_le64(p + 20, (fmt_digits8(usec) + FMT_ASCII0) >> 16);
+	memcpy(p + 20, fmt_d3pad[usec / 1000], 4);
+	memcpy(p + 23, fmt_d3pad[usec % 1000], 4);
 	p[26] = 'Z';
 	return p + FMT_RFC3339_LEN;
 }

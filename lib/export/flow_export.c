@@ -25,12 +25,18 @@
 
 /*
  * A string value as it appears in the file (CSV-quoted if needed, or a JSON string literal),
- * with whatever always follows it in a record: CSV's comma, and after the protocol name the
- * ip_proto number that is the same value.
+ * with whatever always follows it in a record (CSV's comma). Names are copied whole, 16 bytes
+ * in one move, and the length says how much of that counts.
  */
-struct export_text {
+struct export_name {
+	char s[15];
 	uint8_t len;
+};
+
+/* The protocol name, then the ip_proto number that is the same value (and JSON's next key). */
+struct export_proto {
 	char s[47];
+	uint8_t len;
 };
 
 struct ns_flow_export {
@@ -41,12 +47,12 @@ struct ns_flow_export {
 	uint64_t errors;
 	bool first; /* JSON array: no comma before the first object */
 	struct fmt_ts_cache ts;
-	/* every string field, escaped for fmt at open; the last slot of a name table is "?" */
-	struct export_text proto[256];
-	struct export_text tcp_flags[256];
-	struct export_text end[NS_FLOW_END_MAX + 1];
-	struct export_text tcp_state[NS_FLOW_TCP_STATE_MAX + 1];
-	struct export_text conn_state[NS_FLOW_CONN_STATE_MAX + 1];
+	/* every string field, escaped for fmt at open, for every byte value (unknown ones "?") */
+	struct export_proto proto[256];
+	struct export_name tcp_flags[256];
+	struct export_name end[256];
+	struct export_name tcp_state[256];
+	struct export_name conn_state[256];
 	uint64_t off; /* bytes the file took from us */
 	size_t due; /* buffer length that ends the current EXPORT_CHUNK piece of the file */
 	size_t head; /* bytes of the CSV header or "[" still at the front of buf */
@@ -179,15 +185,15 @@ flush_buf(struct ns_flow_export *e)
 	return e->len != 0 ? write_out(e, e->len) : 0;
 }
 
-/* Escape @s for @e's format into @t, then append @tail as it is; -ENAMETOOLONG if it does not
- * fit (a too long name). */
+/* Escape @s for @e's format into @out (@cap bytes), then append @tail as it is. Returns the
+ * length, or -ENAMETOOLONG if it does not fit (a too long name). */
 static int
-text_set(struct ns_flow_export *e, struct export_text *t, const char *s, const char *tail)
+text_set(struct ns_flow_export *e, char *out, size_t cap, const char *s, const char *tail)
 {
 	size_t n, k = strlen(tail);
 
 	if (e->fmt == NS_FLOW_EXPORT_CSV) {
-		n = ns_export_csv_field(s, t->s, sizeof(t->s));
+		n = ns_export_csv_field(s, out, cap);
 	} else {
 		json_object *o = json_object_new_string(s);
 		const char *j;
@@ -199,27 +205,35 @@ text_set(struct ns_flow_export *e, struct export_text *t, const char *s, const c
 			json_object_put(o);
 			return -ENOMEM;
 		}
-		if (n < sizeof(t->s))
-			memcpy(t->s, j, n);
+		if (n < cap)
+			memcpy(out, j, n);
 		json_object_put(o);
 	}
-	if (n + k >= sizeof(t->s))
+	if (n + k >= cap)
 		return -ENAMETOOLONG;
-	memcpy(t->s + n, tail, k);
-	t->len = (uint8_t)(n + k);
-	return 0;
+	memcpy(out + n, tail, k);
+	return (int)(n + k);
+}
+
+static int
+name_set(struct ns_flow_export *e, struct export_name *t, const char *s)
+{
+	int n = text_set(e, t->s, sizeof(t->s), s, e->fmt == NS_FLOW_EXPORT_CSV ? "," : "");
+
+	t->len = (uint8_t)(n > 0 ? n : 0);
+	return n < 0 ? n : 0;
 }
 
 /* Every string field value, escaped once. Returns 0 or -errno. */
 static int
 texts_init(struct ns_flow_export *e)
 {
-	const char *sep = e->fmt == NS_FLOW_EXPORT_CSV ? "," : "";
 	char buf[16], tail[40];
 	int rc = 0;
 
 	for (unsigned i = 0; i < 256; i++) {
 		const char *name = ns_flow_proto_name((uint8_t)i);
+		int n;
 
 		if (name == NULL) {
 			snprintf(buf, sizeof(buf), "%u", i);
@@ -230,16 +244,15 @@ texts_init(struct ns_flow_export *e)
 			snprintf(tail, sizeof(tail), ",%u,", i);
 		else
 			snprintf(tail, sizeof(tail), ",\"ip_proto\":%u,\"ip_version\":", i);
-		rc |= text_set(e, &e->proto[i], name, tail);
-		rc |= text_set(e, &e->tcp_flags[i],
-			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)), sep);
+		n = text_set(e, e->proto[i].s, sizeof(e->proto[i].s), name, tail);
+		e->proto[i].len = (uint8_t)(n > 0 ? n : 0);
+		rc |= n < 0 ? n : 0;
+		rc |= name_set(e, &e->tcp_flags[i],
+			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)));
+		rc |= name_set(e, &e->end[i], ns_flow_end_name(i));
+		rc |= name_set(e, &e->tcp_state[i], ns_flow_tcp_state_name(i));
+		rc |= name_set(e, &e->conn_state[i], ns_flow_conn_state_name(i));
 	}
-	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->end); i++)
-		rc |= text_set(e, &e->end[i], ns_flow_end_name(i), sep);
-	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->tcp_state); i++)
-		rc |= text_set(e, &e->tcp_state[i], ns_flow_tcp_state_name(i), sep);
-	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->conn_state); i++)
-		rc |= text_set(e, &e->conn_state[i], ns_flow_conn_state_name(i), sep);
 	return rc != 0 ? -EINVAL : 0;
 }
 
@@ -306,18 +319,19 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 /* Append a string literal (its length is a constant, so the copy is a few moves). */
 #define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-/* Append an escaped string: a fixed-size copy (the buffer has EXPORT_REC_MAX of room). */
+/* Append a name: one 16-byte copy (the buffer has EXPORT_REC_MAX of room). */
 static inline char *
-text(char *p, const struct export_text *t)
+name(char *p, const struct export_name *t)
 {
-	memcpy(p, t->s, sizeof(t->s));
+	memcpy(p, t, sizeof(*t));
 	return p + t->len;
 }
 
-static inline unsigned
-clamp(unsigned v, unsigned max)
+static inline char *
+proto(char *p, const struct export_proto *t)
 {
-	return v < max ? v : max;
+	memcpy(p, t->s, sizeof(t->s));
+	return p + t->len;
 }
 
 /* Whether every TCP event counter is zero, as in most flows: they go out as one literal. */
@@ -343,7 +357,7 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, "{\"flow_id\":");
 	p = fmt_u64(p, r->flow_id);
 	p = LIT(p, ",\"proto\":");
-	p = text(p, &e->proto[r->proto]); /* and ip_proto, up to ip_version's value */
+	p = proto(p, &e->proto[r->proto]); /* and ip_proto, up to ip_version's value */
 	p = fmt_u64(p, r->ip_version);
 	/* addresses and timestamps are [0-9a-f.:TZ-]: nothing to escape */
 	p = LIT(p, ",\"src_ip\":\"");
@@ -369,7 +383,7 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, ",\"bytes_toclient\":");
 	p = fmt_u64(p, r->bytes[NS_FLOW_TOCLIENT]);
 	p = LIT(p, ",\"end_reason\":");
-	p = text(p, &e->end[clamp(r->end_reason, NS_FLOW_END_MAX)]);
+	p = name(p, &e->end[r->end_reason]);
 	if (NS_LIKELY(r->proto == 6))
 		goto tcp;
 	if (r->proto == 1 || r->proto == 58) {
@@ -385,13 +399,13 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	return p;
 tcp:
 	p = LIT(p, ",\"tcp\":{\"tcp_state\":");
-	p = text(p, &e->tcp_state[clamp(r->tcp_state, NS_FLOW_TCP_STATE_MAX)]);
+	p = name(p, &e->tcp_state[r->tcp_state]);
 	p = LIT(p, ",\"conn_state\":");
-	p = text(p, &e->conn_state[clamp(r->conn_state, NS_FLOW_CONN_STATE_MAX)]);
+	p = name(p, &e->conn_state[r->conn_state]);
 	p = LIT(p, ",\"flags_toserver\":");
-	p = text(p, &e->tcp_flags[r->tcp_flags[0]]);
+	p = name(p, &e->tcp_flags[r->tcp_flags[0]]);
 	p = LIT(p, ",\"flags_toclient\":");
-	p = text(p, &e->tcp_flags[r->tcp_flags[1]]);
+	p = name(p, &e->tcp_flags[r->tcp_flags[1]]);
 	if (r->flags & NS_FLOW_REC_MIDSTREAM)
 		p = LIT(p, ",\"midstream\":true,\"rtt_handshake_us\":");
 	else
@@ -471,7 +485,7 @@ static char *
 csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 {
 	p = csv_num(p, r->flow_id);
-	p = text(p, &e->proto[r->proto]); /* proto and ip_proto */
+	p = proto(p, &e->proto[r->proto]); /* proto and ip_proto */
 	p = csv_num(p, r->ip_version);
 	p = fmt_addr(p, &r->src);
 	*p++ = ',';
@@ -488,7 +502,7 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = csv_num(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOCLIENT]);
-	p = text(p, &e->end[clamp(r->end_reason, NS_FLOW_END_MAX)]);
+	p = name(p, &e->end[r->end_reason]);
 	if (NS_LIKELY(r->proto == 6))
 		goto tcp;
 	if (r->proto == 1 || r->proto == 58) {
@@ -503,10 +517,10 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	return LIT(p, ",,,,,,,,,,,,,,,,,,,,,,,,\r\n");
 tcp:
 	p = LIT(p, ",,,"); /* the ICMP columns */
-	p = text(p, &e->tcp_state[clamp(r->tcp_state, NS_FLOW_TCP_STATE_MAX)]);
-	p = text(p, &e->conn_state[clamp(r->conn_state, NS_FLOW_CONN_STATE_MAX)]);
-	p = text(p, &e->tcp_flags[r->tcp_flags[0]]);
-	p = text(p, &e->tcp_flags[r->tcp_flags[1]]);
+	p = name(p, &e->tcp_state[r->tcp_state]);
+	p = name(p, &e->conn_state[r->conn_state]);
+	p = name(p, &e->tcp_flags[r->tcp_flags[0]]);
+	p = name(p, &e->tcp_flags[r->tcp_flags[1]]);
 	if (r->flags & NS_FLOW_REC_IRTT)
 		p = fmt_u64(p, r->rtt_handshake_us);
 	*p++ = ',';
