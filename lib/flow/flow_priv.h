@@ -412,75 +412,33 @@ flow_rtt_add(struct flow_cold *c, uint32_t s)
 	c->rtt_cnt++;
 }
 
+/* States a segment without SYN, FIN and RST moves: to ESTABLISHED, or (from the other side)
+ * CLOSING to CLOSED (tcp_state_update() in flow_tcp.c). */
+#define TCP_ACK_MOVES                                                      \
+	((1u << NS_FLOW_TCP_SYN_SENT) | (1u << NS_FLOW_TCP_SYN_RECEIVED) | \
+	 (1u << NS_FLOW_TCP_CLOSING))
+
+/* Flow state after an ACK (no SYN, FIN, RST) in canonical direction @d, as tcp_state_update(). */
+static inline uint8_t
+flow_tcp_ack_state(const struct flow_hot *h, unsigned d)
+{
+	if (NS_LIKELY(!((1u << h->state) & TCP_ACK_MOVES)))
+		return h->state;
+	if (h->state != NS_FLOW_TCP_CLOSING)
+		return NS_FLOW_TCP_ESTABLISHED;
+	return d != ((h->flags & FF_FINDIR) ? 1u : 0u) ? NS_FLOW_TCP_CLOSED : NS_FLOW_TCP_CLOSING;
+}
+
 /*
- * The common TCP segment in one pass: an ACK (PSH, URG, ECE, CWR allowed; no SYN, FIN, RST)
- * on an established or midstream flow whose sender's Zeek endpoint is established or partial,
- * carrying exactly the next expected sequence number, a non-zero window, towards a receiver
- * whose window is not zero; it carries data or moves the ACK; it ACKs nothing unseen; its
- * data is not all ACKed already; no handshake RTT is pending. Then no rule of the full chain
- * (flow_tcp_segment, tcp-analysis.md §2-§4) fires:
- *   §2 rules 3-5: no SYN, both base sequence numbers set;
- *   1 zero-window probe: the receiver's window is not 0;
- *   2 zero window: win != 0;   3 lost segment: seq == nextseq;
- *   4 keep-alive: seq == nextseq, not nextseq - 1;
- *   5-9 (same seq, same ack, no data): excluded by "data or a new ACK";
- *   11 ACKed unseen: ack <= rev.maxseqtobeacked (or unset);
- *   12: sna is false (seq == nextseq) and spurious is excluded;
- *   19: no SYN, and FF_SYN without FF_IRTT is excluded;
- *   the state machine and Zeek's endpoint states do not move on a bare ACK in these states;
- * and what is left is rules 10 and 13-18, done here exactly as the full chain does them.
- * The handshake's ACK takes it too: in SYN_RECEIVED, with FF_SYN and no FF_IRTT, from an
- * endpoint established, partial or SYN_SENT (a bare ACK moves none of them), the same
- * conditions leave rules 10 and 13-18, plus rule 19 (the handshake RTT) and the move to
- * ESTABLISHED.
- * Returns false, having changed nothing, when the segment does not qualify.
- * tests/unit/flow/test_flow_tcp.c compares both paths byte for byte on random traffic.
+ * Rule 18 for a segment that ACKs (no RST) and is not a retransmission: complete a pending
+ * sample of the other direction, then time this segment when it advanced nextseq to @nxt.
  */
-static inline bool
-flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+static inline void
+flow_tcp_rtt(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t, bool advanced, uint32_t nxt)
 {
 	struct flow_hot *h = &r->hot;
 	struct flow_tcp *tc = &r->tcp;
-	struct tcp_dir *fwd = &tc->dir[d];
-	const struct tcp_dir *rev = &tc->dir[d ^ 1];
-	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
-	const uint32_t nxt = seq + seglen;
-	const bool orig = d == ((h->flags & FF_CLIENT_HI) ? 1u : 0u);
-	const unsigned e = orig ? (h->ep & 7u) : ((h->ep >> 3) & 7u);
-	const bool advanced = (int32_t)seglen > 0; /* seq_gt(nxt, nextseq) with seq == nextseq */
-	const bool hs = h->state == NS_FLOW_TCP_SYN_RECEIVED; /* the handshake's ACK */
 
-	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
-	    seq != fwd->nextseq || seq == 0 || p->tcp_win == 0 ||
-	    (hs ? (e != EP_ESTABLISHED && e != EP_PARTIAL && e != EP_SYN_SENT) ||
-			  (h->flags & (FF_SYN | FF_IRTT)) != FF_SYN
-		: (h->state != NS_FLOW_TCP_ESTABLISHED && h->state != NS_FLOW_TCP_MIDSTREAM) ||
-			  (e != EP_ESTABLISHED && e != EP_PARTIAL) ||
-			  (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) ||
-	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
-	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
-	    (seglen == 0 && ack == fwd->lastack) ||
-	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)) ||
-	    (seglen > 0 && rev->lastack != 0 && seq_le(nxt, rev->lastack)))
-		return false;
-
-	tc->tcp_flags[d] |= p->tcp_flags;
-	/* 10 */
-	if (ack != fwd->lastack)
-		fwd->dupacks = 0;
-	/* 14, 15 */
-	if (advanced) {
-		fwd->nextseq = nxt;
-		fwd->nextseq_t = t;
-	}
-	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
-		fwd->maxseqtobeacked = fwd->nextseq;
-	/* 16, 17 */
-	fwd->window = p->tcp_win;
-	fwd->lastack = ack;
-	fwd->lastack_t = t;
-	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
-	/* 18: the ACK of a pending sample; this segment cannot be a retransmission */
 	if (h->flags & FF_RTT_PEND) {
 		unsigned pd = (h->flags & FF_RTT_DIR) ? 1u : 0u;
 
@@ -497,18 +455,175 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 		tc->rtt_t = t;
 		h->flags = (uint8_t)((h->flags & ~FF_RTT_DIR) | FF_RTT_PEND | (d ? FF_RTT_DIR : 0));
 	}
-	if (seglen > 0)
-		h->ep |= orig ? EP_DATA_ORIG : EP_DATA_RESP;
-	if (hs) {
-		/* 19: the handshake RTT, SYN -> this first ACK; SYN_RECEIVED -> ESTABLISHED */
-		uint32_t irtt = t - tc->syn_or_irtt;
+}
+
+/* Rule 19 for an ACK without SYN: the handshake RTT, latest bare SYN -> this segment. */
+static inline void
+flow_tcp_irtt(struct flow_rec *r, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+
+	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
+		uint32_t irtt = t - r->tcp.syn_or_irtt;
 
 		if (irtt != 0 && (int32_t)irtt > 0) {
-			tc->syn_or_irtt = irtt;
+			r->tcp.syn_or_irtt = irtt;
 			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
 		}
-		h->state = NS_FLOW_TCP_ESTABLISHED;
 	}
+}
+
+/*
+ * The common TCP segment in one pass: an ACK (PSH, URG, ECE, CWR allowed; no SYN, FIN, RST)
+ * carrying exactly the next expected sequence number (not 0), a non-zero window, towards a
+ * receiver whose window is not 0, from a Zeek endpoint that is not INACTIVE, with both base
+ * sequence numbers set (so the flow is past NONE: its first analysed segment moved it); it
+ * ACKs nothing unseen; its data is not all ACKed already. Then in the full chain
+ * (flow_tcp_segment, tcp-analysis.md §2-§4):
+ *   §2 rules 3-5: no SYN, both base sequence numbers set;
+ *   1 zero-window probe: the receiver's window is not 0;
+ *   2 zero window: win != 0;   3 lost segment: seq == nextseq;
+ *   4 keep-alive: seq == nextseq, not nextseq - 1;
+ *   5-9 (no data, the same ACK as last time): keep-alive ACK when the window is the same and
+ *      the receiver's last segment was a keep-alive, else duplicate ACK when the window is the
+ *      same (a counter about to reach its maximum is left to the full chain), else a window
+ *      update (nothing); rule 8 needs a zero window;
+ *   11 ACKed unseen: ack <= rev.maxseqtobeacked (or unset);
+ *   12: sna is false (seq == nextseq) and spurious is excluded;
+ *   13-18: done here exactly as the full chain does them;
+ *   19: the handshake RTT when one is pending (the handshake's ACK);
+ *   the state machine: SYN_SENT and SYN_RECEIVED go to ESTABLISHED, CLOSING to CLOSED when
+ *   the ACK answers the last FIN, the others (RESET too) stay; Zeek's endpoints: a bare ACK
+ *   moves only an INACTIVE one (the payload bit aside).
+ * Returns false, having changed nothing, when the segment does not qualify.
+ * tests/unit/flow/test_flow_fast.c compares both paths byte for byte on random traffic.
+ */
+static inline bool
+flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const struct tcp_dir *rev = &tc->dir[d ^ 1];
+	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
+	const uint32_t nxt = seq + seglen;
+	const unsigned resp = d ^ (h->flags & FF_CLIENT_HI); /* the sender is the responder */
+	const bool advanced = (int32_t)seglen > 0; /* seq_gt(nxt, nextseq) with seq == nextseq */
+	bool dup = false;
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
+	    seq != fwd->nextseq || seq == 0 || p->tcp_win == 0 ||
+	    ((h->ep >> (3 * resp)) & 7u) == EP_INACTIVE ||
+	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
+	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
+	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)) ||
+	    (seglen > 0 && rev->lastack != 0 && seq_le(nxt, rev->lastack)))
+		return false;
+	if (seglen == 0 && ack == fwd->lastack) {
+		/* 5-9: a duplicate ACK unless a window update or a keep-alive ACK */
+		dup = (fwd->bits & TD_WIN_SET) && p->tcp_win == fwd->window &&
+		      !(rev->bits & TD_KEEPALIVE);
+		if (dup && r->cold.dupack[d] >= UINT16_MAX - 1)
+			return false;
+	}
+
+	tc->tcp_flags[d] |= p->tcp_flags;
+	/* 9, 10 */
+	if (NS_UNLIKELY(dup)) {
+		fwd->dupacks = (int8_t)(fwd->dupacks == -1        ? 1
+					: fwd->dupacks < INT8_MAX ? fwd->dupacks + 1
+								  : INT8_MAX);
+		r->cold.dupack[d]++;
+	} else if (ack != fwd->lastack) {
+		fwd->dupacks = 0;
+	}
+	/* 14, 15 */
+	if (advanced) {
+		fwd->nextseq = nxt;
+		fwd->nextseq_t = t;
+	}
+	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
+		fwd->maxseqtobeacked = fwd->nextseq;
+	/* 16, 17 */
+	fwd->window = p->tcp_win;
+	fwd->lastack = ack;
+	fwd->lastack_t = t;
+	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	/* 18: this segment cannot be a retransmission */
+	flow_tcp_rtt(r, d, ack, t, advanced, nxt);
+	/* 19, state machines */
+	flow_tcp_irtt(r, t);
+	h->state = flow_tcp_ack_state(h, d);
+	if (seglen > 0)
+		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
+	return true;
+}
+
+/*
+ * The FIN (with ACK; PSH, URG, ECE, CWR allowed; no SYN, RST) that carries exactly the next
+ * expected sequence number (not 0) on an ESTABLISHED, MIDSTREAM or FIN_WAIT flow (so no Zeek
+ * endpoint is reset: a RST moves the flow to RESET for good), towards a receiver whose window
+ * is not 0, with both base sequence
+ * numbers set, ACKing nothing unseen, its data (if any) not all ACKed already. Then in the
+ * full chain: rules 1 (receiver's window), 3 (seq == nextseq) and 11 do not fire, 2, 4 and
+ * 5-9 skip a FIN, 12 finds sna false and no spurious data; 13-18 count the FIN's sequence
+ * number; 19 may complete the handshake RTT; the flow goes to FIN_WAIT (or, answering the
+ * other side's FIN, CLOSING) and the sender's Zeek endpoint to CLOSED. Done here directly.
+ * Returns false, having changed nothing, for any other segment.
+ * tests/unit/flow/test_flow_fast.c compares both paths byte for byte.
+ */
+static inline bool
+flow_tcp_fin(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const struct tcp_dir *rev = &tc->dir[d ^ 1];
+	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
+	const uint32_t nxt = seq + seglen + 1;
+	const unsigned resp = d ^ (h->flags & FF_CLIENT_HI);
+	const unsigned findir = (h->flags & FF_FINDIR) ? 1u : 0u;
+	const bool advanced = seq_gt(nxt, seq);
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) !=
+		    (NS_TCP_FIN | NS_TCP_ACK) ||
+	    seq != fwd->nextseq || seq == 0 ||
+	    (h->state != NS_FLOW_TCP_ESTABLISHED && h->state != NS_FLOW_TCP_MIDSTREAM &&
+	     h->state != NS_FLOW_TCP_FIN_WAIT) ||
+	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
+	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
+	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)) ||
+	    (seglen > 0 && rev->lastack != 0 && seq_le(seq + seglen, rev->lastack)))
+		return false;
+
+	tc->tcp_flags[d] |= p->tcp_flags;
+	/* 10 */
+	if (ack != fwd->lastack)
+		fwd->dupacks = 0;
+	/* 13-15 */
+	if (advanced) {
+		fwd->nextseq = nxt;
+		fwd->nextseq_t = t;
+	}
+	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
+		fwd->maxseqtobeacked = fwd->nextseq;
+	/* 16, 17 */
+	fwd->window = p->tcp_win;
+	fwd->lastack = ack;
+	fwd->lastack_t = t;
+	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	/* 18, 19 */
+	flow_tcp_rtt(r, d, ack, t, advanced && seglen > 0, nxt);
+	flow_tcp_irtt(r, t);
+	/* state machines: FIN_WAIT (findir = d), or CLOSING when the other side's FIN came first */
+	if (h->state != NS_FLOW_TCP_FIN_WAIT || d != findir) {
+		h->state = h->state == NS_FLOW_TCP_FIN_WAIT ? NS_FLOW_TCP_CLOSING
+							    : NS_FLOW_TCP_FIN_WAIT;
+		h->flags = (uint8_t)((h->flags & ~FF_FINDIR) | (d ? FF_FINDIR : 0));
+	}
+	h->ep = (uint8_t)((h->ep & ~(7u << (3 * resp))) | EP_CLOSED << (3 * resp));
+	if (seglen > 0)
+		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
 	return true;
 }
 
@@ -601,6 +716,121 @@ flow_tcp_synack(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t
 	h->ep = (uint8_t)((h->ep & (EP_DATA_ORIG | EP_DATA_RESP)) | EP_ESTABLISHED |
 			  EP_ESTABLISHED << 3);
 	return true;
+}
+
+/* tshark's fast-retransmission window and default out-of-order threshold (tcp-analysis.md). */
+#define FAST_RETRANS_US 20000u
+#define OOO_DEFAULT_US 3000u
+
+/*
+ * A segment wholly below the next expected sequence number: the retransmission (or, without
+ * data, the old ACK) that a replayed capture is made of. An ACK (PSH, URG, ECE, CWR allowed;
+ * no SYN, FIN, RST) from a Zeek endpoint that is not INACTIVE, with both base sequence numbers
+ * set; nextseq is set, seq < nextseq - 1 and seq + len <= nextseq; the window is not 0; the
+ * ACK passes nothing unseen. Then in the full chain (flow_tcp_segment, tcp-analysis.md
+ * §2-§4):
+ *   §2 rules 3-5: no SYN, both base sequence numbers set;
+ *   1 zero-window probe: needs seq == nextseq;   2 zero window: win != 0;
+ *   3 lost segment: seq < nextseq;   4 keep-alive: seq != nextseq - 1;
+ *   5-9: need seq == nextseq;   10: done here;   11 ACKed unseen: excluded;
+ *   12 (data only): sna holds (seq < nextseq, and not the "nextseq - 1" exception), so it is
+ *      spurious when the receiver ACKed all of it, else fast retransmission (when the receiver
+ *      sent >= 2 duplicate ACKs of exactly seq: left to the full chain, which checks the 20 ms
+ *      window), else out-of-order (within the iRTT or 3 ms of the last advance, and not ending
+ *      at nextseq: left to the full chain), else a plain retransmission;
+ *   13-15: nothing advances; maxseqtobeacked may catch up with nextseq;
+ *   16, 17: window, ACK, its time, no keep-alive or ZWP;
+ *   18: a pending sample of the other direction completes as usual; one of this direction
+ *      is cancelled by a retransmission (Karn); nothing new is timed;
+ *   19 and the state machines: as for flow_tcp_fast().
+ * A counter that would reach its maximum (the caller's OVERFLOW record) is left to the full
+ * chain too. Returns false, having changed nothing, when the segment does not qualify.
+ * tests/unit/flow/test_flow_fast.c compares both paths byte for byte.
+ */
+static inline bool
+flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	struct flow_hot *h = &r->hot;
+	struct flow_tcp *tc = &r->tcp;
+	struct flow_cold *c = &r->cold;
+	struct tcp_dir *fwd = &tc->dir[d];
+	const struct tcp_dir *rev = &tc->dir[d ^ 1];
+	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
+	const uint32_t nxt = seq + seglen;
+	const uint32_t below = fwd->nextseq - seq; /* >= 2: seq < nextseq - 1 */
+	const unsigned resp = d ^ (h->flags & FF_CLIENT_HI); /* the sender is the responder */
+
+	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
+	    (int32_t)below < 2 || seglen > below || fwd->nextseq == 0 || p->tcp_win == 0 ||
+	    ((h->ep >> (3 * resp)) & 7u) == EP_INACTIVE ||
+	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
+	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)))
+		return false;
+	if (seglen > 0) {
+		/* 12: spurious, else fast or out-of-order (full chain), else plain */
+		bool spurious = rev->lastack != 0 && seq_le(nxt, rev->lastack);
+
+		if (spurious) {
+			if (c->retrans[d] >= UINT16_MAX - 1 || c->spurious >= UINT16_MAX - 1)
+				return false;
+			c->spurious++;
+		} else {
+			uint32_t ooo_us = (h->flags & FF_IRTT) ? tc->syn_or_irtt : OOO_DEFAULT_US;
+
+			if ((rev->dupacks >= 2 && rev->lastack == seq) ||
+			    ((uint32_t)(t - fwd->nextseq_t) < ooo_us && below != seglen) ||
+			    c->retrans[d] >= UINT16_MAX - 1)
+				return false;
+		}
+		c->retrans[d]++;
+		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
+		/* 18: Karn's rule cancels a sample of this direction */
+		if ((h->flags & (FF_RTT_PEND | FF_RTT_DIR)) == (FF_RTT_PEND | (d ? FF_RTT_DIR : 0)))
+			h->flags &= (uint8_t)~FF_RTT_PEND;
+	}
+	tc->tcp_flags[d] |= p->tcp_flags;
+	/* 10 */
+	if (ack != fwd->lastack)
+		fwd->dupacks = 0;
+	/* 15 */
+	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
+		fwd->maxseqtobeacked = fwd->nextseq;
+	/* 16, 17 */
+	fwd->window = p->tcp_win;
+	fwd->lastack = ack;
+	fwd->lastack_t = t;
+	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	/* 18: the ACK may complete a sample of the other direction; nothing new is timed */
+	flow_tcp_rtt(r, d, ack, t, false, nxt);
+	/* 19, state machines */
+	flow_tcp_irtt(r, t);
+	h->state = flow_tcp_ack_state(h, d);
+	return true;
+}
+
+/*
+ * The shortcuts above, tried in the order of how common their segments are, each only on the
+ * flags it takes. @created: the record was set up for this packet by flow_init() (only
+ * flow_tcp_syn_new() applies then; the others need a state a new flow does not have).
+ * Returns true when a shortcut analysed the segment; false, having changed nothing, when it
+ * takes the full chain (flow_tcp_segment).
+ */
+static inline bool
+flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t, bool created)
+{
+	if (created)
+		return flow_tcp_syn_new(r, p, d, t);
+	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
+	case NS_TCP_ACK:
+		return p->tcp_seq == r->tcp.dir[d].nextseq ? flow_tcp_fast(r, p, d, t)
+							   : flow_tcp_below(r, p, d, t);
+	case NS_TCP_FIN | NS_TCP_ACK:
+		return flow_tcp_fin(r, p, d, t);
+	case NS_TCP_SYN | NS_TCP_ACK:
+		return flow_tcp_synack(r, p, d, t);
+	default:
+		return false;
+	}
 }
 
 #endif /* NS_FLOW_PRIV_H */

@@ -858,10 +858,7 @@ counted:
 		FLOW_STAT_ADD(t, tcp_skipped[skip], 1);
 		return;
 	}
-	/* a flow created by this packet cannot take flow_tcp_fast (its state is NONE) */
-	if (NS_LIKELY(t->tcp_fast) && (created ? flow_tcp_syn_new(r, p, d, (uint32_t)t_us)
-					       : flow_tcp_fast(r, p, d, (uint32_t)t_us) ||
-							 flow_tcp_synack(r, p, d, (uint32_t)t_us)))
+	if (NS_LIKELY(t->tcp_fast) && flow_tcp_shortcut(r, p, d, (uint32_t)t_us, created))
 		return;
 	if (NS_UNLIKELY(flow_tcp_segment(r, p, d, (uint32_t)t_us)))
 		emit_overflow(t, idx);

@@ -10,10 +10,6 @@
 
 #include "flow_priv.h"
 
-/* tshark's fast-retransmission window and default out-of-order threshold (tcp-analysis.md). */
-#define FAST_RETRANS_US 20000u
-#define OOO_DEFAULT_US 3000u
-
 static inline bool
 inc16(uint16_t *c)
 {

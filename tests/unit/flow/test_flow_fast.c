@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TCP fast path (flow_tcp_fast) against tshark's full rule chain (flow_tcp_segment), both
- * ways: segment by segment on a record (the fast path must either leave the record untouched
- * or leave it byte for byte as the full chain does), and whole tables fed the same random
- * traffic with the fast path on and off (identical records and counters). The traffic is
- * mostly well-behaved connections, which is what the fast path is for, with every kind of
- * trouble mixed in: losses, retransmissions, reordering, duplicate and unseen ACKs, zero
- * windows and probes, keep-alives, SYN/FIN/RST at any time, sequence wrap and fully random
- * segments.
+ * The TCP shortcuts (flow_tcp_fast, flow_tcp_below, flow_tcp_fin, flow_tcp_syn_new,
+ * flow_tcp_synack and the flow_tcp_shortcut dispatch) against tshark's full rule chain
+ * (flow_tcp_segment), both ways: segment by segment on a record (each shortcut must either
+ * leave the record untouched or leave it byte for byte as the full chain does), and whole
+ * tables fed the same traffic with the shortcuts on and off (identical records and counters).
+ * The traffic is mostly well-behaved connections, which is what the shortcuts are for, with
+ * every kind of trouble mixed in: losses, retransmissions, reordering, duplicate and unseen
+ * ACKs, zero windows and probes, keep-alives, SYN/FIN/RST at any time, sequence wrap and fully
+ * random segments; plus teardowns in every order and captures replayed in a loop (the DPDK
+ * benchmark's net_pcap replay, where every segment repeats an earlier one).
  */
 #include "flow_priv.h"
 #include "flow_test.h"
@@ -33,6 +35,7 @@ struct gen_conn {
 	struct gen_ep ep[2];
 	uint32_t t_us;
 	bool calm; /* no SYN, FIN, RST, random segments or jumps: the flow stays established */
+	bool clean; /* only in-order data and ACKs, as gen-bench writes them */
 };
 
 static void
@@ -61,7 +64,7 @@ gen_segment(struct gen_conn *c, unsigned *d, uint32_t *t_us)
 	bool advance = true;
 	struct ns_pkt p;
 
-	if (c->calm && kind >= 125 && kind < 145)
+	if ((c->calm && kind >= 125 && kind < 145) || c->clean)
 		kind = 999;
 
 	if (kind < 20) { /* a segment went missing before this one */
@@ -128,65 +131,280 @@ rec_init(struct flow_rec *r, bool client_hi)
 	flow_tcp_init(r);
 }
 
-/* Segment by segment: the fast path changes nothing, or exactly what the full chain changes. */
+typedef bool (*shortcut_fn)(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t);
+
+static bool
+shortcut_any(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	return flow_tcp_shortcut(r, p, d, t, false);
+}
+
+/* Every shortcut of an existing flow, and flow_tcp_shortcut() that dispatches to them. */
+static const struct {
+	const char *name;
+	shortcut_fn fn;
+} shortcuts[] = {
+	{ "fast", flow_tcp_fast },
+	{ "below", flow_tcp_below },
+	{ "fin", flow_tcp_fin },
+	{ "synack", flow_tcp_synack },
+	{ "dispatch", shortcut_any },
+};
+
+#define N_SHORTCUTS (sizeof(shortcuts) / sizeof(shortcuts[0]))
+
+static bool check_failed;
+
+/*
+ * Segment @p on record @cur through every shortcut: each must leave the record untouched, or
+ * exactly as the full chain leaves it (and then report no counter overflow). @hits counts, per
+ * shortcut, the segments it took. Then @cur gets the full chain's result.
+ */
+static void
+check_segment(struct flow_rec *cur, const struct ns_pkt *p, unsigned d, uint32_t t_us,
+	      unsigned long hits[N_SHORTCUTS])
+{
+	struct flow_rec full;
+
+	memcpy(&full, cur, sizeof(full));
+	flow_tcp_segment(&full, p, d, t_us);
+	for (unsigned k = 0; k < N_SHORTCUTS; k++) {
+		struct flow_rec a, b;
+
+		memcpy(&a, cur, sizeof(a));
+		memcpy(&b, cur, sizeof(b));
+		if (shortcuts[k].fn(&a, p, d, t_us)) {
+			hits[k]++;
+			CU_ASSERT_FALSE(flow_tcp_segment(&b, p, d, t_us));
+			if (memcmp(&a, &b, sizeof(a)) != 0 && !check_failed) {
+				check_failed = true;
+				CU_FAIL("a shortcut differs from the full rule chain");
+				printf("\n  %s: flags %#x seq %u ack %u len %u win %u dir %u t "
+				       "%u\n",
+				       shortcuts[k].name, p->tcp_flags, p->tcp_seq, p->tcp_ack,
+				       p->payload_len, p->tcp_win, d, t_us);
+			}
+		} else if (memcmp(&a, cur, sizeof(a)) != 0 && !check_failed) {
+			check_failed = true;
+			CU_FAIL("a shortcut that refused a segment changed the record");
+			printf("\n  %s refused: flags %#x seq %u ack %u len %u dir %u\n",
+			       shortcuts[k].name, p->tcp_flags, p->tcp_seq, p->tcp_ack,
+			       p->payload_len, d);
+		}
+	}
+	memcpy(cur, &full, sizeof(full));
+}
+
+static void
+print_hits(unsigned long total, const unsigned long hits[N_SHORTCUTS])
+{
+	printf("\n  %lu segments;", total);
+	for (unsigned k = 0; k < N_SHORTCUTS; k++)
+		printf(" %s %lu (%.1f%%)", shortcuts[k].name, hits[k],
+		       100.0 * (double)hits[k] / (double)total);
+	printf("\n");
+}
+
+/* A handshake on @cur: SYN from side @d, SYN/ACK; *@d becomes the SYN/ACK's sender. */
+static void
+handshake(struct gen_conn *c, struct flow_rec *cur, unsigned *d)
+{
+	struct ns_pkt p;
+
+	p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN, c->ep[*d].nxt++, 0, 1000, 0);
+	flow_tcp_segment(cur, &p, *d, c->t_us);
+	c->t_us += 1 + rn(5000);
+	p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_SYN | NS_TCP_ACK, c->ep[*d ^ 1].nxt++,
+		    c->ep[*d].nxt, 1000, 0);
+	flow_tcp_segment(cur, &p, *d ^ 1, c->t_us);
+	c->ep[*d ^ 1].last_ack = c->ep[*d].nxt;
+	*d ^= 1;
+}
+
+/* Segment by segment: every shortcut changes nothing, or exactly what the full chain changes. */
 static void
 test_fast_equals_full_per_segment(void)
 {
-	unsigned long hits = 0, total = 0;
+	unsigned long hits[N_SHORTCUTS] = { 0 }, total = 0;
 
-	for (unsigned conn = 0; conn < 3000; conn++) {
+	check_failed = false;
+	for (unsigned conn = 0; conn < 3000 && !check_failed; conn++) {
 		struct gen_conn c;
 		struct flow_rec cur;
 		unsigned d = rn(2), n = conn % 100 == 0 ? 20000 : 300;
 
 		gen_init(&c);
 		rec_init(&cur, rn(2));
-		if (rn(2)) {
-			/* a handshake first: SYN, SYN/ACK, ACK */
-			struct ns_pkt p;
-
-			p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN, c.ep[d].nxt++, 0,
-				    1000, 0);
-			flow_tcp_segment(&cur, &p, d, c.t_us);
-			c.t_us += 1 + rn(5000);
-			p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_SYN | NS_TCP_ACK,
-				    c.ep[d ^ 1].nxt++, c.ep[d].nxt, 1000, 0);
-			flow_tcp_segment(&cur, &p, d ^ 1, c.t_us);
-			c.ep[d ^ 1].last_ack = c.ep[d].nxt;
-			d ^= 1;
-		}
+		if (rn(2))
+			handshake(&c, &cur, &d);
 		for (unsigned i = 0; i < n; i++) {
-			struct flow_rec before, a, b;
 			uint32_t t_us;
 			struct ns_pkt p = gen_segment(&c, &d, &t_us);
 
-			memcpy(&before, &cur, sizeof(cur));
-			memcpy(&a, &cur, sizeof(cur));
-			memcpy(&b, &cur, sizeof(cur));
 			total++;
-			if (flow_tcp_fast(&a, &p, d, t_us)) {
-				hits++;
-				CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
-				if (memcmp(&a, &b, sizeof(a)) != 0) {
-					CU_FAIL("fast path differs from the full rule chain");
-					printf("\n  conn %u seg %u: flags %#x seq %u ack %u len %u "
-					       "win %u dir %u\n",
-					       conn, i, p.tcp_flags, p.tcp_seq, p.tcp_ack,
-					       p.payload_len, p.tcp_win, d);
-					return;
-				}
-			} else {
-				CU_ASSERT_EQUAL(memcmp(&a, &before, sizeof(a)), 0);
-				flow_tcp_segment(&b, &p, d, t_us);
-			}
-			memcpy(&cur, &b, sizeof(cur));
+			check_segment(&cur, &p, d, t_us, hits);
 		}
 	}
-	printf("\n  %lu segments, %lu (%.0f%%) on the fast path\n", total, hits,
-	       100.0 * (double)hits / (double)total);
-	/* both paths must have been exercised a lot */
-	CU_ASSERT_TRUE(hits > total / 4);
-	CU_ASSERT_TRUE(total - hits > total / 10);
+	print_hits(total, hits);
+	/* every path must have been exercised a lot */
+	CU_ASSERT_TRUE(hits[0] > total / 4);
+	CU_ASSERT_TRUE(hits[1] > total / 100);
+	CU_ASSERT_TRUE(hits[4] > total / 4);
+	CU_ASSERT_TRUE(total - hits[4] > total / 10);
+}
+
+/*
+ * Teardowns: after a handshake (or midstream) and some clean data, both sides close in a
+ * random order: FINs (with or without data, before or after the other side's), their
+ * retransmissions, ACKs, data after the other side's FIN (half close), now and then a RST.
+ */
+static void
+test_teardown(void)
+{
+	unsigned long hits[N_SHORTCUTS] = { 0 }, total = 0;
+
+	check_failed = false;
+	for (unsigned conn = 0; conn < 20000 && !check_failed; conn++) {
+		struct gen_conn c;
+		struct flow_rec cur;
+		unsigned d = rn(2), n = rn(20);
+		bool fin[2] = { false, false };
+
+		gen_init(&c);
+		c.calm = true;
+		c.clean = rn(4) != 0;
+		rec_init(&cur, rn(2));
+		switch (rn(4)) {
+		case 0: /* midstream */
+			break;
+		case 1: { /* the responder ACKs the SYN before (or instead of) answering it */
+			struct ns_pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN,
+						  c.ep[d].nxt++, 0, 1000, 0);
+
+			flow_tcp_segment(&cur, &p, d, c.t_us);
+			c.t_us += rn(3000);
+			p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_ACK, c.ep[d ^ 1].nxt,
+				    c.ep[d].nxt, 1000, 0);
+			total++;
+			check_segment(&cur, &p, d ^ 1, c.t_us, hits);
+			if (rn(2)) {
+				c.ep[d].nxt--;
+				handshake(&c, &cur, &d);
+			}
+			break;
+		}
+		default:
+			handshake(&c, &cur, &d);
+			break;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			uint32_t t_us;
+			struct ns_pkt p = gen_segment(&c, &d, &t_us);
+
+			total++;
+			check_segment(&cur, &p, d, t_us, hits);
+		}
+		for (unsigned i = 0, steps = 2 + rn(8); i < steps; i++) {
+			unsigned s = rn(3) == 0 ? d : d ^ 1, a = rn(16);
+			struct gen_ep *e = &c.ep[s], *peer = &c.ep[s ^ 1];
+			uint8_t fl = NS_TCP_ACK | (rn(4) == 0 ? NS_TCP_PSH : 0);
+			uint32_t seq = e->nxt, len = 0, ack = rn(8) == 0 ? e->last_ack : peer->nxt;
+			struct ns_pkt p;
+
+			if (a < 6 && !fin[s]) { /* FIN, sometimes with data */
+				fl |= NS_TCP_FIN;
+				len = rn(3) == 0 ? 1 + rn(100) : 0;
+				e->nxt += len + 1;
+				fin[s] = true;
+			} else if (a < 8 && fin[s]) { /* the FIN again */
+				fl |= NS_TCP_FIN;
+				seq = e->nxt - 1;
+			} else if (a < 10 && !fin[s]) { /* data */
+				len = 1 + rn(1460);
+				e->nxt += len;
+			} else if (a == 10) {
+				fl = rn(2) ? NS_TCP_RST : NS_TCP_RST | NS_TCP_ACK;
+			} else if (a == 11) { /* an ACK from the past */
+				seq = e->nxt - rn(3);
+			}
+			e->last_ack = ack;
+			c.t_us += rn(4) == 0 ? 0 : rn(100000);
+			d = s;
+			p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, fl, seq, ack,
+				    (uint16_t)(rn(16) ? 1000 : 0), len);
+			total++;
+			check_segment(&cur, &p, d, c.t_us, hits);
+		}
+	}
+	print_hits(total, hits);
+	CU_ASSERT_TRUE(hits[2] > 10000);
+	CU_ASSERT_TRUE(hits[0] > 10000);
+}
+
+/* One recorded segment of a replay. */
+struct rec_seg {
+	struct ns_pkt p;
+	unsigned d;
+	uint32_t t_us;
+};
+
+/*
+ * Record @n segments of a connection: calm (in order, cumulative ACKs, as gen-bench --steady
+ * writes them) or with the generator's trouble mixed in.
+ */
+static unsigned
+record_conn(struct gen_conn *c, unsigned *d, struct rec_seg *segs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		segs[i].p = gen_segment(c, d, &segs[i].t_us), segs[i].d = *d;
+	return n;
+}
+
+/*
+ * The DPDK benchmark's replay: a capture played in a loop, so from the second pass on every
+ * segment repeats an earlier one (a retransmission, an old ACK, or spurious when the receiver
+ * already ACKed it). Passes follow each other closely (out-of-order within 3 ms or the iRTT),
+ * later, or with the original times (time going backwards); the connection is midstream or
+ * had a handshake first.
+ */
+static void
+test_below_replay(void)
+{
+	static struct rec_seg segs[2000];
+	unsigned long hits[N_SHORTCUTS] = { 0 }, total = 0, later = 0;
+
+	check_failed = false;
+	for (unsigned conn = 0; conn < 2000 && !check_failed; conn++) {
+		struct gen_conn c;
+		struct flow_rec cur;
+		unsigned d = rn(2), n = 2 + rn(conn % 10 == 0 ? 2000 : 60);
+		unsigned passes = 2 + rn(4), mode = rn(4);
+		uint32_t t0, span;
+
+		gen_init(&c);
+		c.calm = rn(4) != 0;
+		c.clean = rn(2);
+		rec_init(&cur, rn(2));
+		if (rn(2))
+			handshake(&c, &cur, &d);
+		t0 = c.t_us;
+		record_conn(&c, &d, segs, n);
+		span = c.t_us - t0;
+		for (unsigned pass = 0; pass < passes; pass++) {
+			uint32_t shift = mode == 0   ? 0 /* the same times again */
+					 : mode == 1 ? pass * (span + rn(4000))
+						     : pass * (span + (rn(2) ? rn(4000) : rn(5000000)));
+
+			for (unsigned i = 0; i < n; i++) {
+				total++;
+				later += pass > 0;
+				check_segment(&cur, &segs[i].p, segs[i].d, segs[i].t_us + shift,
+					      hits);
+			}
+		}
+	}
+	print_hits(total, hits);
+	CU_ASSERT_TRUE(hits[1] > later / 2);
 }
 
 /*
@@ -328,6 +546,7 @@ test_fast_equals_full_tables(void)
 	struct ns_flow_stats st[2];
 	uint64_t now = T0;
 
+	rng = 0x9e3779b97f4a7c15ull; /* the same traffic whatever ran before */
 	two_open(&w, 400); /* fewer records than connections: evictions too */
 	for (unsigned i = 0; i < CONNS; i++) {
 		gen_init(&conns[i]);
@@ -383,11 +602,92 @@ test_fast_equals_full_tables(void)
 	}
 }
 
+/*
+ * Whole tables on a replayed capture (the DPDK benchmark's net_pcap loop): clean connections
+ * recorded once, midstream, interleaved, then played three times with advancing times; fast
+ * path on and off give identical records and counters.
+ */
+static void
+test_replay_tables(void)
+{
+	enum { CONNS = 300, SEGS = 4000, PASSES = 3 };
+	static struct gen_conn conns[CONNS];
+	static unsigned dirs[CONNS];
+	static struct ns_pkt pkts[SEGS];
+	static uint64_t gaps[SEGS];
+	struct two w;
+	struct ns_flow_stats st[2];
+	uint64_t now = T0;
+
+	two_open(&w, 1024);
+	for (unsigned i = 0; i < CONNS; i++) {
+		gen_init(&conns[i]);
+		conns[i].clean = rn(8) != 0;
+		conns[i].calm = true;
+		dirs[i] = rn(2);
+	}
+	for (unsigned i = 0; i < SEGS; i++) {
+		unsigned f = rn(CONNS);
+		uint32_t t_us;
+		struct ns_pkt p = gen_segment(&conns[f], &dirs[f], &t_us);
+		char a[32];
+
+		snprintf(a, sizeof(a), "10.2.%u.%u", f / 250, f % 250);
+		pkts[i] = dirs[f] ? tcp_pkt("192.168.0.1", 443, a, (uint16_t)(1024 + f),
+					    p.tcp_flags, p.tcp_seq, p.tcp_ack, p.tcp_win,
+					    p.payload_len)
+				  : tcp_pkt(a, (uint16_t)(1024 + f), "192.168.0.1", 443, p.tcp_flags,
+					    p.tcp_seq, p.tcp_ack, p.tcp_win, p.payload_len);
+		gaps[i] = rn(8) == 0 ? rn(5 * MS) : rn(20 * US);
+	}
+	for (unsigned pass = 0; pass < PASSES; pass++)
+		for (unsigned i = 0; i < SEGS;) {
+			unsigned n = 1 + rn(NS_FLOW_BURST);
+			uint64_t ts[NS_FLOW_BURST];
+
+			if (n > SEGS - i)
+				n = SEGS - i;
+			for (unsigned k = 0; k < n; k++)
+				ts[k] = now += gaps[i + k];
+			for (unsigned k = 0; k < 2; k++)
+				ns_flow_table_process_burst(w.t[k], &pkts[i], ts, n);
+			i += n;
+		}
+	for (unsigned k = 0; k < 2; k++) {
+		while (ns_flow_table_flush(w.t[k]) == -EAGAIN)
+			;
+		ns_flow_table_stats(w.t[k], &st[k]);
+	}
+	CU_ASSERT_EQUAL(memcmp(&st[0], &st[1], sizeof(st[0])), 0);
+	CU_ASSERT_EQUAL_FATAL(w.log[0].n, w.log[1].n);
+	for (unsigned i = 0; i < w.log[0].n; i++)
+		if (memcmp(&w.log[0].recs[i], &w.log[1].recs[i], sizeof(w.log[0].recs[i])) != 0) {
+			CU_FAIL("a record differs between the shortcuts and the full chain");
+			break;
+		}
+	{
+		uint64_t retrans = 0;
+
+		for (unsigned i = 0; i < w.log[0].n; i++)
+			retrans += w.log[0].recs[i].retrans[0] + w.log[0].recs[i].retrans[1];
+		printf("\n  %u records, %llu retransmissions\n", w.log[0].n,
+		       (unsigned long long)retrans);
+		CU_ASSERT_TRUE(retrans > SEGS / 2);
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		ns_flow_table_destroy(w.t[k]);
+		free(w.log[k].recs);
+	}
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_fast_equals_full_per_segment),
+	NS_TEST(test_below_replay),
+	NS_TEST(test_teardown),
 	NS_TEST(test_syn_new_equals_full),
 	NS_TEST(test_synack_equals_full),
 	NS_TEST(test_fast_equals_full_tables),
+	NS_TEST(test_replay_tables),
 };
 
 NS_TEST_MAIN("flow_fast", cases)
