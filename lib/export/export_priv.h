@@ -100,20 +100,37 @@ fmt_octet(char *p, unsigned v)
 	return fmt_u3(p, v);
 }
 
-/** fmt_u64() for @v >= 10^8. */
+/** fmt_u64() for @v >= 10^9. */
 char *fmt_u64_long(char *p, uint64_t v);
 
 /**
  * Append @v in decimal, as "%llu" would. Returns the end of the digits; may write FMT_SLACK
- * bytes past it. The small values most counters of a record hold are one table lookup.
+ * bytes past it. Below 10^9 (every counter of a record but the largest) it is one to three
+ * table lookups, whose branches stay predictable per field: each field has its own copy.
  */
 static inline char *
 fmt_u64(char *p, uint64_t v)
 {
+	uint32_t hi, lo;
+
 	if (v < 1000)
 		return fmt_u3(p, (unsigned)v);
-	if (NS_LIKELY(v < 100000000))
-		return fmt_u32_short(p, (uint32_t)v);
+	/* groups of three from the tables: the first without zeros, the rest padded */
+	if (v < 1000000) {
+		hi = (uint32_t)v / 1000;
+		lo = (uint32_t)v - hi * 1000;
+		p = fmt_u3(p, hi);
+		memcpy(p, fmt_d3pad[lo], 4);
+		return p + 3;
+	}
+	if (NS_LIKELY(v < 1000000000)) {
+		hi = (uint32_t)v / 1000000;
+		lo = (uint32_t)v - hi * 1000000;
+		p = fmt_u3(p, hi);
+		memcpy(p, fmt_d3pad[lo / 1000], 4);
+		memcpy(p + 3, fmt_d3pad[lo % 1000], 4);
+		return p + 6;
+	}
 	return fmt_u64_long(p, v);
 }
 
