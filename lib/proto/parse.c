@@ -7,6 +7,9 @@
  * verdict and reason. IPv4 and IPv6 meet at one transport step (parse_l4). There are no
  * per-layer function pointers and no loops over bytes except TCP options, the IPv6 jumbo
  * option search and the extension-header walk, all bounded by the header that holds them.
+ * The common frame (untagged Ethernet / IPv4 without options, not a fragment / TCP or UDP)
+ * first tries parse_fixed(), which reads it at fixed offsets after one pull of its 54 header
+ * bytes and makes the same checks with the same result; anything else goes layer by layer.
  */
 #include <string.h>
 
@@ -672,23 +675,135 @@ pkt_zero(struct ns_pkt *pkt)
 	memcpy(pkt, &zero, sizeof(zero));
 }
 
-int
-ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
+/* The start of every parse: a zeroed result that knows its frame. */
+static inline void
+pkt_init(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
-	struct cursor c = {
-		.data = data,
-		.caplen = caplen,
-		.wirelen = wirelen < caplen ? caplen : wirelen,
-	};
-
 	pkt_zero(pkt);
 	pkt->data = data;
 	pkt->caplen = caplen;
 	pkt->wirelen = wirelen;
 	pkt->linktype = linktype;
+}
+
+/* Bytes the fast path reads at fixed offsets: Ethernet (14), IPv4 without options (20) and a
+ * TCP header without options (20), which also covers UDP's 8 (and every Ethernet frame of the
+ * 60-byte minimum). */
+#define FAST_HDRS (14 + 20 + 20)
+
+/*
+ * The common frame at fixed offsets: untagged Ethernet, IPv4 with IHL 5 that is not a
+ * fragment, and TCP or UDP, all inside caplen and all lengths consistent, with one bounds check
+ * for the headers. It makes exactly the checks and stores of parse_link() on such a frame,
+ * which then cannot fail anywhere but in the TCP options (parse_tcp_options(), shared):
+ *  - RFC 791 section 3.1: version 4, IHL 5 (so no options to pull), MF clear and offset 0
+ *    (the reserved flag is ignored, as in parse_ipv4()), Total Length at least the headers it
+ *    holds and at most the wire after the Ethernet header (so no IPV4_TOTLEN_LONG and no BIG TCP
+ *    length 0, and wire_avail() is the IP length itself);
+ *  - RFC 9293 section 3.1: Data Offset >= 5, the header within the IP payload and caplen;
+ *  - RFC 768: UDP Length from 8 to the IP payload (a jumbogram or first fragment cannot be here).
+ * Anything else returns false having written nothing, and parse_link() does the full parse.
+ * test_fast_path.c compares the two on every corpus frame and on crafted edge cases.
+ */
+static inline bool
+parse_fixed(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+	/* a cursor of its own that does not escape: the compiler keeps it in registers */
+	const struct cursor c = { .data = data, .caplen = caplen, .wirelen = wirelen };
+	const uint8_t *h = cur_pull(&c, 0, FAST_HDRS);
+	const uint8_t *ip, *l4;
+	uint32_t tot, ulen, hlen = 0;
+
+	if (h == NULL || rd_be16(h + 12) != ET_IPV4)
+		return false;
+	ip = h + 14;
+	l4 = h + 34;
+	if (ip[0] != 0x45 || (rd_be16(ip + 6) & 0x3fff) != 0)
+		return false;
+	tot = rd_be16(ip + 2);
+	if (tot > c.wirelen - 14) /* wirelen >= caplen >= FAST_HDRS */
+		return false;
+	if (ip[9] == P_TCP) {
+		hlen = (uint32_t)(l4[12] >> 4) * 4;
+		if (hlen < 20 || tot < 20 + hlen || cur_pull(&c, 34, hlen) == NULL)
+			return false;
+		pkt->layers = NS_LAYER_BIT(ETH) | NS_LAYER_BIT(IPV4) | NS_LAYER_BIT(TCP);
+		pkt->l4 = NS_L4_TCP;
+		pkt->tcp_seq = rd_be32(l4 + 4);
+		pkt->tcp_ack = rd_be32(l4 + 8);
+		pkt->tcp_flags = l4[13];
+		pkt->tcp_win = rd_be16(l4 + 14);
+		pkt->tcp_hlen = (uint8_t)hlen;
+		pkt->payload_off = 34 + hlen;
+		pkt->payload_len = tot - 20 - hlen;
+	} else if (ip[9] == P_UDP) {
+		ulen = rd_be16(l4 + 4);
+		if (ulen < 8 || tot < 20 + ulen)
+			return false;
+		pkt->layers = NS_LAYER_BIT(ETH) | NS_LAYER_BIT(IPV4) | NS_LAYER_BIT(UDP);
+		pkt->l4 = NS_L4_UDP;
+		pkt->payload_off = 34 + 8;
+		pkt->payload_len = ulen - 8;
+	} else {
+		return false;
+	}
+	pkt->link_proto = ET_IPV4;
+	pkt->l3 = NS_L3_IPV4;
+	pkt->l3_off = 14;
+	pkt->l4_off = 34;
+	pkt->ip_len = tot;
+	pkt->ip_version = 4;
+	pkt->ttl = ip[8];
+	pkt->ip_proto = ip[9];
+	pkt->frag_id = rd_be16(ip + 4);
+	addr_set_v4(&pkt->src, ip + 12);
+	addr_set_v4(&pkt->dst, ip + 16);
+	pkt->sport = rd_be16(l4);
+	pkt->dport = rd_be16(l4 + 2);
+	if (hlen > 20)
+		parse_tcp_options(pkt, l4 + 20, hlen - 20);
+	return true;
+}
+
+/* Everything else, layer by layer. The cursor is built here, so the fast path does not pay for
+ * it. */
+static inline void
+parse_layers(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen,
+	     uint32_t wirelen)
+{
+	struct cursor c = { .data = data, .caplen = caplen, .wirelen = wirelen };
+
 	parse_link(pkt, &c, linktype);
 	/* a length inconsistency noted on the way (reason set, verdict still OK) */
 	if (pkt->verdict == NS_PARSE_OK && pkt->reason != NS_PARSE_R_NONE)
 		pkt->verdict = NS_PARSE_MALFORMED;
+}
+
+int
+ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
+{
+	/* a record claiming less on the wire than it captured: the captured bytes are the frame */
+	uint32_t wire = wirelen < caplen ? caplen : wirelen;
+
+	pkt_init(pkt, linktype, data, caplen, wirelen);
+	if (linktype != NS_LINK_EN10MB || !parse_fixed(pkt, data, caplen, wire))
+		parse_layers(pkt, linktype, data, caplen, wire);
 	return pkt->verdict;
+}
+
+int
+parse_general(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+	      struct ns_pkt *pkt)
+{
+	pkt_init(pkt, linktype, data, caplen, wirelen);
+	parse_layers(pkt, linktype, data, caplen, wirelen < caplen ? caplen : wirelen);
+	return pkt->verdict;
+}
+
+bool
+parse_fast(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
+{
+	pkt_init(pkt, linktype, data, caplen, wirelen);
+	return linktype == NS_LINK_EN10MB &&
+	       parse_fixed(pkt, data, caplen, wirelen < caplen ? caplen : wirelen);
 }

@@ -9,6 +9,7 @@
 #ifndef PROTO_PRIV_H
 #define PROTO_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -76,5 +77,17 @@ addr_set_v4(struct ns_addr *a, const uint8_t *p)
 	memcpy(a->b + 10, ffff, sizeof(ffff));
 	memcpy(a->b + 12, v, sizeof(v));
 }
+
+/*
+ * The two halves of ns_parse(), apart, for tests/unit/proto/test_fast_path.c. parse_general()
+ * is ns_parse() without the fixed-offset fast path: the layer-by-layer parse every frame used
+ * to take. parse_fast() is the fast path alone: true when it took the frame (and @pkt is then
+ * what ns_parse() returns), false when the frame needs the general path (@pkt then holds only
+ * data, caplen, wirelen and linktype). Both return what ns_parse() would for their frames.
+ */
+int parse_general(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+		  struct ns_pkt *pkt);
+bool parse_fast(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+		struct ns_pkt *pkt);
 
 #endif /* PROTO_PRIV_H */
