@@ -6,12 +6,16 @@
  * the rest is the frame. libFuzzer hands over a heap block of exactly the input size, so any
  * read past caplen is an AddressSanitizer report. Besides not crashing, the verdict must agree
  * with the lengths, and an OK frame must satisfy the layer invariant documented in ns_proto.h.
+ * ns_parse() must also equal, byte for byte, the general layer-by-layer parse without its
+ * fixed-offset fast path, and the fast path alone when it takes the frame (proto_priv.h).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ns_proto.h"
+#include "proto_priv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,8 +59,9 @@ check(const struct ns_pkt *pkt, uint32_t caplen, uint32_t wirelen)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ns_pkt pkt;
+	struct ns_pkt pkt, general, fast;
 	char line[512];
+	int link;
 	uint32_t caplen, wirelen;
 	int64_t extra;
 
@@ -70,9 +75,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wirelen = UINT32_MAX;
 	else
 		wirelen = caplen + (uint32_t)extra;
-	ns_parse(links[(data[0] & 0x0f) % (sizeof(links) / sizeof(links[0]))], data + 1, caplen,
-		 wirelen, &pkt);
+	link = links[(data[0] & 0x0f) % (sizeof(links) / sizeof(links[0]))];
+	ns_parse(link, data + 1, caplen, wirelen, &pkt);
 	check(&pkt, caplen, wirelen < caplen ? caplen : wirelen);
+	/* different garbage first: every byte (padding too) must be written alike */
+	memset(&general, 0x5a, sizeof(general));
+	memset(&fast, 0x3c, sizeof(fast));
+	parse_general(link, data + 1, caplen, wirelen, &general);
+	if (memcmp(&pkt, &general, sizeof(pkt)) != 0)
+		abort();
+	if (parse_fast(link, data + 1, caplen, wirelen, &fast) &&
+	    memcmp(&fast, &general, sizeof(fast)) != 0)
+		abort();
 	ns_pkt_format(&pkt, line, sizeof(line));
 	return 0;
 }
