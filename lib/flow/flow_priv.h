@@ -198,9 +198,6 @@ struct heap_ent {
 	uint32_t idx;
 };
 
-typedef void (*flow_hash_fn)(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
-			     uint64_t *out);
-
 struct ns_flow_table {
 	/* worker: rw, any thread: ro through ns_flow_table_stats() */
 	struct ns_flow_stats st;
@@ -216,8 +213,8 @@ struct ns_flow_table {
 	uint64_t next_id;
 	uint64_t id_base; /* shard id << 56 */
 	uint64_t seed[3];
-	flow_hash_fn hash;
-	bool key_vlan;
+	bool hash_crc; /* CRC32C hash (SSE4.2), else the portable one */
+	uint16_t vlan_mask; /* 0xffff when the outer VLAN id is part of the key, else 0 */
 	bool huge;
 	bool emergency;
 	bool tcp_fast; /* the in-order fast path of flow_tcp_fast() (tests turn it off) */
@@ -248,6 +245,14 @@ struct ns_flow_table {
 /** Hash @n keys into @out (bucket in the high half, tag in the low 16 bits). */
 void flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
 		    uint64_t *out);
+
+/**
+ * The canonical key of @p into @k, its direction into *@dir and its hash into *@h, exactly as
+ * ns_flow_table_process_burst() computes them (for tests). Returns false when @p has no IP
+ * addresses (the packet would be untracked).
+ */
+bool flow_key_of(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, unsigned *dir,
+		 uint64_t *h);
 
 /**
  * Switch an empty table to the portable hash (what CPUs without SSE4.2 run), so tests cover

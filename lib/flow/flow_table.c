@@ -49,113 +49,108 @@ key_words(const struct flow_key *k, uint64_t w[5])
 	memcpy(w, k, sizeof(*k));
 }
 
-/* Word @i of a key (loaded alone: hashing an IPv4 key reads three of the five). */
-static inline uint64_t
-key_word(const struct flow_key *k, unsigned i)
-{
-	uint64_t v;
-
-	memcpy(&v, (const uint8_t *)k + 8 * i, sizeof(v));
-	return v;
-}
-
 /*
- * The words of a key worth hashing. An IPv4 key's words 0 and 2 are the zero half of its mapped
- * addresses (::ffff:a.b.c.d), the same for every IPv4 key, so it hashes words 1, 3 and 4 only
- * (every bit that differs between two IPv4 keys is in them); IPv6 keys hash all five. Returns
- * how many words were put in @out.
+ * The hash of a key given as its five words (w0..w4, struct flow_key's layout). An IPv4 key's
+ * words 0 and 2 are the zero half of its mapped addresses (::ffff:a.b.c.d), the same for every
+ * IPv4 key, so it hashes words 1, 3 and 4 only (every bit that differs between two IPv4 keys is
+ * in them); IPv6 keys hash all five. The words come as values, not an array, so the key loop
+ * keeps them in registers.
  */
-static inline unsigned
-key_hash_words(const struct flow_key *k, uint64_t out[5])
-{
-	if ((k->ip_ver & KEY_VER_MASK) == 4) {
-		out[0] = key_word(k, 1);
-		out[1] = key_word(k, 3);
-		out[2] = key_word(k, 4);
-		return 3;
-	}
-	key_words(k, out);
-	return 5;
-}
+#define KEY_WORDS_PARAMS uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4
 
 /* Portable fallback: a multiply-rotate mix per word (no CRC instruction needed). */
-static void
-hash_portable(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
+static inline uint64_t
+mix_word(uint64_t h, uint64_t w)
 {
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t w[5];
-		uint64_t h = t->seed[0];
-		unsigned nw = key_hash_words(&keys[i], w);
+	h ^= w * 0xc2b2ae3d27d4eb4full;
+	return rotl64(h, 31) * 0x9e3779b185ebca87ull;
+}
 
-		for (unsigned k = 0; k < nw; k++) {
-			h ^= w[k] * 0xc2b2ae3d27d4eb4full;
-			h = rotl64(h, 31) * 0x9e3779b185ebca87ull;
-		}
-		h ^= h >> 33;
-		h *= 0xff51afd7ed558ccdull;
-		out[i] = hash_finish(h, t->seed[2]);
+static inline uint64_t
+hash_words_portable(const struct ns_flow_table *t, KEY_WORDS_PARAMS, bool v4)
+{
+	uint64_t h = t->seed[0];
+
+	if (v4) {
+		h = mix_word(mix_word(mix_word(h, w1), w3), w4);
+	} else {
+		h = mix_word(mix_word(mix_word(mix_word(mix_word(h, w0), w1), w2), w3), w4);
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return hash_finish(h, t->seed[2]);
 }
 
 #if defined(__x86_64__)
+/*
+ * crc32q without a target("sse4.2") function around it, so the key loop that calls it can be
+ * one inlined body for both hashes; it only runs where hash_select() found SSE4.2.
+ */
+static inline uint64_t
+crc32c_u64(uint64_t crc, uint64_t v)
+{
+	__asm__("crc32q %1, %0" : "+r"(crc) : "r"(v));
+	return crc;
+}
+
 /*
  * Two CRC32C lanes over the key's words (6 crc32q for IPv4, 10 for IPv6, about 10-15 cycles);
  * the second lane reads every word with its halves swapped so the lanes are different linear
  * functions of the key.
  */
-__attribute__((target("sse4.2"))) static void
-hash_crc32c(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n, uint64_t *out)
+static inline uint64_t
+hash_words_crc32c(const struct ns_flow_table *t, KEY_WORDS_PARAMS, bool v4)
 {
-	const unsigned long long a0 = (uint32_t)t->seed[0], b0 = (uint32_t)t->seed[1];
-	const uint64_t s2 = t->seed[2];
+	uint64_t a = (uint32_t)t->seed[0], b = (uint32_t)t->seed[1];
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct flow_key *key = &keys[i];
-		unsigned long long a = a0, b = b0;
-
-		if ((key->ip_ver & KEY_VER_MASK) == 4) {
-			/* key_hash_words() unrolled: words 1, 3 and 4 */
-			uint64_t w1 = key_word(key, 1), w3 = key_word(key, 3), w4 = key_word(key, 4);
-
-			a = __builtin_ia32_crc32di(a, w1);
-			b = __builtin_ia32_crc32di(b, rotl64(w1, 32));
-			a = __builtin_ia32_crc32di(a, w3);
-			b = __builtin_ia32_crc32di(b, rotl64(w3, 32));
-			a = __builtin_ia32_crc32di(a, w4);
-			b = __builtin_ia32_crc32di(b, rotl64(w4, 32));
-		} else {
-			uint64_t w[5];
-			unsigned nw = key_hash_words(key, w);
-
-			for (unsigned k = 0; k < nw; k++) {
-				a = __builtin_ia32_crc32di(a, w[k]);
-				b = __builtin_ia32_crc32di(b, rotl64(w[k], 32));
-			}
-		}
-		out[i] = hash_finish((uint64_t)a << 32 | (uint32_t)b, s2);
+	if (!v4) {
+		a = crc32c_u64(a, w0);
+		b = crc32c_u64(b, rotl64(w0, 32));
 	}
-}
-
-static flow_hash_fn
-hash_select(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("sse4.2") ? hash_crc32c : hash_portable;
-}
-#else
-static flow_hash_fn
-hash_select(void)
-{
-	return hash_portable;
+	a = crc32c_u64(a, w1);
+	b = crc32c_u64(b, rotl64(w1, 32));
+	if (!v4) {
+		a = crc32c_u64(a, w2);
+		b = crc32c_u64(b, rotl64(w2, 32));
+	}
+	a = crc32c_u64(a, w3);
+	b = crc32c_u64(b, rotl64(w3, 32));
+	a = crc32c_u64(a, w4);
+	b = crc32c_u64(b, rotl64(w4, 32));
+	return hash_finish(a << 32 | (uint32_t)b, t->seed[2]);
 }
 #endif
+
+/* The table's hash of a key: CRC32C where the CPU has it, else the portable mix. */
+static inline __attribute__((always_inline)) uint64_t
+hash_words(const struct ns_flow_table *t, KEY_WORDS_PARAMS, bool v4, bool crc)
+{
+#if defined(__x86_64__)
+	if (crc)
+		return hash_words_crc32c(t, w0, w1, w2, w3, w4, v4);
+#else
+	(void)crc;
+#endif
+	return hash_words_portable(t, w0, w1, w2, w3, w4, v4);
+}
+
+static bool
+hash_select(void)
+{
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("sse4.2");
+#else
+	return false;
+#endif
+}
 
 int
 flow_hash_use_portable(struct ns_flow_table *t)
 {
 	if (t->live != 0)
 		return -EBUSY;
-	t->hash = hash_portable;
+	t->hash_crc = false;
 	return 0;
 }
 
@@ -163,7 +158,14 @@ void
 flow_hash_keys(const struct ns_flow_table *t, const struct flow_key *keys, unsigned n,
 	       uint64_t *out)
 {
-	t->hash(t, keys, n, out);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t w[5];
+		bool v4 = (keys[i].ip_ver & KEY_VER_MASK) == 4;
+
+		key_words(&keys[i], w);
+		out[i] = t->hash_crc ? hash_words(t, w[0], w[1], w[2], w[3], w[4], v4, true)
+				     : hash_words(t, w[0], w[1], w[2], w[3], w[4], v4, false);
+	}
 }
 
 /* fastrange (Lemire): a 32-bit value scaled onto [0, n) without a division. */
@@ -496,34 +498,16 @@ icmp_is_echo(const struct ns_pkt *p)
 	return p->icmp_type == 128 || p->icmp_type == 129;
 }
 
-/* Byte-wise (network order) compare of two addresses, as two big-endian words. */
-static inline int
-addr_cmp(const struct ns_addr *a, const struct ns_addr *b)
-{
-	uint64_t x[2], y[2];
-
-	memcpy(x, a->b, 16);
-	memcpy(y, b->b, 16);
-	if (x[0] != y[0])
-		return __builtin_bswap64(x[0]) < __builtin_bswap64(y[0]) ? -1 : 1;
-	if (x[1] != y[1])
-		return __builtin_bswap64(x[1]) < __builtin_bswap64(y[1]) ? -1 : 1;
-	return 0;
-}
-
 /*
- * Build the canonical key of @p; *@dir gets 0 when the sender is the key's lo endpoint.
- * Returns false for packets without an IP layer whose addresses were read.
+ * Ports and key kind of a packet that is not TCP/UDP with ports (ICMP, other protocols, or a
+ * transport header cut short before the parser read it), as kind << 32 | sport << 16 | dport.
  */
-static bool
-build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, uint8_t *dir)
+static uint64_t
+key_ports_other(const struct ns_pkt *p)
 {
 	uint16_t sport = 0, dport = 0;
 	uint8_t kind = 0;
-	int c;
 
-	if (NS_UNLIKELY(p->ip_version != 4 && p->ip_version != 6))
-		return false;
 	switch (p->l4) {
 	case NS_L4_TCP:
 	case NS_L4_UDP:
@@ -555,31 +539,111 @@ build_key(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key
 	default:
 		break;
 	}
-	if (p->ip_version == 4) {
-		/* both mapped (::ffff:a.b.c.d): the order is that of the last four bytes */
-		uint32_t x = (uint32_t)rd16(p->src.b + 12) << 16 | rd16(p->src.b + 14);
-		uint32_t y = (uint32_t)rd16(p->dst.b + 12) << 16 | rd16(p->dst.b + 14);
+	return (uint64_t)kind << 32 | (uint32_t)sport << 16 | dport;
+}
 
-		c = x < y ? -1 : x > y;
-	} else {
-		c = addr_cmp(&p->src, &p->dst);
+/* A word loaded from network-order bytes, as a number (for ordering addresses). */
+static inline uint64_t
+be64_val(uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap64(v);
+#else
+	return v;
+#endif
+}
+
+/*
+ * Word 4 of a key as memory holds it: @ports is port_lo | port_hi << 16 (as a little-endian
+ * load of the two fields would read them), then vlan, proto and ip_ver.
+ */
+static inline uint64_t
+key_tail(uint32_t ports, uint16_t vlan, uint8_t proto, uint8_t ver)
+{
+	_Static_assert(offsetof(struct flow_key, port_lo) == 32 &&
+			       offsetof(struct flow_key, port_hi) == 34 &&
+			       offsetof(struct flow_key, vlan) == 36 &&
+			       offsetof(struct flow_key, proto) == 38 &&
+			       offsetof(struct flow_key, ip_ver) == 39,
+		       "key word 4 layout");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return ports | (uint64_t)vlan << 32 | (uint64_t)proto << 48 | (uint64_t)ver << 56;
+#else
+	return (uint64_t)(ports & 0xffff) << 48 | (uint64_t)(ports >> 16) << 32 |
+	       (uint64_t)vlan << 16 | (uint64_t)proto << 8 | ver;
+#endif
+}
+
+/* Store the five words of a key and return its hash. */
+static inline __attribute__((always_inline)) uint64_t
+key_store(const struct ns_flow_table *t, struct flow_key *k, KEY_WORDS_PARAMS, bool v4, bool crc)
+{
+	memcpy(k->addr_lo, &w0, 8);
+	memcpy(k->addr_lo + 8, &w1, 8);
+	memcpy(k->addr_hi, &w2, 8);
+	memcpy(k->addr_hi + 8, &w3, 8);
+	memcpy((uint8_t *)k + offsetof(struct flow_key, port_lo), &w4, 8);
+	return hash_words(t, w0, w1, w2, w3, w4, v4, crc);
+}
+
+/*
+ * Build the canonical key of @p into @k and its hash into *@hash; *@dir gets 0 when the sender
+ * is the key's lo endpoint, 1 when it is hi. One symmetric function for IPv4 and IPv6: an
+ * endpoint is (address as two big-endian words, port) and the smaller becomes lo. When the first
+ * words and the top 16 bits of the second are equal on both sides, which is every IPv4 packet
+ * (mapped: ::ffff:a.b.c.d) and IPv6 within one /80, the rest of the address and the port order
+ * in one 64-bit compare, and the swap is done with masks, not branches (the direction is a coin
+ * toss per packet). Returns false, leaving @k alone, for packets without an IP layer whose
+ * addresses were read.
+ */
+static inline __attribute__((always_inline)) bool
+key_make(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, unsigned *dir,
+	 uint64_t *hash, bool crc)
+{
+	uint64_t s0, s1, d0, d1, dx0, dx1, m;
+	uint32_t ports, pm;
+	uint16_t sport, dport, vlan;
+	uint8_t ver = p->ip_version;
+	bool swap;
+
+	if (NS_UNLIKELY(ver != 4 && ver != 6))
+		return false;
+	sport = p->sport;
+	dport = p->dport;
+	if (NS_UNLIKELY((p->l4 != NS_L4_TCP && p->l4 != NS_L4_UDP) || (sport | dport) == 0)) {
+		uint64_t o = key_ports_other(p);
+
+		sport = (uint16_t)(o >> 16);
+		dport = (uint16_t)o;
+		ver = (uint8_t)(ver | (o >> 32));
 	}
-	if (c < 0 || (c == 0 && sport <= dport)) {
-		memcpy(k->addr_lo, p->src.b, 16);
-		memcpy(k->addr_hi, p->dst.b, 16);
-		k->port_lo = sport;
-		k->port_hi = dport;
-		*dir = 0;
-	} else {
-		memcpy(k->addr_lo, p->dst.b, 16);
-		memcpy(k->addr_hi, p->src.b, 16);
-		k->port_lo = dport;
-		k->port_hi = sport;
-		*dir = 1;
+	ports = sport | (uint32_t)dport << 16;
+	vlan = (uint16_t)((p->vlan_count != 0 ? p->vlan[0] : 0) & t->vlan_mask);
+	memcpy(&s0, p->src.b, 8);
+	memcpy(&s1, p->src.b + 8, 8);
+	memcpy(&d0, p->dst.b, 8);
+	memcpy(&d1, p->dst.b + 8, 8);
+	dx0 = s0 ^ d0;
+	dx1 = s1 ^ d1;
+	if (NS_LIKELY((dx0 | (be64_val(dx1) >> 48)) == 0)) {
+		swap = (be64_val(s1) << 16 | sport) > (be64_val(d1) << 16 | dport);
+		m = 0 - (uint64_t)swap;
+		dx1 &= m;
+		pm = (ports ^ (ports >> 16 | ports << 16)) & (uint32_t)m;
+		*dir = swap;
+		*hash = key_store(t, k, s0, s1 ^ dx1, s0, d1 ^ dx1,
+				  key_tail(ports ^ pm, vlan, p->ip_proto, ver), p->ip_version == 4,
+				  crc);
+		return true;
 	}
-	k->vlan = (t->key_vlan && p->vlan_count != 0) ? p->vlan[0] : 0;
-	k->proto = p->ip_proto;
-	k->ip_ver = (uint8_t)(p->ip_version | kind);
+	swap = dx0 != 0 ? be64_val(s0) > be64_val(d0) : be64_val(s1) > be64_val(d1);
+	m = 0 - (uint64_t)swap;
+	dx0 &= m;
+	dx1 &= m;
+	pm = (ports ^ (ports >> 16 | ports << 16)) & (uint32_t)m;
+	*dir = swap;
+	*hash = key_store(t, k, s0 ^ dx0, s1 ^ dx1, d0 ^ dx0, d1 ^ dx1,
+			  key_tail(ports ^ pm, vlan, p->ip_proto, ver), p->ip_version == 4, crc);
 	return true;
 }
 
@@ -866,30 +930,86 @@ counted:
 
 /* ---- the burst pipeline ---- */
 
-static unsigned
-process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
-{
+/* One pass of up to NS_FLOW_BURST packets through the stages (flow-table.md §3). */
+struct pass {
 	struct flow_key keys[NS_FLOW_BURST];
 	uint64_t hv[NS_FLOW_BURST];
 	uint32_t bkt[NS_FLOW_BURST]; /* primary bucket of each key */
 	uint32_t cand[NS_FLOW_BURST];
 	uint8_t dir[NS_FLOW_BURST];
-	uint8_t map[NS_FLOW_BURST];
-	unsigned nk = 0, tracked = 0;
+};
+
+/*
+ * Stage 1: key, hash and primary bucket of every packet in one loop; each bucket is prefetched
+ * as soon as it is known, so the first ones have the rest of the pass to arrive. A packet
+ * without an IP layer is counted here and gets the zero key (ip_ver 0, which no flow has), so
+ * the later stages keep packet order without an index map and skip it where a flow would be
+ * created.
+ */
+static inline __attribute__((always_inline)) void
+pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps, bool crc)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t h;
+		unsigned d;
+
+		if (NS_UNLIKELY(!key_make(t, &pkts[i], &ps->keys[i], &d, &h, crc))) {
+			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
+			memset(&ps->keys[i], 0, sizeof(ps->keys[i]));
+			h = d = 0;
+		}
+		ps->hv[i] = h;
+		ps->bkt[i] = h_bucket(t, h);
+		__builtin_prefetch(&t->buckets[ps->bkt[i]]);
+		ps->dir[i] = (uint8_t)d;
+	}
+}
+
+/* The two instances of stage 1, one per hash (chosen once per pass). */
+static void
+pass_keys_crc32c(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
+{
+	pass_keys(t, pkts, n, ps, true);
+}
+
+static void
+pass_keys_portable(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
+{
+	pass_keys(t, pkts, n, ps, false);
+}
+
+bool
+flow_key_of(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, unsigned *dir,
+	    uint64_t *h)
+{
+	struct pass ps;
+
+	(t->hash_crc ? pass_keys_crc32c : pass_keys_portable)(t, p, 1, &ps);
+	if (ps.keys[0].ip_ver == 0)
+		return false;
+	*k = ps.keys[0];
+	*dir = ps.dir[0];
+	*h = ps.hv[0];
+	return true;
+}
+
+static unsigned
+process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+{
+	struct pass ps;
+	const struct flow_key *keys = ps.keys;
+	const uint64_t *hv = ps.hv;
+	const uint32_t *bkt = ps.bkt;
+	uint32_t *cand = ps.cand;
+	const unsigned nk = n;
+	unsigned tracked = 0;
 	bool changed = false, any_alt = false;
 
-	/* stage 1: keys and hashes for the whole burst, then prefetch every primary bucket */
-	for (unsigned i = 0; i < n; i++) {
-		if (build_key(t, &pkts[i], &keys[nk], &dir[nk]))
-			map[nk++] = (uint8_t)i;
-		else
-			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
-	}
-	t->hash(t, keys, nk, hv);
-	for (unsigned k = 0; k < nk; k++) {
-		bkt[k] = h_bucket(t, hv[k]);
-		__builtin_prefetch(&t->buckets[bkt[k]]);
-	}
+	/* stage 1: keys and hashes for the whole burst, every primary bucket prefetched */
+	if (t->hash_crc)
+		pass_keys_crc32c(t, pkts, n, &ps);
+	else
+		pass_keys_portable(t, pkts, n, &ps);
 
 	/* stage 2: tag match; prefetch the record (and its TCP line) of every hit */
 	for (unsigned k = 0; k < nk; k++) {
@@ -935,7 +1055,8 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 	 * after this burst changed the table take the full lookup.
 	 */
 	for (unsigned k = 0; k < nk; k++) {
-		const struct ns_pkt *p = &pkts[map[k]];
+		const struct ns_pkt *p = &pkts[k];
+		const uint64_t ts_ns = ts[k];
 		uint32_t idx = cand[k];
 		bool created = false;
 
@@ -945,16 +1066,19 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			else
 				idx = NO_IDX;
 			if (idx == NO_IDX) {
-				bool tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
+				bool tcp_ok;
 
-				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, dir[k],
-						  ts[map[k]], tcp_ok);
+				if (NS_UNLIKELY(keys[k].ip_ver == 0))
+					continue; /* no IP layer: counted in stage 1 */
+				tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
+				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, ps.dir[k], ts_ns,
+						  tcp_ok);
 				if (idx == NO_IDX)
 					continue;
 				created = changed = true;
 			}
 		}
-		flow_apply(t, idx, p, dir[k], ts[map[k]], created);
+		flow_apply(t, idx, p, ps.dir[k], ts_ns, created);
 		tracked++;
 	}
 	return tracked;
@@ -1149,12 +1273,12 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->bump = 0;
 	t->tcp_fast = true;
 	t->first_floor_ns = UINT64_MAX;
-	t->key_vlan = p->key_vlan;
+	t->vlan_mask = p->key_vlan ? 0xffff : 0;
 	t->id_base = (uint64_t)p->shard_id << ID_EPOCH_SHIFT;
 	s = p->seed != 0 ? p->seed : random_seed();
 	for (unsigned i = 0; i < 3; i++)
 		t->seed[i] = splitmix(&s);
-	t->hash = hash_select();
+	t->hash_crc = hash_select();
 	t->timeout_norm_us[TC_TCP_SYN] = timeout_us(p->tcp_syn_timeout, 10);
 	t->timeout_norm_us[TC_TCP_EST] = timeout_us(p->tcp_established_timeout, 300);
 	t->timeout_norm_us[TC_TCP_FIN] = timeout_us(p->tcp_fin_timeout, 30);
