@@ -675,6 +675,34 @@ pkt_zero(struct ns_pkt *pkt)
 	memcpy(pkt, &zero, sizeof(zero));
 }
 
+/*
+ * TCP options in the two layouts most segments carry, at fixed offsets: NOP, NOP, Timestamps
+ * (RFC 7323 Appendix A; every segment after the handshake of a connection with timestamps),
+ * and MSS, SACK-permitted, Timestamps, NOP, Window scale (the Linux SYN and SYN/ACK). Every
+ * length byte is compared whole, so these are exactly the bytes parse_tcp_options() accepts and
+ * the result is the one it gives; any other layout goes to it.
+ */
+static inline void
+parse_tcp_options_fixed(struct ns_pkt *pkt, const uint8_t *p, uint32_t len)
+{
+	struct ns_tcp_opts *o = &pkt->tcp_opts;
+
+	if (len == 12 && rd_be32(p) == 0x0101080a) {
+		o->tsval = rd_be32(p + 4);
+		o->tsecr = rd_be32(p + 8);
+		o->present = NS_TCPOPT_TS;
+	} else if (len == 20 && rd_be16(p) == 0x0204 && rd_be32(p + 4) == 0x0402080a &&
+		   rd_be32(p + 16) >> 8 == 0x010303) {
+		o->mss = rd_be16(p + 2);
+		o->tsval = rd_be32(p + 8);
+		o->tsecr = rd_be32(p + 12);
+		o->wscale = p[19];
+		o->present = NS_TCPOPT_MSS | NS_TCPOPT_SACK_PERM | NS_TCPOPT_TS | NS_TCPOPT_WSCALE;
+	} else {
+		parse_tcp_options(pkt, p, len);
+	}
+}
+
 /* The start of every parse: a zeroed result that knows its frame. */
 static inline void
 pkt_init(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen)
@@ -695,7 +723,8 @@ pkt_init(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen,
  * The common frame at fixed offsets: untagged Ethernet, IPv4 with IHL 5 that is not a
  * fragment, and TCP or UDP, all inside caplen and all lengths consistent, with one bounds check
  * for the headers. It makes exactly the checks and stores of parse_link() on such a frame,
- * which then cannot fail anywhere but in the TCP options (parse_tcp_options(), shared):
+ * which then cannot fail anywhere but in the TCP options (two common layouts at fixed offsets,
+ * the rest through parse_tcp_options()):
  *  - RFC 791 section 3.1: version 4, IHL 5 (so no options to pull), MF clear and offset 0
  *    (the reserved flag is ignored, as in parse_ipv4()), Total Length at least the headers it
  *    holds and at most the wire after the Ethernet header (so no IPV4_TOTLEN_LONG and no BIG TCP
@@ -761,7 +790,7 @@ parse_fixed(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 	pkt->sport = rd_be16(l4);
 	pkt->dport = rd_be16(l4 + 2);
 	if (hlen > 20)
-		parse_tcp_options(pkt, l4 + 20, hlen - 20);
+		parse_tcp_options_fixed(pkt, l4 + 20, hlen - 20);
 	return true;
 }
 

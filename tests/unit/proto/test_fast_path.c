@@ -118,7 +118,12 @@ fast_whole(const struct pb *p)
 	return compare3(NS_LINK_EN10MB, p->b, p->len, p->len);
 }
 
+/* NOP, NOP, Timestamps (RFC 7323 Appendix A) and the Linux SYN: MSS, SACK-permitted,
+ * Timestamps, NOP, Window scale: the two layouts the fast path decodes at fixed offsets. */
 static const uint8_t ts_opts[12] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2 };
+static const uint8_t syn_opts[20] = {
+	2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7
+};
 
 static void
 test_fast_tcp_cut_everywhere(void)
@@ -161,28 +166,34 @@ test_fast_udp_cut_everywhere(void)
 }
 
 /*
- * Every value of every byte from the ethertype to the end of a 20-byte TCP header (and a UDP
- * header), whole and cut short of the payload: ethertype, version/IHL, lengths, flags and
- * fragment offset, protocol, data offset, UDP length all take each of their 256 values.
+ * Every value of every byte from the ethertype to the end of the TCP options (NOP, NOP,
+ * Timestamps; the Linux SYN layout) or of the UDP header, whole and cut short: ethertype,
+ * version/IHL, lengths, flags and fragment offset, protocol, data offset, UDP length and every
+ * option kind and length byte take each of their 256 values.
  */
 static void
 test_fast_every_byte_value(void)
 {
 	const unsigned long diff0 = n_diff;
-	struct pb tcp = { .len = 0 }, udp = { .len = 0 };
-	const struct pb *frames[] = { &tcp, &udp };
+	struct pb ts = { .len = 0 }, syn = { .len = 0 }, udp = { .len = 0 };
+	const struct pb *frames[] = { &ts, &syn, &udp };
+	const uint32_t hdr_end[] = { 54 + sizeof(ts_opts), 54 + sizeof(syn_opts), 54 };
 
-	build_tcp(&tcp, 0, 0, ts_opts, sizeof(ts_opts), 30);
+	build_tcp(&ts, 0, 0, ts_opts, sizeof(ts_opts), 30);
+	build_tcp(&syn, 0, 0, syn_opts, sizeof(syn_opts), 0);
 	build_udp(&udp, 0, 30, 0);
-	for (size_t f = 0; f < 2; f++) {
-		for (uint32_t at = 12; at < 54; at++) {
+	CU_ASSERT_TRUE(fast_whole(&ts));
+	CU_ASSERT_TRUE(fast_whole(&syn));
+	for (size_t f = 0; f < 3; f++) {
+		for (uint32_t at = 12; at < hdr_end[f]; at++) {
 			struct pb m = *frames[f];
 
 			for (unsigned v = 0; v < 256; v++) {
 				m.b[at] = (uint8_t)v;
 				compare_wirelens(NS_LINK_EN10MB, m.b, m.len, m.len);
 				compare3(NS_LINK_EN10MB, m.b, 54, m.len);
-				compare3(NS_LINK_EN10MB, m.b, 66, m.len);
+				compare3(NS_LINK_EN10MB, m.b, hdr_end[f] - 1, m.len);
+				compare3(NS_LINK_EN10MB, m.b, hdr_end[f], m.len);
 			}
 		}
 	}
