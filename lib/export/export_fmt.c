@@ -71,8 +71,29 @@ fmt_u64_long(char *p, uint64_t v)
 	X100(X, 0), X100(X, 100), X100(X, 200), X100(X, 300), X100(X, 400), X100(X, 500), \
 		X100(X, 600), X100(X, 700), X100(X, 800), X100(X, 900)
 
+/* The same, then CSV's comma (no room left for the count: it is fmt_d3's). */
+#define D3C(n)                                                   \
+	{                                                        \
+		(char)('0' + ((n) >= 100  ? (n) / 100            \
+			      : (n) >= 10 ? (n) / 10             \
+					  : (n))),               \
+			(char)((n) >= 100  ? '0' + (n) / 10 % 10 \
+			       : (n) >= 10 ? '0' + (n) % 10      \
+					   : ','),               \
+			(char)((n) >= 100  ? '0' + (n) % 10      \
+			       : (n) >= 10 ? ','                 \
+					   : 0),                 \
+			(char)((n) >= 100 ? ',' : 0)             \
+	}
+#define D3PADC(n)                                                                                 \
+	{                                                                                         \
+		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), ',' \
+	}
+
 const char fmt_d3[1000][4] = { X1000(D3) };
 const char fmt_d3pad[1000][4] = { X1000(D3PAD) };
+const char fmt_d3c[1000][4] = { X1000(D3C) };
+const char fmt_d3padc[1000][4] = { X1000(D3PADC) };
 
 /* One group in lowercase hex without leading zeros (RFC 5952 section 4.1 and 4.3). */
 static inline char *

@@ -85,6 +85,9 @@ fmt_u32_pad8(char *p, uint32_t v)
  */
 extern const char fmt_d3[1000][4];
 extern const char fmt_d3pad[1000][4];
+/* The same two followed by a comma (CSV), its count that of fmt_d3 plus one. */
+extern const char fmt_d3c[1000][4];
+extern const char fmt_d3padc[1000][4];
 
 /* Append @v < 1000 (one 4-byte copy; what lands past the digits is overwritten next). */
 static inline char *

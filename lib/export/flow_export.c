@@ -471,9 +471,31 @@ tcp:
 static inline char *
 csv_num(char *p, uint64_t v)
 {
-	p = fmt_u64(p, v);
-	*p++ = ',';
-	return p;
+	uint32_t hi, lo;
+
+	/* fmt_u64() with the comma in the last group's copy */
+	if (v < 1000) {
+		memcpy(p, fmt_d3c[v], 4);
+		return p + fmt_d3[v][3] + 1;
+	}
+	if (v < 1000000) {
+		hi = (uint32_t)v / 1000;
+		lo = (uint32_t)v - hi * 1000;
+		p = fmt_u3(p, hi);
+		memcpy(p, fmt_d3padc[lo], 4);
+		return p + 4;
+	}
+	if (NS_LIKELY(v < 1000000000)) {
+		hi = (uint32_t)v / 1000000;
+		lo = (uint32_t)v - hi * 1000000;
+		p = fmt_u3(p, hi);
+		memcpy(p, fmt_d3pad[lo / 1000], 4);
+		memcpy(p + 3, fmt_d3padc[lo % 1000], 4);
+		return p + 7;
+	}
+	p = fmt_u64_long(p, v);
+	*p = ',';
+	return p + 1;
 }
 
 /*
