@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The out-of-line halves of the exporter's formatters (export_priv.h has the inline common
- * cases): numbers of nine digits and more, IPv6 text with RFC 5952 zero-run compression done
- * here rather than by inet_ntop, and the text of a new second, its calendar date computed once
- * per day (Howard Hinnant's civil_from_days, exact for the proleptic Gregorian calendar).
+ * cases) and their tables: numbers of ten digits and more, IPv6 text with RFC 5952 zero-run
+ * compression done here rather than by inet_ntop, and the text of a new second, its calendar
+ * date computed once per day (Howard Hinnant's civil_from_days, exact for the proleptic
+ * Gregorian calendar).
  */
 #include <string.h>
 

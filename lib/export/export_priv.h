@@ -6,7 +6,7 @@
  * the end) and returns the new end. Their output is byte for byte that of the libc-based
  * helpers they replace (ns_addr_format, ns_time_fmt_rfc3339, "%llu");
  * tests/unit/export/test_export_fmt.c holds them to that. The cheap common cases (numbers below
- * 10^8, IPv4 addresses, a timestamp in the same second as the last one) are inline here.
+ * 10^9, IPv4 addresses, a timestamp in a second formatted lately) are inline here.
  */
 #ifndef EXPORT_PRIV_H
 #define EXPORT_PRIV_H

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Flow records (struct ns_flow_record from lib/flow) to a file as one JSON array, JSON lines or
- * CSV with a header (RFC 4180 quoting). Records are formatted straight into a 64 KiB buffer by
- * hand-written formatters (export_priv.h) and the buffer is written out when full, so a record
- * costs no allocation and no libc formatting; the bytes are those json-c and the old
+ * CSV with a header (RFC 4180 quoting). Records are formatted straight into a buffer by
+ * hand-written formatters (export_priv.h), one room check per record, and the buffer goes out in
+ * whole 64 KiB pieces at 64 KiB offsets of the file, so a record costs no allocation and no libc
+ * formatting; the bytes are those json-c and the old
  * snprintf-based writer produced. Every string that could ever need escaping (protocol and
  * state names, TCP flags) is escaped once at open, by json-c for JSON and by
  * ns_export_csv_field() for CSV. A failed write is counted and the exporter stays usable, so a
