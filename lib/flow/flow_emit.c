@@ -71,18 +71,18 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	o->tcp_flags[NS_FLOW_TOCLIENT] = tc->tcp_flags[sc];
 	if (h->flags & FF_IRTT) {
 		o->flags |= NS_FLOW_REC_IRTT;
-		o->rtt_handshake_us = tc->syn_or_irtt;
-		if ((h->flags & FF_SYNACK) && c->syn_synack_us <= tc->syn_or_irtt) {
+		o->rtt_handshake_us = c->syn_or_irtt;
+		if ((h->flags & FF_SYNACK) && c->syn_synack_us <= c->syn_or_irtt) {
 			o->flags |= NS_FLOW_REC_SYNACK;
 			o->rtt_syn_synack_us = c->syn_synack_us;
-			o->rtt_synack_ack_us = tc->syn_or_irtt - c->syn_synack_us;
+			o->rtt_synack_ack_us = c->syn_or_irtt - c->syn_synack_us;
 		}
 	}
-	if (c->rtt_cnt != 0) {
-		o->rtt_min_us = c->rtt_min;
-		o->rtt_max_us = c->rtt_max;
-		o->rtt_avg_us = c->rtt_sum / c->rtt_cnt;
-		o->rtt_samples = c->rtt_cnt;
+	if (tc->rtt_cnt != 0) {
+		o->rtt_min_us = tc->rtt_min;
+		o->rtt_max_us = tc->rtt_max;
+		o->rtt_avg_us = tc->rtt_sum / tc->rtt_cnt;
+		o->rtt_samples = tc->rtt_cnt;
 	}
 	o->retrans[NS_FLOW_TOSERVER] = c->retrans[cs];
 	o->retrans[NS_FLOW_TOCLIENT] = c->retrans[sc];
@@ -92,8 +92,8 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	o->lost[NS_FLOW_TOCLIENT] = c->lost[sc];
 	o->dupack[NS_FLOW_TOSERVER] = c->dupack[cs];
 	o->dupack[NS_FLOW_TOCLIENT] = c->dupack[sc];
-	o->rst[NS_FLOW_TOSERVER] = tc->rst[cs];
-	o->rst[NS_FLOW_TOCLIENT] = tc->rst[sc];
+	o->rst[NS_FLOW_TOSERVER] = c->rst[cs];
+	o->rst[NS_FLOW_TOCLIENT] = c->rst[sc];
 	o->fast_retrans = c->fast;
 	o->spurious_retrans = c->spurious;
 	o->zero_window = c->zerowin;
@@ -109,9 +109,9 @@ flow_reset_counters(struct flow_rec *r)
 	memset(r->hot.bytes, 0, sizeof(r->hot.bytes));
 	if (r->hot.key.proto != 6)
 		return;
-	memset(r->tcp.rst, 0, sizeof(r->tcp.rst));
-	c->rtt_min = c->rtt_max = c->rtt_sum = 0;
-	c->rtt_cnt = 0;
+	memset(c->rst, 0, sizeof(c->rst));
+	r->tcp.rtt_min = r->tcp.rtt_max = r->tcp.rtt_sum = 0;
+	r->tcp.rtt_cnt = 0;
 	memset(c->retrans, 0, sizeof(c->retrans));
 	memset(c->ooo, 0, sizeof(c->ooo));
 	memset(c->lost, 0, sizeof(c->lost));

@@ -41,8 +41,8 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow key is 40 bytes");
 #define FF_CLIENT_HI 0x01 /* the initiator is the key's hi endpoint */
 #define FF_MIDSTREAM 0x02 /* TCP without a SYN or SYN/ACK at the start */
 #define FF_FINDIR 0x04 /* CLOSING: canonical direction of the last FIN */
-#define FF_SYN 0x08 /* syn_or_irtt holds the time of the latest bare SYN */
-#define FF_IRTT 0x10 /* syn_or_irtt holds the handshake RTT */
+#define FF_SYN 0x08 /* cold.syn_or_irtt holds the time of the latest bare SYN */
+#define FF_IRTT 0x10 /* cold.syn_or_irtt holds the handshake RTT */
 #define FF_SYNACK 0x20 /* syn_synack_us is valid */
 #define FF_RTT_PEND 0x40 /* an RTT sample is in flight */
 #define FF_RTT_DIR 0x80 /* canonical direction of the timed segment */
@@ -89,32 +89,43 @@ struct flow_hot {
 #define TD_ZWP 0x08 /* last segment was a zero-window probe */
 
 /*
- * tshark's per-direction sequence analysis state (tcp-analysis.md §3), 24 bytes. Times are
+ * tshark's per-direction sequence analysis state (tcp-analysis.md §3), 20 bytes. Times are
  * 32-bit microseconds: every compare is a difference against a threshold below 72 minutes.
- * dupacks saturates at 127: the rules only test == -1, == 0 and >= 2.
+ * dupacks saturates at 127: the rules only test == -1, == 0 and >= 2. The time of lastack
+ * (rule 16) is read only by the fast-retransmission test, and only while dupacks >= 2, so it
+ * lives in the cold line and is stored only when a segment leaves dupacks >= 2
+ * (flow_tcp_lastack_t()): a later segment of the other side can only lower dupacks (rule 11).
  */
 struct tcp_dir {
 	uint32_t nextseq;
 	uint32_t nextseq_t;
 	uint32_t lastack;
-	uint32_t lastack_t;
 	uint32_t maxseqtobeacked;
 	uint16_t window;
 	int8_t dupacks;
 	uint8_t bits; /* TD_* */
 };
 
-/* TCP line: touched by every analysed TCP segment. */
+/*
+ * TCP line: touched by every analysed TCP segment. It holds everything an in-order segment or
+ * its ACK reads or writes, the running RTT statistics included, so those touch no other line
+ * of the record than the hot one.
+ */
 struct flow_tcp {
 	struct tcp_dir dir[2]; /* canonical direction */
-	uint32_t syn_or_irtt; /* FF_SYN: time of the latest bare SYN; FF_IRTT: handshake RTT, us */
 	uint32_t rtt_seq; /* FF_RTT_PEND: sequence number that acknowledges the timed segment */
 	uint32_t rtt_t; /* ...and the time it was sent */
+	uint32_t rtt_min; /* running RTT statistics, us (flow_rtt_add()) */
+	uint32_t rtt_max;
+	uint32_t rtt_sum;
+	uint16_t rtt_cnt;
 	uint8_t tcp_flags[2]; /* OR of flags, canonical direction */
-	uint8_t rst[2]; /* RST segments; reaching 255 emits an OVERFLOW interim record */
 };
 
-/* Cold line: written at creation, read at export, touched by TCP events (SYN, retrans...). */
+/*
+ * Cold line: written at creation, read at export, touched by TCP events (SYN, SYN/ACK, the
+ * handshake's ACK, retransmissions and the other counted events, RST).
+ */
 struct flow_cold {
 	uint64_t first_ns;
 	uint64_t id_epoch; /* creation number (bits 0-55), active-timeout epoch (bits 56-63) */
@@ -125,11 +136,9 @@ struct flow_cold {
 		} icmp;
 	};
 	uint32_t syn_synack_us;
-	uint32_t rtt_min;
-	uint32_t rtt_max;
-	uint32_t rtt_sum;
-	uint16_t rtt_cnt;
-	/* u16 event counters; reaching 0xFFFF emits an OVERFLOW interim record */
+	uint32_t syn_or_irtt; /* FF_SYN: time of the latest bare SYN; FF_IRTT: handshake RTT, us */
+	uint32_t lastack_t[2]; /* time of tcp.dir[].lastack, valid while its dupacks >= 2 */
+	/* event counters (u16, u8 for RST); reaching the maximum emits an OVERFLOW interim record */
 	uint16_t retrans[2];
 	uint16_t ooo[2];
 	uint16_t lost[2];
@@ -137,6 +146,7 @@ struct flow_cold {
 	uint16_t fast;
 	uint16_t spurious;
 	uint16_t zerowin;
+	uint8_t rst[2]; /* RST segments, canonical direction */
 };
 
 struct flow_rec {
@@ -229,6 +239,9 @@ struct ns_flow_table {
 	uint64_t first_floor_ns; /* no flow ever created started before this (UINT64_MAX: none) */
 	uint32_t sweep_pos;
 	uint32_t evict_hand;
+	uint8_t cold_uses; /* segments of known flows in this pass that used the cold line */
+	uint8_t cold_n; /* packets in this pass */
+	bool cold_pf; /* prefetch TCP records' cold lines in this pass (flow_cold_roll()) */
 
 	ns_flow_sink_fn sink;
 	void *sink_arg;
@@ -402,7 +415,7 @@ flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
 
 /* Add one running-RTT sample (microseconds) to the flow's statistics. */
 static inline void
-flow_rtt_add(struct flow_cold *c, uint32_t s)
+flow_rtt_add(struct flow_tcp *c, uint32_t s)
 {
 	if (c->rtt_cnt == 0 || s < c->rtt_min)
 		c->rtt_min = s;
@@ -415,6 +428,30 @@ flow_rtt_add(struct flow_cold *c, uint32_t s)
 	}
 	c->rtt_sum += s;
 	c->rtt_cnt++;
+}
+
+/* Rule 16's lastack time, kept only while it can be read (struct tcp_dir). */
+static inline void
+flow_tcp_lastack_t(struct flow_rec *r, unsigned d, uint32_t t)
+{
+	if (NS_UNLIKELY(r->tcp.dir[d].dupacks >= 2))
+		r->cold.lastack_t[d] = t;
+}
+
+/*
+ * Rule 10 for a segment that is not a duplicate ACK, with rule 16's lastack time (before
+ * lastack changes): a new ACK restarts the count, the same one keeps it (and its time when it
+ * can be read).
+ */
+static inline void
+flow_tcp_ack_rule10(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t)
+{
+	struct tcp_dir *fwd = &r->tcp.dir[d];
+
+	if (ack != fwd->lastack)
+		fwd->dupacks = 0;
+	else if (NS_UNLIKELY(fwd->dupacks >= 2))
+		r->cold.lastack_t[d] = t;
 }
 
 /* States a segment without SYN, FIN and RST moves: to ESTABLISHED, or (from the other side)
@@ -451,7 +488,7 @@ flow_tcp_rtt(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t, bool adva
 			uint32_t s = t - tc->rtt_t;
 
 			if ((int32_t)s >= 0)
-				flow_rtt_add(&r->cold, s);
+				flow_rtt_add(tc, s);
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 		}
 	}
@@ -469,10 +506,10 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
 	struct flow_hot *h = &r->hot;
 
 	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
-		uint32_t irtt = t - r->tcp.syn_or_irtt;
+		uint32_t irtt = t - r->cold.syn_or_irtt;
 
 		if (irtt != 0 && (int32_t)irtt > 0) {
-			r->tcp.syn_or_irtt = irtt;
+			r->cold.syn_or_irtt = irtt;
 			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
 		}
 	}
@@ -533,14 +570,15 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	}
 
 	tc->tcp_flags[d] |= p->tcp_flags;
-	/* 9, 10 */
+	/* 9, 10 (and 16's lastack time) */
 	if (NS_UNLIKELY(dup)) {
 		fwd->dupacks = (int8_t)(fwd->dupacks == -1        ? 1
 					: fwd->dupacks < INT8_MAX ? fwd->dupacks + 1
 								  : INT8_MAX);
 		r->cold.dupack[d]++;
-	} else if (ack != fwd->lastack) {
-		fwd->dupacks = 0;
+		flow_tcp_lastack_t(r, d, t);
+	} else {
+		flow_tcp_ack_rule10(r, d, ack, t);
 	}
 	/* 14, 15 */
 	if (advanced) {
@@ -552,7 +590,6 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	/* 16, 17 */
 	fwd->window = p->tcp_win;
 	fwd->lastack = ack;
-	fwd->lastack_t = t;
 	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
 	/* 18: this segment cannot be a retransmission */
 	flow_tcp_rtt(r, d, ack, t, advanced, nxt);
@@ -602,9 +639,8 @@ flow_tcp_fin(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
 		return false;
 
 	tc->tcp_flags[d] |= p->tcp_flags;
-	/* 10 */
-	if (ack != fwd->lastack)
-		fwd->dupacks = 0;
+	/* 10 (and 16's lastack time) */
+	flow_tcp_ack_rule10(r, d, ack, t);
 	/* 13-15 */
 	if (advanced) {
 		fwd->nextseq = nxt;
@@ -615,7 +651,6 @@ flow_tcp_fin(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
 	/* 16, 17 */
 	fwd->window = p->tcp_win;
 	fwd->lastack = ack;
-	fwd->lastack_t = t;
 	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
 	/* 18, 19 */
 	flow_tcp_rtt(r, d, ack, t, advanced && seglen > 0, nxt);
@@ -661,10 +696,9 @@ flow_tcp_syn_new(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	fwd->nextseq_t = t;
 	fwd->maxseqtobeacked = nxt;
 	fwd->window = p->tcp_win;
-	fwd->lastack = p->tcp_ack;
-	fwd->lastack_t = t;
+	fwd->lastack = p->tcp_ack; /* dupacks is 0: no lastack time to keep */
 	fwd->bits = TD_BASE_SET | TD_WIN_SET;
-	tc->syn_or_irtt = t;
+	r->cold.syn_or_irtt = t;
 	if (seglen > 0) {
 		tc->rtt_seq = nxt;
 		tc->rtt_t = t;
@@ -712,10 +746,9 @@ flow_tcp_synack(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t
 	fwd->nextseq_t = t;
 	fwd->maxseqtobeacked = seq + 1;
 	fwd->window = p->tcp_win;
-	fwd->lastack = ack;
-	fwd->lastack_t = t;
+	fwd->lastack = ack; /* dupacks is 0 (the direction never sent): no time to keep */
 	fwd->bits = TD_BASE_SET | TD_WIN_SET;
-	r->cold.syn_synack_us = t - tc->syn_or_irtt;
+	r->cold.syn_synack_us = t - r->cold.syn_or_irtt;
 	h->flags |= FF_SYNACK;
 	h->state = NS_FLOW_TCP_SYN_RECEIVED;
 	h->ep = (uint8_t)((h->ep & (EP_DATA_ORIG | EP_DATA_RESP)) | EP_ESTABLISHED |
@@ -780,7 +813,7 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 				return false;
 			c->spurious++;
 		} else {
-			uint32_t ooo_us = (h->flags & FF_IRTT) ? tc->syn_or_irtt : OOO_DEFAULT_US;
+			uint32_t ooo_us = (h->flags & FF_IRTT) ? c->syn_or_irtt : OOO_DEFAULT_US;
 
 			if ((rev->dupacks >= 2 && rev->lastack == seq) ||
 			    ((uint32_t)(t - fwd->nextseq_t) < ooo_us && below != seglen) ||
@@ -794,16 +827,14 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 	}
 	tc->tcp_flags[d] |= p->tcp_flags;
-	/* 10 */
-	if (ack != fwd->lastack)
-		fwd->dupacks = 0;
+	/* 10 (and 16's lastack time) */
+	flow_tcp_ack_rule10(r, d, ack, t);
 	/* 15 */
 	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
 		fwd->maxseqtobeacked = fwd->nextseq;
 	/* 16, 17 */
 	fwd->window = p->tcp_win;
 	fwd->lastack = ack;
-	fwd->lastack_t = t;
 	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
 	/* 18: the ACK may complete a sample of the other direction; nothing new is timed */
 	flow_tcp_rtt(r, d, ack, t, false, nxt);
@@ -813,29 +844,72 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 	return true;
 }
 
+/* What flow_tcp_shortcut() did: nothing, or took the segment touching the cold line or not. */
+enum {
+	TS_NONE,
+	TS_HOT, /* the hot and TCP lines only (mostly: a duplicate ACK or the handshake's ACK
+		 * touches the cold line too) */
+	TS_COLD,
+};
+
 /*
- * The shortcuts above, tried in the order of how common their segments are, each only on the
- * flags it takes. @created: the record was set up for this packet by flow_init() (only
- * flow_tcp_syn_new() applies then; the others need a state a new flow does not have).
- * Returns true when a shortcut analysed the segment; false, having changed nothing, when it
- * takes the full chain (flow_tcp_segment).
+ * The shortcuts above, each tried only on the flags it takes. @created: the record was set up
+ * for this packet by flow_init() (only flow_tcp_syn_new() applies then; the others need a
+ * state a new flow does not have). Returns TS_NONE, having changed nothing, when the segment
+ * takes the full chain (flow_tcp_segment); else whether the shortcut used the cold line.
  */
-static inline bool
+static inline int
 flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t, bool created)
 {
 	if (created)
-		return flow_tcp_syn_new(r, p, d, t);
+		return flow_tcp_syn_new(r, p, d, t) ? TS_COLD : TS_NONE;
 	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
 	case NS_TCP_ACK:
-		return p->tcp_seq == r->tcp.dir[d].nextseq ? flow_tcp_fast(r, p, d, t)
-							   : flow_tcp_below(r, p, d, t);
+		if (p->tcp_seq == r->tcp.dir[d].nextseq)
+			return flow_tcp_fast(r, p, d, t) ? TS_HOT : TS_NONE;
+		if (!flow_tcp_below(r, p, d, t))
+			return TS_NONE;
+		return p->payload_len != 0 ? TS_COLD : TS_HOT; /* retransmissions are counted */
 	case NS_TCP_FIN | NS_TCP_ACK:
-		return flow_tcp_fin(r, p, d, t);
+		return flow_tcp_fin(r, p, d, t) ? TS_HOT : TS_NONE;
 	case NS_TCP_SYN | NS_TCP_ACK:
-		return flow_tcp_synack(r, p, d, t);
+		return flow_tcp_synack(r, p, d, t) ? TS_COLD : TS_NONE;
 	default:
-		return false;
+		return TS_NONE;
 	}
+}
+
+/*
+ * Before a pass of @n packets: process_pass() prefetches the cold line of TCP flows' records
+ * only when at least a quarter of the previous pass's packets were segments of known flows
+ * that used it. In-order traffic touches it about once per handshake (~8% of the benchmark
+ * captures' packets), a replayed or lossy capture on most data segments.
+ */
+static inline void
+flow_cold_roll(struct ns_flow_table *t, unsigned n)
+{
+	t->cold_pf = t->cold_uses * 4u >= t->cold_n;
+	t->cold_uses = 0;
+	t->cold_n = (uint8_t)n;
+}
+
+/*
+ * TCP analysis of segment @p of flow @r, direction @d, at @t_us: a shortcut when one takes it
+ * (t->tcp_fast), else the full chain. Counts the segments that used the cold line
+ * (t->cold_uses). Returns true when an event counter reached its maximum (the caller emits an
+ * OVERFLOW interim record).
+ */
+static inline bool
+flow_tcp_analyse(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, unsigned d,
+		 uint32_t t_us, bool created)
+{
+	int s = NS_LIKELY(t->tcp_fast) ? flow_tcp_shortcut(r, p, d, t_us, created) : TS_NONE;
+
+	if (NS_LIKELY(s == TS_HOT))
+		return false;
+	if (!created)
+		t->cold_uses++;
+	return s == TS_NONE && flow_tcp_segment(r, p, d, t_us);
 }
 
 #endif /* NS_FLOW_PRIV_H */

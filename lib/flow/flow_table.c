@@ -922,9 +922,7 @@ counted:
 		FLOW_STAT_ADD(t, tcp_skipped[skip], 1);
 		return;
 	}
-	if (NS_LIKELY(t->tcp_fast) && flow_tcp_shortcut(r, p, d, (uint32_t)t_us, created))
-		return;
-	if (NS_UNLIKELY(flow_tcp_segment(r, p, d, (uint32_t)t_us)))
+	if (NS_UNLIKELY(flow_tcp_analyse(t, r, p, d, (uint32_t)t_us, created)))
 		emit_overflow(t, idx);
 }
 
@@ -1048,7 +1046,8 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			__builtin_prefetch(&t->recs[cand[k]].hot, 1);
 			if (keys[k].proto == 6) {
 				__builtin_prefetch(&t->recs[cand[k]].tcp, 1);
-				__builtin_prefetch(&t->recs[cand[k]].cold, 1);
+				if (t->cold_pf)
+					__builtin_prefetch(&t->recs[cand[k]].cold, 1);
 			}
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {
 			cand[k] = NEED_ALT;
@@ -1123,6 +1122,7 @@ ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 		/* records from the previous pass leave first, so this pass has room */
 		if (t->q_len != 0)
 			flow_queue_drain(t);
+		flow_cold_roll(t, m);
 		tracked += process_pass(t, pkts + off, ts_ns + off, m);
 	}
 	if (t->q_len != 0)

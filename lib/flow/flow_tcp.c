@@ -222,7 +222,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 
 	tc->tcp_flags[d] |= fl;
 	if (rst)
-		ovf |= inc8(&tc->rst[d]);
+		ovf |= inc8(&c->rst[d]);
 
 	/* §2 rule 3: a SYN with the same ISN rewinds nextseq (the SYN is then a retransmission);
 	 * rule 4: a SYN/ACK with a new ISN moves the base (rule 2 is the caller's split) */
@@ -289,7 +289,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	/* 12: retransmission family */
 	if ((seglen > 0 || syn || fin) && !keepalive) {
 		bool sna = fwd->nextseq != 0 && seq_lt(seq, fwd->nextseq);
-		uint32_t ooo_us = (h->flags & FF_IRTT) ? tc->syn_or_irtt : OOO_DEFAULT_US;
+		uint32_t ooo_us = (h->flags & FF_IRTT) ? c->syn_or_irtt : OOO_DEFAULT_US;
 
 		if (seglen > 1 && seq == fwd->nextseq - 1)
 			sna = false;
@@ -298,7 +298,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 			ovf |= inc16(&c->retrans[d]);
 			rexmit = true;
 		} else if (sna && rev->dupacks >= 2 && rev->lastack == seq &&
-			   (uint32_t)(t - rev->lastack_t) < FAST_RETRANS_US) {
+			   (uint32_t)(t - c->lastack_t[d ^ 1]) < FAST_RETRANS_US) {
 			ovf |= inc16(&c->fast);
 			ovf |= inc16(&c->retrans[d]);
 			rexmit = true;
@@ -327,7 +327,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	/* 16, 17 */
 	fwd->window = win;
 	fwd->lastack = ack;
-	fwd->lastack_t = t;
+	flow_tcp_lastack_t(r, d, t);
 	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET |
 			      (keepalive ? TD_KEEPALIVE : 0) | (zwp ? TD_ZWP : 0));
 
@@ -340,7 +340,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 			uint32_t s = t - tc->rtt_t;
 
 			if ((int32_t)s >= 0)
-				flow_rtt_add(c, s);
+				flow_rtt_add(tc, s);
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 		} else if (pd == d && rexmit) {
 			h->flags &= (uint8_t)~FF_RTT_PEND;
@@ -356,18 +356,18 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	if (syn) {
 		if (!ackf) {
 			if (!(h->flags & FF_IRTT)) {
-				tc->syn_or_irtt = t;
+				c->syn_or_irtt = t;
 				h->flags = (uint8_t)((h->flags | FF_SYN) & ~FF_SYNACK);
 			}
 		} else if ((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) {
-			c->syn_synack_us = t - tc->syn_or_irtt;
+			c->syn_synack_us = t - c->syn_or_irtt;
 			h->flags |= FF_SYNACK;
 		}
 	} else if (ackf && (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) {
-		uint32_t irtt = t - tc->syn_or_irtt;
+		uint32_t irtt = t - c->syn_or_irtt;
 
 		if (irtt != 0 && (int32_t)irtt > 0) {
-			tc->syn_or_irtt = irtt;
+			c->syn_or_irtt = irtt;
 			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
 		}
 	}

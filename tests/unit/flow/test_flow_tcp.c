@@ -195,6 +195,41 @@ test_analysis_rules(void)
 	ns_flow_table_destroy(tt);
 }
 
+/*
+ * Fast retransmission's 20 ms window runs from the receiver's last segment (tshark's lastack
+ * time), also when that segment carried data with the ACK of its duplicate ACKs: the time is
+ * kept only while dupacks >= 2 (struct tcp_dir), and the data takes the fast path.
+ */
+static void
+test_fast_retrans_window(void)
+{
+	struct ns_flow_record r;
+
+	tt = table_new(64, NULL);
+	handshake(); /* iRTT 12632 us; the server's last ACK is 1001 */
+	c2s(20000, ACK | PSH, 1001, 5001, 100);
+	c2s(21000, ACK | PSH, 1101, 5001, 100); /* nextseq 1201 */
+	s2c(22000, ACK, 5001, 1001, 0); /* duplicate ACK 1 */
+	s2c(23000, ACK, 5001, 1001, 0); /* duplicate ACK 2 */
+	s2c(40000, ACK | PSH, 5001, 1001, 100); /* data, the same ACK: dupacks stays 2 */
+	/* 15 ms after the data (32 ms after the last duplicate ACK): fast (rule 12c) */
+	c2s(55000, ACK | PSH, 1001, 5101, 100);
+	c2s(56000, ACK | PSH, 1201, 5101, 100); /* nextseq 1301 */
+	s2c(57000, ACK, 5101, 1101, 0); /* a new ACK: dupacks 0 */
+	s2c(58000, ACK, 5101, 1101, 0);
+	s2c(59000, ACK, 5101, 1101, 0); /* dupacks 2 */
+	s2c(60000, ACK | PSH, 5101, 1101, 100);
+	/* 25 ms after the server's last segment: a plain retransmission (not within the iRTT
+	 * of the client's last advance either) */
+	c2s(85000, ACK | PSH, 1101, 5201, 100);
+	r = live();
+	CU_ASSERT_EQUAL(r.fast_retrans, 1);
+	CU_ASSERT_EQUAL(r.retrans[NS_FLOW_TOSERVER], 2);
+	CU_ASSERT_EQUAL(r.ooo[NS_FLOW_TOSERVER], 0);
+	CU_ASSERT_EQUAL(r.dupack[NS_FLOW_TOCLIENT], 4);
+	ns_flow_table_destroy(tt);
+}
+
 /* Out-of-order needs closeness in time: the same late segment after 3 ms is a retransmission
  * while no iRTT is known (midstream). */
 static void
@@ -416,6 +451,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_handshake_rtt_syn_retransmitted),
 	NS_TEST(test_midstream),
 	NS_TEST(test_analysis_rules),
+	NS_TEST(test_fast_retrans_window),
 	NS_TEST(test_ooo_threshold_default),
 	NS_TEST(test_overlapping_retransmission),
 	NS_TEST(test_port_reuse),
