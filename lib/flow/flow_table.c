@@ -992,25 +992,13 @@ flow_key_of(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k,
 }
 
 /*
- * Prefetch, for writing, the record the next flow creation takes: the head of the free list,
- * else the next never-used record (*@bump, advanced). A new flow writes all three lines of a
- * record nobody read recently, so at 1M flows each creation otherwise waits for three misses.
+ * Prefetch, for writing, record @idx: the one the next flow creation takes. A new flow writes
+ * all three lines of a record nobody read recently, so at 1M flows each creation otherwise
+ * waits for three misses.
  */
 static inline void
-prefetch_new_rec(const struct ns_flow_table *t, uint32_t *bump, bool *head_done)
+prefetch_new_rec(const struct ns_flow_table *t, uint32_t idx)
 {
-	uint32_t idx;
-
-	if (t->free_head != t->capacity) {
-		if (*head_done)
-			return;
-		idx = t->free_head;
-		*head_done = true;
-	} else if (*bump < t->capacity) {
-		idx = (*bump)++;
-	} else {
-		return;
-	}
 	__builtin_prefetch(&t->recs[idx].hot, 1);
 	__builtin_prefetch(&t->recs[idx].tcp, 1);
 	__builtin_prefetch(&t->recs[idx].cold, 1);
@@ -1026,8 +1014,10 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 	uint32_t *cand = ps.cand;
 	const unsigned nk = n;
 	unsigned tracked = 0;
-	uint32_t bump = t->bump;
-	bool changed = false, any_alt = false, head_done = false;
+	/* records the next creations take: the free list's head, else the never-used ones */
+	uint32_t pf_next = t->free_head != t->capacity ? t->free_head : t->bump;
+	const uint32_t pf_end = t->free_head != t->capacity ? t->free_head + 1 : t->capacity;
+	bool changed = false, any_alt = false;
 
 	/* stage 1: keys and hashes for the whole burst, every primary bucket prefetched */
 	if (t->hash_crc)
@@ -1055,7 +1045,8 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			any_alt = true;
 		} else {
 			cand[k] = NO_IDX;
-			prefetch_new_rec(t, &bump, &head_done);
+			if (pf_next < pf_end)
+				prefetch_new_rec(t, pf_next++);
 		}
 	}
 	if (any_alt) {
