@@ -209,12 +209,18 @@ fi
 # one timed run: appends "scenario tool rep status wall user sys maxrss_kb pages" to runs.tsv
 # (pages: where netscope's flow table lives, "huge" or "normal", from its -v log)
 run_one() {
-	local tool=$1 name=$2 rep=$3 cmd out status=ok pages=-
+	local tool=$1 name=$2 rep=$3 cmd out status=ok pages=- times TIMEFORMAT='%3R %3U %3S'
 	cmd=$(tool_cmd "$tool" "$name")
 	out=$log/$name-$tool-$rep
 	rm -f "$scratch/flows.csv"
-	if ! /usr/bin/time -f "%e %U %S %M" -o "$out.time" timeout "$peer_timeout" \
-		taskset -c "$cpu" $cmd >"$out.out" 2>"$out.err"; then
+	# every tool starts from the same free memory: compacted, so none pays for the huge pages
+	# the previous tool's exit fragmented (a table on THP would otherwise fault them in through
+	# synchronous compaction, up to 0.7 s of sys time on the 1M files)
+	echo 1 >/proc/sys/vm/compact_memory 2>/dev/null || true
+	# bash's time gives the CPU to the millisecond (GNU time prints hundredths, too coarse
+	# for 0.2 s runs); GNU time still gives the peak RSS
+	if ! { time /usr/bin/time -f "%e %U %S %M" -o "$out.time" timeout "$peer_timeout" \
+		taskset -c "$cpu" $cmd >"$out.out" 2>"$out.err"; } 2>"$out.ms"; then
 		status=fail
 		grep -q "non-zero status 124" "$out.time" && status=timeout
 	fi
@@ -234,10 +240,10 @@ run_one() {
 			echo "none" >"$log/$name-netscope.flows"
 		fi
 	fi
+	times="$(tail -1 "$out.ms") $(tail -1 "$out.time" | cut -d' ' -f4)"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$tool" "$rep" "$status" \
-		"$(tail -1 "$out.time" | tr ' ' '\t')" "$pages" >>"$raw"
-	printf '  %-10s %-14s rep %s: %s %s %s\n' "$name" "$tool" "$rep" "$status" \
-		"$(tail -1 "$out.time")" "$pages"
+		"$(echo "$times" | tr ' ' '\t')" "$pages" >>"$raw"
+	printf '  %-10s %-14s rep %s: %s %s %s\n' "$name" "$tool" "$rep" "$status" "$times" "$pages"
 }
 
 slow() {
