@@ -13,6 +13,7 @@ build=${BUILD:-$root/build-bench}
 scratch=${SCRATCH:-${TMPDIR:-/tmp}/netscope-bench}
 cpu=1
 reps=
+fast_reps=
 peer_reps=1
 mode=default
 peers="tcpdump argus ndpiReader tshark"
@@ -30,7 +31,9 @@ usage() {
 Usage: tools/bench/run.sh [options]
   --quick            small captures, 1 repetition: a few minutes, for checking the set-up
   --full             large captures, 5 repetitions, tshark on every capture (over an hour)
-  --reps N           repetitions of netscope, tcpdump, argus and bench-flow (default 3)
+  --reps N           repetitions of argus and bench-flow (default 3)
+  --fast-reps N      repetitions of tcpdump and the netscope rows, which run for 0.1-1 s and
+                     vary most on a shared machine (default 9)
   --peer-reps N      repetitions of tshark and ndpiReader, the slow peers (default 1)
   --peers "LIST"     peers to run (default: "$peers"; "" for none)
   --only LIST        scenarios to run, comma-separated (min-100k,imix-100k,min-1m,imix-1m)
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--quick) mode=quick ;;
 	--full) mode=full ;;
 	--reps) reps=$2; shift ;;
+	--fast-reps) fast_reps=$2; shift ;;
 	--peer-reps) peer_reps=$2; shift ;;
 	--peers) peers=$2; shift ;;
 	--only) only=$2; shift ;;
@@ -69,6 +73,7 @@ done
 case $mode in
 quick)
 	reps=${reps:-1}
+	fast_reps=${fast_reps:-1}
 	scenarios="min-100k min 100000 1000000 131072
 imix-100k imix 100000 1000000 131072
 min-1m min 1000000 2000000 1179648
@@ -76,6 +81,7 @@ imix-1m imix 1000000 2000000 1179648"
 	;;
 full)
 	reps=${reps:-5}
+	fast_reps=${fast_reps:-9}
 	heavy_on="min-100k,imix-100k,min-1m,imix-1m"
 	scenarios="min-100k min 100000 10000000 131072
 imix-100k imix 100000 10000000 131072
@@ -84,6 +90,7 @@ imix-1m imix 1000000 16000000 1179648"
 	;;
 *)
 	reps=${reps:-3}
+	fast_reps=${fast_reps:-9}
 	scenarios="min-100k min 100000 2000000 131072
 imix-100k imix 100000 2000000 131072
 min-1m min 1000000 4000000 1179648
@@ -139,7 +146,7 @@ facts() {
 	return 0
 }
 facts | tee "$scratch/facts.txt"
-echo "mode: $mode, $reps rep(s), slow peers $peer_reps rep(s), scratch $scratch"
+echo "mode: $mode, $reps rep(s), tcpdump and netscope $fast_reps, slow peers $peer_reps, scratch $scratch"
 
 # ---- captures ----
 declare -A file flows pkts cap
@@ -246,9 +253,16 @@ run_one() {
 	printf '  %-10s %-14s rep %s: %s %s %s\n' "$name" "$tool" "$rep" "$status" "$times" "$pages"
 }
 
-slow() {
-	case $1 in tshark | ndpiReader) return 0 ;; *) return 1 ;; esac
+# repetitions of @tool: the slow peers, the fast rows (tcpdump, netscope), everything else
+reps_of() {
+	case $1 in
+	tshark | ndpiReader) echo "$peer_reps" ;;
+	tcpdump | netscope*) echo "$fast_reps" ;;
+	*) echo "$reps" ;;
+	esac
 }
+NS_MAX_REPS=$((fast_reps > reps ? fast_reps : reps))
+NS_MAX_REPS=$((peer_reps > NS_MAX_REPS ? peer_reps : NS_MAX_REPS))
 
 # false when a heavy peer is left out of scenario @2 in this mode
 heavy_runs() {
@@ -261,9 +275,9 @@ for name in "${order[@]}"; do
 	"$netscope" -r "${file[$name]}" -q -v -c 1 --set "flow.capacity=${cap[$name]}" \
 		--stats 2>&1 | sed -n 's/.*table of \([0-9]*\) flows: \([0-9]*\) bytes (\([0-9.]*\) per flow).*/\1 \2 \3/p' |
 		head -1 >"$log/$name-netscope.mem"
-	for ((rep = 1; rep <= reps; rep++)); do
+	for ((rep = 1; rep <= NS_MAX_REPS; rep++)); do
 		for tool in "${tools[@]}"; do
-			if slow "$tool" && [ "$rep" -gt "$peer_reps" ]; then
+			if [ "$rep" -gt "$(reps_of "$tool")" ]; then
 				continue
 			fi
 			if ! heavy_runs "$tool" "$name"; then
@@ -396,7 +410,7 @@ rm -f "$summary.tmp"
 		[ -n "${per:-}" ] && echo "- memory, $name: $per bytes per flow (netscope), target <= 200: $(verdict "$(awk -v p="$per" 'BEGIN { print 200 - p }')" 0)"
 	done
 	echo
-	echo "Command: tools/bench/run.sh $(case $mode in quick) echo --quick ;; full) echo --full ;; esac) (reps $reps, slow peers $peer_reps, core $cpu)"
+	echo "Command: tools/bench/run.sh $(case $mode in quick) echo --quick ;; full) echo --full ;; esac) (reps $reps, tcpdump and netscope $fast_reps, slow peers $peer_reps, core $cpu)"
 } >>"$summary"
 
 echo
