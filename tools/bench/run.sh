@@ -220,9 +220,12 @@ run_one() {
 	cmd=$(tool_cmd "$tool" "$name")
 	out=$log/$name-$tool-$rep
 	rm -f "$scratch/flows.csv"
-	# every tool starts from the same free memory: compacted, so none pays for the huge pages
-	# the previous tool's exit fragmented (a table on THP would otherwise fault them in through
-	# synchronous compaction, up to 0.7 s of sys time on the 1M files)
+	# every tool starts from the same machine state: no dirty page cache (an export run writes
+	# up to 250 MB; with earlier runs' writeback still pending, a later export paid up to
+	# 0.8 s of sys time more than the first), and free memory compacted, so none pays for the
+	# huge pages the previous tool's exit fragmented (a table on THP would otherwise fault them
+	# in through synchronous compaction, up to 0.7 s of sys time on the 1M files)
+	sync
 	echo 1 >/proc/sys/vm/compact_memory 2>/dev/null || true
 	# bash's time gives the CPU to the millisecond (GNU time prints hundredths, too coarse
 	# for 0.2 s runs); GNU time still gives the peak RSS
