@@ -213,6 +213,19 @@ if ! have tcpdump; then
 	exit 1
 fi
 
+# touch (and free) about the peak RSS @tool reaches on the 1M files (tools/bench/README.md)
+warm_memory() {
+	local mb
+	case $1 in
+	netscope-track | netscope) mb=256 ;;
+	argus) mb=1800 ;;
+	tshark) mb=1500 ;;
+	ndpiReader) mb=4700 ;;
+	*) return 0 ;;
+	esac
+	dd if=/dev/zero of=/dev/null bs="${mb}M" count=1 iflag=fullblock 2>/dev/null || true
+}
+
 # one timed run: appends "scenario tool rep status wall user sys maxrss_kb pages" to runs.tsv
 # (pages: where netscope's flow table lives, "huge" or "normal", from its -v log)
 run_one() {
@@ -220,13 +233,16 @@ run_one() {
 	cmd=$(tool_cmd "$tool" "$name")
 	out=$log/$name-$tool-$rep
 	rm -f "$scratch/flows.csv"
-	# every tool starts from the same machine state: no dirty page cache (an export run writes
-	# up to 250 MB; with earlier runs' writeback still pending, a later export paid up to
-	# 0.8 s of sys time more than the first), and free memory compacted, so none pays for the
-	# huge pages the previous tool's exit fragmented (a table on THP would otherwise fault them
-	# in through synchronous compaction, up to 0.7 s of sys time on the 1M files)
+	# every tool starts from the same machine state:
+	# - no dirty page cache: no writeback of the previous export's 250 MB overlaps the run;
+	# - memory the host has backed: this guest's virtio_balloon reports free 2 MB blocks to the
+	#   host (free page reporting, ~2 s after they are freed), which takes them away, so the
+	#   first big allocation after argus or ndpiReader exited paid up to 0.7 s of sys time
+	#   faulting them back (netscope's 200 MB table, argus's 1.6 GB alike). Touching about
+	#   the tool's peak RSS just before the run hands it blocks freed a moment ago, as a
+	#   long-running capture has.
 	sync
-	echo 1 >/proc/sys/vm/compact_memory 2>/dev/null || true
+	warm_memory "$tool"
 	# bash's time gives the CPU to the millisecond (GNU time prints hundredths, too coarse
 	# for 0.2 s runs); GNU time still gives the peak RSS
 	if ! { time /usr/bin/time -f "%e %U %S %M" -o "$out.time" timeout "$peer_timeout" \
