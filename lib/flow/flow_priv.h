@@ -443,6 +443,21 @@ flow_tcp_lastack_t(struct flow_rec *r, unsigned d, uint32_t t)
  * lastack changes): a new ACK restarts the count, the same one keeps it (and its time when it
  * can be read).
  */
+/*
+ * Rules 15-17 (tcp-analysis.md §3) for a segment that is neither a keep-alive nor a zero-window
+ * probe, after 13-14 moved nextseq: maxseqtobeacked follows nextseq when this segment starts
+ * at it (or it is unset), and the sender's window and ACK field are stored.
+ */
+static inline void
+flow_tcp_rules15_17(struct tcp_dir *fwd, const struct ns_pkt *p)
+{
+	if (p->tcp_seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
+		fwd->maxseqtobeacked = fwd->nextseq;
+	fwd->window = p->tcp_win;
+	fwd->lastack = p->tcp_ack;
+	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+}
+
 static inline void
 flow_tcp_ack_rule10(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t)
 {
@@ -580,17 +595,12 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	} else {
 		flow_tcp_ack_rule10(r, d, ack, t);
 	}
-	/* 14, 15 */
+	/* 14-17 */
 	if (advanced) {
 		fwd->nextseq = nxt;
 		fwd->nextseq_t = t;
 	}
-	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
-		fwd->maxseqtobeacked = fwd->nextseq;
-	/* 16, 17 */
-	fwd->window = p->tcp_win;
-	fwd->lastack = ack;
-	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	flow_tcp_rules15_17(fwd, p);
 	/* 18: this segment cannot be a retransmission */
 	flow_tcp_rtt(r, d, ack, t, advanced, nxt);
 	/* 19, state machines */
@@ -641,17 +651,12 @@ flow_tcp_fin(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
 	tc->tcp_flags[d] |= p->tcp_flags;
 	/* 10 (and 16's lastack time) */
 	flow_tcp_ack_rule10(r, d, ack, t);
-	/* 13-15 */
+	/* 13-17 */
 	if (advanced) {
 		fwd->nextseq = nxt;
 		fwd->nextseq_t = t;
 	}
-	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
-		fwd->maxseqtobeacked = fwd->nextseq;
-	/* 16, 17 */
-	fwd->window = p->tcp_win;
-	fwd->lastack = ack;
-	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	flow_tcp_rules15_17(fwd, p);
 	/* 18, 19 */
 	flow_tcp_rtt(r, d, ack, t, advanced && seglen > 0, nxt);
 	flow_tcp_irtt(r, t);
@@ -829,13 +834,8 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 	tc->tcp_flags[d] |= p->tcp_flags;
 	/* 10 (and 16's lastack time) */
 	flow_tcp_ack_rule10(r, d, ack, t);
-	/* 15 */
-	if (seq == fwd->maxseqtobeacked || fwd->maxseqtobeacked == 0)
-		fwd->maxseqtobeacked = fwd->nextseq;
-	/* 16, 17 */
-	fwd->window = p->tcp_win;
-	fwd->lastack = ack;
-	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
+	/* 15-17 */
+	flow_tcp_rules15_17(fwd, p);
 	/* 18: the ACK may complete a sample of the other direction; nothing new is timed */
 	flow_tcp_rtt(r, d, ack, t, false, nxt);
 	/* 19, state machines */
