@@ -295,6 +295,18 @@ set_nonfirst_fragment(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto,
 	return NS_PARSE_OK;
 }
 
+/* The fields an IPv4 header @h gives every packet (the general parse and the fast path). */
+static inline void
+ipv4_fields(struct ns_pkt *pkt, const uint8_t *h)
+{
+	pkt->ip_version = 4;
+	pkt->ttl = h[8];
+	pkt->ip_proto = h[9];
+	pkt->frag_id = rd_be16(h + 4);
+	addr_set_v4(&pkt->src, h + 12);
+	addr_set_v4(&pkt->dst, h + 16);
+}
+
 static int
 parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 {
@@ -339,12 +351,7 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 		 * the parse with its own reason. */
 		pkt->reason = NS_PARSE_R_IPV4_TOTLEN_LONG;
 	}
-	pkt->ip_version = 4;
-	pkt->ttl = h[8];
-	pkt->ip_proto = h[9];
-	pkt->frag_id = rd_be16(h + 4);
-	addr_set_v4(&pkt->src, h + 12);
-	addr_set_v4(&pkt->dst, h + 16);
+	ipv4_fields(pkt, h);
 	/* RFC 791 section 3.1: flags (reserved, DF, MF) and a 13-bit offset in 8-byte units */
 	ff = rd_be16(h + 6);
 	if (ff & 0x3fff) {
@@ -781,12 +788,7 @@ parse_fixed(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 	pkt->l3_off = 14;
 	pkt->l4_off = 34;
 	pkt->ip_len = tot;
-	pkt->ip_version = 4;
-	pkt->ttl = ip[8];
-	pkt->ip_proto = ip[9];
-	pkt->frag_id = rd_be16(ip + 4);
-	addr_set_v4(&pkt->src, ip + 12);
-	addr_set_v4(&pkt->dst, ip + 16);
+	ipv4_fields(pkt, ip);
 	pkt->sport = rd_be16(l4);
 	pkt->dport = rd_be16(l4 + 2);
 	if (hlen > 20)
