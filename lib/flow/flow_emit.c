@@ -202,6 +202,10 @@ emergency_check(struct ns_flow_table *t)
 	}
 }
 
+/* records the sweep prefetches ahead of its cursor: a visit is ~10 instructions, a miss on a
+ * record of a table beyond L2 costs far more (48: housekeeping 11% -> 5% of a min-size run) */
+#define SWEEP_AHEAD 48
+
 unsigned
 ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget)
 {
@@ -237,6 +241,9 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			pos = 0;
 			FLOW_STAT_ADD(t, sweeps, 1);
 		}
+		/* the walk is sequential but strides 3 lines: run ahead of it */
+		if (pos + SWEEP_AHEAD < t->bump)
+			__builtin_prefetch(&t->recs[pos + SWEEP_AHEAD].hot);
 		if (r->hot.key.ip_ver == 0)
 			continue;
 		/* the common case first: idle no longer than the shortest timeout, no active one
