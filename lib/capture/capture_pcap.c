@@ -298,17 +298,21 @@ file_rx_burst(struct ns_capture *h, struct pcap_cap *c, struct ns_frame *frames,
 		capture_set_status(h, 0, NS_CAPTURE_STOPPED);
 		return 0;
 	}
-	while (got < n) {
-		unsigned k = file_reader_burst(c->file, frames + got, n - got);
+	if (!c->have_filter) {
+		/* the reader sums the wire lengths as it walks */
+		got = file_reader_burst(c->file, frames, n, &bytes);
+	} else {
+		while (got < n) {
+			uint64_t unused = 0;
+			unsigned k = file_reader_burst(c->file, frames + got, n - got, &unused);
 
-		if (c->have_filter)
-			k = filter_burst(c, frames + got, k);
-		got += k;
-		if (file_reader_status(c->file) != NS_CAPTURE_RUNNING)
-			break;
+			got += filter_burst(c, frames + got, k);
+			if (file_reader_status(c->file) != NS_CAPTURE_RUNNING)
+				break;
+		}
+		for (unsigned i = 0; i < got; i++)
+			bytes += frames[i].wirelen;
 	}
-	for (unsigned i = 0; i < got; i++)
-		bytes += frames[i].wirelen;
 	c->st.received += got;
 	c->st.bytes += bytes;
 	switch (file_reader_status(c->file)) {

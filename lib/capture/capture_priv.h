@@ -123,10 +123,12 @@ bool file_reader_nanosecond(const struct file_reader *r);
 bool file_reader_swapped(const struct file_reader *r);
 
 /**
- * Up to @n next records of the file into @frames (data points into the mapping). Returns the
- * count; fewer than @n means the file ended or failed: see file_reader_status().
+ * Up to @n next records of the file into @frames (data points into the mapping), their wire
+ * lengths added to *@bytes. Returns the count; fewer than @n means the file ended or failed:
+ * see file_reader_status().
  */
-unsigned file_reader_burst(struct file_reader *r, struct ns_frame *frames, unsigned n);
+unsigned file_reader_burst(struct file_reader *r, struct ns_frame *frames, unsigned n,
+			   uint64_t *bytes);
 
 /** RUNNING, EOF, or ERROR with libpcap's text in file_reader_error(). */
 enum ns_capture_status file_reader_status(const struct file_reader *r);

@@ -5,9 +5,10 @@
  * oversized or absurd), reads it through ns_capture_open() and through libpcap's own
  * pcap_next_ex(), and wants the same frames (bytes, lengths, ns timestamps), the same end (EOF
  * or the same error text), the same link type and snapshot length, and the reader it expects
- * (info.driver "mmap" for the fast path, "libpcap" for the fallback). Also: BPF filter counts,
- * frame lifetime, breakloop, a file truncated under the reader, and a resident set that stays
- * bounded on a file bigger than the reader's windows.
+ * (info.driver "mmap" for the fast path, "libpcap" for the fallback), and a byte counter equal
+ * to the frames' wire lengths. Also: files of several windows with records across every window
+ * and prefetch edge, BPF filter counts, frame lifetime, breakloop, a file truncated under the
+ * reader, and a resident set that stays bounded on a file bigger than the reader's windows.
  */
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -186,6 +187,7 @@ read_netscope(const char *filter, unsigned burst, struct read_result *r)
 	struct ns_capture_stats st;
 	struct ns_frame f[64];
 	struct ns_capture *c;
+	uint64_t wire = 0;
 
 	memset(r, 0, sizeof(*r));
 	c = open_netscope(filter, errbuf);
@@ -201,6 +203,8 @@ read_netscope(const char *filter, unsigned burst, struct read_result *r)
 	for (;;) {
 		unsigned n = ns_capture_rx_burst(c, f, burst);
 
+		for (unsigned i = 0; i < n; i++)
+			wire += f[i].wirelen;
 		for (unsigned i = 0; i < n && r->n < MAX_FRAMES; i++, r->n++) {
 			r->caplen[r->n] = f[i].caplen;
 			r->wirelen[r->n] = f[i].wirelen;
@@ -219,19 +223,21 @@ read_netscope(const char *filter, unsigned burst, struct read_result *r)
 			true);
 	ns_capture_stats(c, &st);
 	CU_ASSERT_EQUAL(st.received, r->n);
+	CU_ASSERT_EQUAL(st.bytes, wire);
 	r->filtered = st.filtered;
 	ns_capture_close(c);
 }
 
 /*
- * The file at g_path read by netscope (in bursts of 1, 7 and 32, so records meet burst edges
- * everywhere) equals libpcap's reading, through the reader @driver. Returns the frame count.
+ * The file at g_path read by netscope (in bursts of 1, 7, 32 and 64, so records meet burst
+ * edges everywhere) equals libpcap's reading, through the reader @driver. Returns the frame
+ * count.
  */
 static unsigned
 check_same(const char *driver, const char *filter)
 {
 	static struct read_result want, got;
-	static const unsigned bursts[] = { 1, 7, 32 };
+	static const unsigned bursts[] = { 1, 7, 32, 64 };
 
 	read_libpcap(filter, &want);
 	for (unsigned b = 0; b < NS_ARRAY_SIZE(bursts); b++) {
@@ -476,6 +482,63 @@ test_oversized_records(void)
 	CU_ASSERT_EQUAL(check_same("mmap", NULL), 1);
 }
 
+/*
+ * Files of several reader windows (2 MB) and many prefetch blocks, in every byte order and
+ * resolution: records of 0 to 2,600 bytes straddle every window and block edge, records of
+ * the maximum caplen (262,144) sit between them and at the end, and each file ends in a way
+ * the walk must leave to the slow path (a whole last record, a cut body, a cut header, a
+ * record cut to the snapshot length). Timestamps run up to the last fraction of a second.
+ */
+static void
+test_long_files(void)
+{
+	static const uint32_t magics[] = { 0xa1b2c3d4, 0xa1b23c4d };
+	static uint8_t big[262144];
+
+	for (unsigned v = 0; v < 8; v++) {
+		struct file_spec s = usec_eth;
+		uint32_t max_frac = v & 1 ? 999999999u : 999999u;
+		unsigned ending = v / 2, n = MAX_FRAMES - 1;
+		FILE *f;
+
+		s.magic = magics[v & 1];
+		s.swapped = (v / 2) & 1;
+		s.snaplen = ending == 3 ? 2000 : 262144;
+		f = file_begin(&s);
+		for (unsigned i = 0; i < n; i++) {
+			bool huge = i == 700 || i == 701 || i == 2900 || i == n - 1;
+			uint32_t caplen = (i * 2654435761u) % 2601;
+			uint32_t h[4];
+
+			if (s.snaplen == sizeof(big) && huge)
+				caplen = sizeof(big);
+			h[0] = fix32(&s, 1700000000u + i / 3);
+			h[1] = fix32(&s, i % 3 == 2 ? max_frac : i * 7919u % max_frac);
+			h[2] = fix32(&s, caplen);
+			h[3] = fix32(&s, caplen + i % 5);
+			fwrite(h, sizeof(h), 1, f);
+			for (uint32_t k = 0; k < caplen && k < 64; k++)
+				big[k] = (uint8_t)(i + k);
+			fwrite(big, caplen, 1, f);
+		}
+		switch (ending) {
+		case 1: /* a cut body */
+			file_record(f, &s, 1, 2, 1000, 1000, 999);
+			break;
+		case 2: /* a cut header, 15 bytes */
+			fwrite(big, 15, 1, f);
+			break;
+		case 3: /* cut to the snapshot length of 2000, then a whole last record */
+			file_record(f, &s, 1, 2, 2600, 2600, 2600);
+			break;
+		default:
+			break;
+		}
+		fclose(f);
+		CU_ASSERT_EQUAL(check_same("mmap", NULL), n + (ending == 3));
+	}
+}
+
 /* BPF on the fast path: the same frames pass and the same number is counted as filtered. */
 static void
 test_filter_counts(void)
@@ -670,6 +733,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_header_only),
 	NS_TEST(test_cut_files),
 	NS_TEST(test_oversized_records),
+	NS_TEST(test_long_files),
 	NS_TEST(test_filter_counts),
 	NS_TEST(test_frame_lifetime),
 	NS_TEST(test_breakloop),
