@@ -4,6 +4,7 @@
  * result, so it costs a handful of increments per packet.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "ns_core.h"
@@ -50,8 +51,6 @@ count_plain(const struct ns_pkt *p)
 static inline void
 count_run(struct ns_pkt_counters *c, unsigned layers, unsigned reason, uint64_t n)
 {
-	if (n == 0)
-		return;
 	c->packets += n;
 	while (layers != 0) {
 		c->layers[__builtin_ctz(layers)] += n;
@@ -60,33 +59,53 @@ count_run(struct ns_pkt_counters *c, unsigned layers, unsigned reason, uint64_t 
 	c->reasons[reason] += n;
 }
 
+/*
+ * The verdict and the reason in one 16-bit value: they are adjacent bytes of struct ns_pkt, so
+ * a run compares both with one load.
+ */
+static inline uint16_t
+verdict_reason(const struct ns_pkt *p)
+{
+	uint16_t v;
+
+	_Static_assert(offsetof(struct ns_pkt, reason) == offsetof(struct ns_pkt, verdict) + 1,
+		       "verdict and reason must be adjacent");
+	memcpy(&v, (const uint8_t *)p + offsetof(struct ns_pkt, verdict), sizeof(v));
+	return v;
+}
+
+/*
+ * Consecutive plain packets with the same layers, verdict and reason are counted as one run:
+ * per packet, four compares and the byte sum. The run's first packet was plain, so the others
+ * need only the same verdict, not the MALFORMED and UNSUPPORTED tests again.
+ */
 void
 ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsigned n)
 {
-	/* consecutive plain packets with the same layers and reason are counted as one run */
-	unsigned layers = 0, reason = 0;
-	uint64_t run = 0, bytes = 0;
+	const struct ns_pkt *p = pkts, *const end = pkts + n;
+	uint64_t bytes = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct ns_pkt *p = &pkts[i];
+	while (p < end) {
+		const struct ns_pkt *q = p + 1;
+		uint16_t layers = p->layers, vr = verdict_reason(p);
 
-		if (NS_LIKELY(p->layers == layers && p->reason == reason && count_plain(p))) {
-			run++;
-			bytes += p->wirelen;
+		if (!count_plain(p)) {
+			ns_stats_count_pkt(c, p);
+			p++;
 			continue;
 		}
-		count_run(c, layers, reason, run);
-		run = 0;
-		if (count_plain(p)) {
-			layers = p->layers;
-			reason = p->reason;
-			run = 1;
-			bytes += p->wirelen;
-		} else {
-			ns_stats_count_pkt(c, p);
+		bytes += p->wirelen;
+		for (; q < end; q++) {
+			uint32_t wirelen = q->wirelen;
+
+			if (q->layers != layers || verdict_reason(q) != vr ||
+			    (q->frag & NS_FRAG_IS) || q->caplen < wirelen)
+				break;
+			bytes += wirelen;
 		}
+		count_run(c, layers, p->reason, (uint64_t)(q - p));
+		p = q;
 	}
-	count_run(c, layers, reason, run);
 	c->bytes += bytes;
 }
 
