@@ -268,6 +268,21 @@ bool flow_key_of(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_ke
 		 uint64_t *h);
 
 /**
+ * Stage 1 over a burst of @n (at most NS_FLOW_BURST) packets, exactly as
+ * ns_flow_table_process_burst() runs it (for tests): each packet's key, direction and hash into
+ * @keys, @dirs and @hv; a packet without IP addresses gets the zero key and hash 0.
+ */
+void flow_keys_of(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
+		  struct flow_key *keys, unsigned *dirs, uint64_t *hv);
+
+/**
+ * The general key builder alone, without stage 1's IPv4 path (for tests): the key, direction
+ * and hash of @p, or false when @p has no IP addresses.
+ */
+bool flow_key_of_general(const struct ns_flow_table *t, const struct ns_pkt *p,
+			 struct flow_key *k, unsigned *dir, uint64_t *h);
+
+/**
  * Switch an empty table to the portable hash (what CPUs without SSE4.2 run), so tests cover
  * it on any machine. Returns -EBUSY when the table already holds flows.
  */

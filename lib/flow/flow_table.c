@@ -117,7 +117,8 @@ hash_words_crc32c(const struct ns_flow_table *t, KEY_WORDS_PARAMS, bool v4)
 	b = crc32c_u64(b, rotl64(w3, 32));
 	a = crc32c_u64(a, w4);
 	b = crc32c_u64(b, rotl64(w4, 32));
-	return hash_finish(a << 32 | (uint32_t)b, t->seed[2]);
+	/* crc32q zeroes the upper half of its 64-bit destination: b is already 32 bits */
+	return hash_finish(a << 32 | b, t->seed[2]);
 }
 #endif
 
@@ -567,7 +568,8 @@ key_tail(uint32_t ports, uint16_t vlan, uint8_t proto, uint8_t ver)
 			       offsetof(struct flow_key, ip_ver) == 39,
 		       "key word 4 layout");
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return ports | (uint64_t)vlan << 32 | (uint64_t)proto << 48 | (uint64_t)ver << 56;
+	/* the top half built in 32 bits: a constant version is then an immediate */
+	return ports | (uint64_t)(vlan | (uint32_t)proto << 16 | (uint32_t)ver << 24) << 32;
 #else
 	return (uint64_t)(ports & 0xffff) << 48 | (uint64_t)(ports >> 16) << 32 |
 	       (uint64_t)vlan << 16 | (uint64_t)proto << 8 | ver;
@@ -938,11 +940,112 @@ struct pass {
 };
 
 /*
+ * Whether endpoint (@a, @pa) orders after (@b, @pb), address first: as one 128-bit compare
+ * (a cmp and an sbb on x86-64) rather than shifting both ports into their words.
+ */
+static inline __attribute__((always_inline)) unsigned
+endpoint_after(uint64_t a, uint16_t pa, uint64_t b, uint16_t pb)
+{
+#if defined(__SIZEOF_INT128__)
+	return ((unsigned __int128)a << 64 | pa) > ((unsigned __int128)b << 64 | pb);
+#else
+	return a > b || (a == b && pa > pb);
+#endif
+}
+
+/*
+ * The key of an IPv4 TCP or UDP packet with a port set (nearly all traffic), into @k, its
+ * direction into *@dir and its hash into *@hash: key_make()'s one-compare path with everything
+ * it can know in advance folded in (version 4, kind 0, ports as parsed, the IPv4 hash over words
+ * 1, 3 and 4), so every result is the one key_make() gives. It also requires the first 12 bytes
+ * of both addresses to be equal, which mapped IPv4 (::ffff:a.b.c.d) always has, so ordering the
+ * two endpoints is one compare of (address, port). Returns false, writing nothing, for any other
+ * packet; key_make() takes those.
+ */
+static inline __attribute__((always_inline)) bool
+key_make_v4(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k,
+	    unsigned *dir, uint64_t *hash, bool crc)
+{
+	uint64_t s0, s1, d1, m, dx;
+	uint32_t ports;
+	uint16_t vlan;
+	bool swap;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint16_t lv;
+
+	/* l4 and ip_version in one load: version 4 and TCP or UDP (NS_L4_UDP == NS_L4_TCP + 1) */
+	_Static_assert(offsetof(struct ns_pkt, ip_version) == offsetof(struct ns_pkt, l4) + 1 &&
+			       NS_L4_UDP == NS_L4_TCP + 1,
+		       "l4 and ip_version adjacent");
+	memcpy(&lv, &p->l4, 2);
+	if ((uint16_t)(lv - (4u << 8 | NS_L4_TCP)) > 1)
+		return false;
+#else
+	if (p->ip_version != 4 || (p->l4 != NS_L4_TCP && p->l4 != NS_L4_UDP))
+		return false;
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	_Static_assert(offsetof(struct ns_pkt, dport) == offsetof(struct ns_pkt, sport) + 2,
+		       "sport and dport adjacent");
+	memcpy(&ports, &p->sport, 4);
+#else
+	ports = p->sport | (uint32_t)p->dport << 16;
+#endif
+	if (ports == 0)
+		return false;
+	memcpy(&s0, p->src.b, 8);
+	memcpy(&s1, p->src.b + 8, 8);
+	memcpy(&d1, p->dst.b + 8, 8);
+	if (memcmp(p->dst.b, &s0, 8) != 0)
+		return false;
+	/* bytes 8..11 of the addresses: the low half of the word on little-endian */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if ((uint32_t)s1 != (uint32_t)d1)
+		return false;
+#else
+	if ((s1 ^ d1) >> 32 != 0)
+		return false;
+#endif
+	/* a coin toss per packet: the swap is masks, not a branch */
+	swap = endpoint_after(be64_val(s1), (uint16_t)ports, be64_val(d1), (uint16_t)(ports >> 16));
+	m = 0 - (uint64_t)swap;
+	/* opaque, or the compiler turns the masks back into selects, and those into a branch */
+	__asm__("" : "+r"(m));
+	dx = (s1 ^ d1) & m;
+	ports ^= (ports ^ (ports >> 16 | ports << 16)) & (uint32_t)m;
+	vlan = (uint16_t)((p->vlan_count != 0 ? p->vlan[0] : 0) & t->vlan_mask);
+	*dir = swap;
+	*hash = key_store(t, k, s0, s1 ^ dx, s0, d1 ^ dx, key_tail(ports, vlan, p->ip_proto, 4), true,
+			  crc);
+	return true;
+}
+
+/*
+ * Stage 1 for every packet key_make_v4() declines, out of line so the IPv4 loop keeps its
+ * registers: the key of @p into @k, its direction into *@dir, and its hash. A packet without an IP layer
+ * is counted here and gets the zero key (ip_ver 0, which no flow has), so the later stages keep
+ * packet order without an index map and skip it where a flow would be created.
+ */
+static __attribute__((noinline)) uint64_t
+pass_key_other(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, uint8_t *dir)
+{
+	uint64_t h;
+	unsigned d;
+	bool ok = t->hash_crc ? key_make(t, p, k, &d, &h, true) : key_make(t, p, k, &d, &h, false);
+
+	if (NS_UNLIKELY(!ok)) {
+		FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
+		memset(k, 0, sizeof(*k));
+		h = d = 0;
+	}
+	*dir = (uint8_t)d;
+	return h;
+}
+
+/*
  * Stage 1: key, hash and primary bucket of every packet in one loop; each bucket is prefetched
- * as soon as it is known, so the first ones have the rest of the pass to arrive. A packet
- * without an IP layer is counted here and gets the zero key (ip_ver 0, which no flow has), so
- * the later stages keep packet order without an index map and skip it where a flow would be
- * created.
+ * as soon as it is known, so the first ones have the rest of the pass to arrive.
  */
 static inline __attribute__((always_inline)) void
 pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps, bool crc)
@@ -951,15 +1054,13 @@ pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct
 		uint64_t h;
 		unsigned d;
 
-		if (NS_UNLIKELY(!key_make(t, &pkts[i], &ps->keys[i], &d, &h, crc))) {
-			FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
-			memset(&ps->keys[i], 0, sizeof(ps->keys[i]));
-			h = d = 0;
-		}
+		if (NS_LIKELY(key_make_v4(t, &pkts[i], &ps->keys[i], &d, &h, crc)))
+			ps->dir[i] = (uint8_t)d;
+		else
+			h = pass_key_other(t, &pkts[i], &ps->keys[i], &ps->dir[i]);
 		ps->hv[i] = h;
 		ps->bkt[i] = h_bucket(t, h);
 		__builtin_prefetch(&t->buckets[ps->bkt[i]]);
-		ps->dir[i] = (uint8_t)d;
 	}
 }
 
@@ -976,19 +1077,33 @@ pass_keys_portable(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned 
 	pass_keys(t, pkts, n, ps, false);
 }
 
+void
+flow_keys_of(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
+	     struct flow_key *keys, unsigned *dirs, uint64_t *hv)
+{
+	struct pass ps;
+
+	(t->hash_crc ? pass_keys_crc32c : pass_keys_portable)(t, pkts, n, &ps);
+	for (unsigned i = 0; i < n; i++) {
+		keys[i] = ps.keys[i];
+		dirs[i] = ps.dir[i];
+		hv[i] = ps.hv[i];
+	}
+}
+
 bool
 flow_key_of(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, unsigned *dir,
 	    uint64_t *h)
 {
-	struct pass ps;
+	flow_keys_of(t, p, 1, k, dir, h);
+	return k->ip_ver != 0;
+}
 
-	(t->hash_crc ? pass_keys_crc32c : pass_keys_portable)(t, p, 1, &ps);
-	if (ps.keys[0].ip_ver == 0)
-		return false;
-	*k = ps.keys[0];
-	*dir = ps.dir[0];
-	*h = ps.hv[0];
-	return true;
+bool
+flow_key_of_general(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k,
+		    unsigned *dir, uint64_t *h)
+{
+	return t->hash_crc ? key_make(t, p, k, dir, h, true) : key_make(t, p, k, dir, h, false);
 }
 
 /*

@@ -331,6 +331,73 @@ ref_build_key(bool key_vlan, const struct ns_pkt *p, struct flow_key *k, unsigne
 	return true;
 }
 
+/*
+ * The table's hash as it stood when stage 1 got its IPv4 path (frozen here, so a change to
+ * either hash or to the words fed to it fails): two CRC32C lanes, the second over every word
+ * with its halves swapped, or the portable multiply-rotate mix; an IPv4 key skips words 0 and 2.
+ */
+static uint64_t
+ref_rotl(uint64_t v, unsigned r)
+{
+	return (v << r) | (v >> (64 - r));
+}
+
+static uint64_t
+ref_finish(uint64_t x, uint64_t s)
+{
+	x = (x ^ s) * 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 32);
+}
+
+#if defined(__x86_64__)
+static uint64_t
+ref_crc32q(uint64_t crc, uint64_t v)
+{
+	__asm__("crc32q %1, %0" : "+r"(crc) : "r"(v));
+	return crc;
+}
+#endif
+
+static uint64_t
+ref_mix(uint64_t h, uint64_t w)
+{
+	h ^= w * 0xc2b2ae3d27d4eb4full;
+	return ref_rotl(h, 31) * 0x9e3779b185ebca87ull;
+}
+
+static uint64_t
+ref_hash(const struct ns_flow_table *t, const struct flow_key *k)
+{
+	uint64_t w[5];
+	bool v4 = (k->ip_ver & KEY_VER_MASK) == 4;
+
+	memcpy(w, k, sizeof(w));
+	if (t->hash_crc) {
+#if defined(__x86_64__)
+		uint64_t a = (uint32_t)t->seed[0], b = (uint32_t)t->seed[1];
+
+		for (unsigned i = 0; i < 5; i++) {
+			if (v4 && (i == 0 || i == 2))
+				continue;
+			a = ref_crc32q(a, w[i]);
+			b = ref_crc32q(b, ref_rotl(w[i], 32));
+		}
+		return ref_finish(a << 32 | (uint32_t)b, t->seed[2]);
+#else
+		CU_FAIL("CRC32C hash selected on a CPU without it");
+		return 0;
+#endif
+	}
+	uint64_t h = t->seed[0];
+
+	for (unsigned i = 0; i < 5; i++)
+		if (!v4 || (i != 0 && i != 2))
+			h = ref_mix(h, w[i]);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return ref_finish(h, t->seed[2]);
+}
+
 static uint64_t krng = 0x243f6a8885a308d3ull;
 
 static uint32_t
@@ -366,14 +433,22 @@ rand_addr(struct ns_addr *a, unsigned ver)
 	}
 }
 
+/*
+ * A parsed packet as ns_parse() could fill it, or worse: IPv4 with TCP/UDP ports in most (the
+ * stage's IPv4 path), ports 0 on one or both sides, ICMP echo, errors and others, fragments,
+ * other protocols, no IP layer, VLAN ids with and without a tag counted, and now and then an
+ * "IPv4" packet whose addresses are not mapped (the same bit flipped in the first 12 bytes of
+ * both, which the IPv4 path keeps, or of one, bytes 8..11 included, which it must leave to the
+ * general path).
+ */
 static struct ns_pkt
 rand_pkt(uint8_t frame[64])
 {
-	static const enum ns_l4 l4s[] = { NS_L4_TCP,    NS_L4_UDP,      NS_L4_ICMP,
-					  NS_L4_ICMPV6, NS_L4_FRAGMENT, NS_L4_OTHER };
-	static const uint8_t protos[] = { 6, 17, 1, 58, 6, 47 };
-	unsigned ver = krnd(8) == 0 ? 7 * krnd(2) : (krnd(2) ? 4 : 6); /* some not IP */
-	unsigned l = krnd(6);
+	static const enum ns_l4 l4s[] = { NS_L4_TCP,      NS_L4_UDP,   NS_L4_ICMP, NS_L4_ICMPV6,
+					  NS_L4_FRAGMENT, NS_L4_OTHER, NS_L4_NONE };
+	static const uint8_t protos[] = { 6, 17, 1, 58, 6, 47, 0 };
+	unsigned ver = krnd(8) == 0 ? 7 * krnd(2) : (krnd(3) ? 4 : 6); /* some not IP */
+	unsigned l = krnd(4) ? krnd(2) : krnd(7);
 	struct ns_pkt p;
 
 	memset(&p, 0, sizeof(p));
@@ -381,9 +456,17 @@ rand_pkt(uint8_t frame[64])
 	rand_addr(&p.dst, ver == 6 ? 6 : 4);
 	if (krnd(6) == 0)
 		p.dst = p.src;
+	if (ver == 4 && krnd(8) == 0) {
+		unsigned at = krnd(12), bit = krnd(8), who = krnd(3);
+
+		if (who != 1)
+			p.src.b[at] ^= (uint8_t)(1u << bit);
+		if (who != 0)
+			p.dst.b[at] ^= (uint8_t)(1u << bit);
+	}
 	p.ip_version = (uint8_t)ver;
 	p.l4 = l4s[l];
-	p.ip_proto = protos[l];
+	p.ip_proto = krnd(8) ? protos[l] : (uint8_t)krnd(256);
 	p.sport = (uint16_t)(krnd(4) == 0 ? krnd(3) : krnd(65536));
 	p.dport = (uint16_t)(krnd(4) == 0 ? krnd(3) : krnd(65536));
 	if (krnd(3) == 0)
@@ -392,8 +475,10 @@ rand_pkt(uint8_t frame[64])
 	p.icmp_code = (uint8_t)krnd(4);
 	p.icmp_id = (uint16_t)krnd(65536);
 	p.vlan_count = (uint8_t)krnd(3);
-	p.vlan[0] = (uint16_t)krnd(4096);
+	p.vlan[0] = (uint16_t)(krnd(8) ? krnd(4096) : krnd(65536));
 	p.vlan[1] = (uint16_t)krnd(4096);
+	p.ttl = (uint8_t)krnd(256);
+	p.frag = (uint8_t)(krnd(4) == 0 ? NS_FRAG_IS | NS_FRAG_FIRST : 0);
 	/* a transport header cut short: ports 0/0, the first 4 bytes in the frame */
 	p.l4_off = 34;
 	p.payload_off = krnd(2) ? 0 : 54;
@@ -404,12 +489,66 @@ rand_pkt(uint8_t frame[64])
 	return p;
 }
 
+/* What stage 1's IPv4 path takes (the rest goes the general way). */
+static bool
+takes_v4_path(const struct ns_pkt *p)
+{
+	return p->ip_version == 4 && (p->l4 == NS_L4_TCP || p->l4 == NS_L4_UDP) &&
+	       (p->sport | p->dport) != 0 && memcmp(p->src.b, p->dst.b, 12) == 0;
+}
+
+struct key_run_counts {
+	unsigned ok, swapped, v4_path, v4_unmapped, other;
+};
+
+/*
+ * One packet's results from stage 1 against the reference builder, the frozen hash and the
+ * general builder alone.
+ */
+static void
+key_check(struct ns_flow_table *t, bool key_vlan, const struct ns_pkt *p,
+	  const struct flow_key *got, unsigned gdir, uint64_t h, struct key_run_counts *c)
+{
+	struct flow_key want, gen;
+	unsigned wdir = 9, edir = 9;
+	uint64_t eh = 1, hb = 1;
+	bool w = ref_build_key(key_vlan, p, &want, &wdir);
+
+	memset(&gen, 0x5a, sizeof(gen));
+	CU_ASSERT_EQUAL_FATAL(flow_key_of_general(t, p, &gen, &edir, &eh), w);
+	if (!w) {
+		CU_ASSERT_EQUAL_FATAL(got->ip_ver, 0);
+		CU_ASSERT_EQUAL_FATAL(h, 0);
+		return;
+	}
+	c->ok++;
+	c->swapped += wdir;
+	if (takes_v4_path(p)) {
+		c->v4_path++;
+		c->v4_unmapped += !ns_addr_is_v4(&p->src);
+	} else {
+		c->other++;
+	}
+	CU_ASSERT_EQUAL_FATAL(memcmp(got, &want, sizeof(*got)), 0);
+	CU_ASSERT_EQUAL_FATAL(gdir, wdir);
+	CU_ASSERT_EQUAL_FATAL(h, ref_hash(t, &want));
+	/* the IPv4 path against the general one, byte for byte */
+	CU_ASSERT_EQUAL_FATAL(memcmp(&gen, got, sizeof(gen)), 0);
+	CU_ASSERT_EQUAL_FATAL(edir, gdir);
+	CU_ASSERT_EQUAL_FATAL(eh, h);
+	/* the fused hash is the one flow_unlink() and the bulk path compute */
+	flow_hash_keys(t, got, 1, &hb);
+	CU_ASSERT_EQUAL_FATAL(h, hb);
+}
+
+/* Random bursts of 1..32 packets through stage 1, every packet checked. */
 static void
 key_equal_run(bool key_vlan, bool portable)
 {
 	struct ns_flow_params pp;
 	struct ns_flow_table *t;
-	unsigned ok = 0, swapped = 0;
+	struct key_run_counts c = { 0 };
+	unsigned total = 0;
 
 	ns_flow_params_default(&pp);
 	pp.key_vlan = key_vlan;
@@ -417,28 +556,30 @@ key_equal_run(bool key_vlan, bool portable)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	if (portable)
 		CU_ASSERT_EQUAL(flow_hash_use_portable(t), 0);
-	for (unsigned i = 0; i < 200000; i++) {
-		uint8_t frame[64];
-		struct ns_pkt p = rand_pkt(frame);
-		struct flow_key want, got;
-		unsigned wdir = 9, gdir = 9;
-		uint64_t h = 0, hb = 1;
-		bool w = ref_build_key(key_vlan, &p, &want, &wdir);
+#if defined(__x86_64__)
+	CU_ASSERT_EQUAL(t->hash_crc, !portable && __builtin_cpu_supports("sse4.2"));
+#endif
+	while (total < 200000) {
+		uint8_t frames[NS_FLOW_BURST][64];
+		struct ns_pkt pk[NS_FLOW_BURST];
+		struct flow_key got[NS_FLOW_BURST];
+		unsigned dirs[NS_FLOW_BURST];
+		uint64_t hv[NS_FLOW_BURST];
+		unsigned n = 1 + krnd(NS_FLOW_BURST);
 
-		memset(&got, 0xa5, sizeof(got));
-		CU_ASSERT_EQUAL_FATAL(flow_key_of(t, &p, &got, &gdir, &h), w);
-		if (!w)
-			continue;
-		ok++;
-		swapped += wdir;
-		CU_ASSERT_EQUAL_FATAL(memcmp(&got, &want, sizeof(got)), 0);
-		CU_ASSERT_EQUAL_FATAL(gdir, wdir);
-		/* the fused hash is the one flow_unlink() and the bulk path compute */
-		flow_hash_keys(t, &got, 1, &hb);
-		CU_ASSERT_EQUAL_FATAL(h, hb);
+		for (unsigned i = 0; i < n; i++)
+			pk[i] = rand_pkt(frames[i]);
+		memset(got, 0xa5, sizeof(got));
+		flow_keys_of(t, pk, n, got, dirs, hv);
+		for (unsigned i = 0; i < n; i++)
+			key_check(t, key_vlan, &pk[i], &got[i], dirs[i], hv[i], &c);
+		total += n;
 	}
-	CU_ASSERT_TRUE(ok > 150000);
-	CU_ASSERT_TRUE(swapped > ok / 4 && swapped < ok * 3 / 4);
+	CU_ASSERT_TRUE(c.ok > 150000);
+	CU_ASSERT_TRUE(c.swapped > c.ok / 4 && c.swapped < c.ok * 3 / 4);
+	CU_ASSERT_TRUE(c.v4_path > 60000);
+	CU_ASSERT_TRUE(c.v4_unmapped > 1000);
+	CU_ASSERT_TRUE(c.other > 60000);
 	ns_flow_table_destroy(t);
 }
 
@@ -460,6 +601,86 @@ test_key_builder_portable_hash(void)
 	key_equal_run(true, true);
 }
 
+static void
+test_key_builder_portable_hash_vlan_not_keyed(void)
+{
+	key_equal_run(false, true);
+}
+
+/*
+ * Hand-picked IPv4 edges through both paths: equal addresses with ports deciding (and equal
+ * ports), one port 0, addresses differing only in their top or bottom byte, all-ones, VLAN ids
+ * past 12 bits and a stale id without a tag, ICMP echo and an error quoting ports, a non-first
+ * fragment, each in both directions and in one burst.
+ */
+static void
+test_key_builder_v4_edges(void)
+{
+	static const struct {
+		const char *a, *b;
+		uint16_t pa, pb;
+	} tup[] = {
+		{ "10.0.0.1", "10.0.0.1", 5, 6 },
+		{ "10.0.0.1", "10.0.0.1", 7, 7 },
+		{ "10.0.0.1", "10.0.0.2", 0, 80 },
+		{ "10.0.0.1", "10.0.0.2", 80, 0 },
+		{ "1.0.0.0", "2.0.0.0", 65535, 1 },
+		{ "0.0.0.1", "0.0.0.2", 1, 65535 },
+		{ "0.0.0.0", "255.255.255.255", 1, 1 },
+		{ "255.255.255.255", "255.255.255.254", 65535, 65535 },
+		{ "128.0.0.0", "127.255.255.255", 2, 1 },
+	};
+	for (unsigned portable = 0; portable < 2; portable++)
+		for (unsigned kv = 0; kv < 2; kv++) {
+			struct ns_flow_params pp;
+			struct ns_flow_table *t;
+			struct ns_pkt pk[NS_FLOW_BURST];
+			struct flow_key got[NS_FLOW_BURST];
+			unsigned dirs[NS_FLOW_BURST], n = 0;
+			uint64_t hv[NS_FLOW_BURST];
+			struct key_run_counts c = { 0 };
+
+			ns_flow_params_default(&pp);
+			pp.key_vlan = kv;
+			t = table_new(64, &pp);
+			if (portable)
+				CU_ASSERT_EQUAL(flow_hash_use_portable(t), 0);
+			for (unsigned i = 0; i < sizeof(tup) / sizeof(tup[0]); i++)
+				for (unsigned rev = 0; rev < 2; rev++) {
+					struct ns_pkt *p = &pk[n++];
+
+					*p = rev ? udp_pkt(tup[i].b, tup[i].pb, tup[i].a, tup[i].pa, 1)
+						 : tcp_pkt(tup[i].a, tup[i].pa, tup[i].b, tup[i].pb,
+							   NS_TCP_ACK, 1, 1, 100, 0);
+					p->vlan_count = (uint8_t)(i % 3 != 0);
+					p->vlan[0] = (uint16_t)(i % 2 ? 0xffff : 0x0fff);
+				}
+			pk[n] = icmp_pkt("10.0.0.2", "10.0.0.1", 8, 0, 9);
+			pk[n + 1] = icmp_pkt("10.0.0.2", "10.0.0.1", 3, 3, 0);
+			pk[n + 1].sport = 53;
+			pk[n + 1].dport = 4000;
+			pk[n + 2] = pkt_ip("10.0.0.1", "10.0.0.2", 17, 600);
+			pk[n + 2].l4 = NS_L4_FRAGMENT;
+			pk[n + 2].frag = NS_FRAG_IS;
+			n += 3;
+			CU_ASSERT_FATAL(n <= NS_FLOW_BURST);
+			flow_keys_of(t, pk, n, got, dirs, hv);
+			for (unsigned i = 0; i < n; i++)
+				key_check(t, kv, &pk[i], &got[i], dirs[i], hv[i], &c);
+			CU_ASSERT_EQUAL(c.ok, n);
+			CU_ASSERT_EQUAL(c.v4_path, n - 3); /* all but ICMP and the fragment */
+			/* both directions of a conversation share one key but for the protocol */
+			for (unsigned i = 0; i < n - 3; i += 2) {
+				unsigned same = tup[i / 2].pa == tup[i / 2].pb &&
+						strcmp(tup[i / 2].a, tup[i / 2].b) == 0;
+
+				CU_ASSERT_EQUAL(memcmp(&got[i], &got[i + 1], 38), 0);
+				CU_ASSERT_EQUAL(dirs[i] ^ dirs[i + 1], !same);
+			}
+			ns_flow_table_destroy(t);
+		}
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_symmetry_v4),
 	NS_TEST(test_symmetry_v6),
@@ -473,6 +694,8 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_key_builder_vlan_keyed),
 	NS_TEST(test_key_builder_vlan_not_keyed),
 	NS_TEST(test_key_builder_portable_hash),
+	NS_TEST(test_key_builder_portable_hash_vlan_not_keyed),
+	NS_TEST(test_key_builder_v4_edges),
 };
 
 NS_TEST_MAIN("flow_key", cases)
