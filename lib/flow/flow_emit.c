@@ -110,8 +110,7 @@ flow_reset_counters(struct flow_rec *r)
 	if (r->hot.key.proto != 6)
 		return;
 	memset(c->rst, 0, sizeof(c->rst));
-	r->tcp.rtt_min = r->tcp.rtt_max = r->tcp.rtt_sum = 0;
-	r->tcp.rtt_cnt = 0;
+	flow_tcp_rtt_reset(r);
 	memset(c->retrans, 0, sizeof(c->retrans));
 	memset(c->ooo, 0, sizeof(c->ooo));
 	memset(c->lost, 0, sizeof(c->lost));

@@ -109,14 +109,15 @@ struct tcp_dir {
 /*
  * TCP line: touched by every analysed TCP segment. It holds everything an in-order segment or
  * its ACK reads or writes, the running RTT statistics included, so those touch no other line
- * of the record than the hot one.
+ * of the record than the hot one. The handshake's SYN/ACK and ACK read the SYN time from here
+ * too (rtt_max, see flow_tcp_syn_t()) and only store their results into the cold line.
  */
 struct flow_tcp {
 	struct tcp_dir dir[2]; /* canonical direction */
 	uint32_t rtt_seq; /* FF_RTT_PEND: sequence number that acknowledges the timed segment */
 	uint32_t rtt_t; /* ...and the time it was sent */
-	uint32_t rtt_min; /* running RTT statistics, us (flow_rtt_add()) */
-	uint32_t rtt_max;
+	uint32_t rtt_min; /* running RTT statistics, us (flow_rtt_add()), valid when rtt_cnt > 0 */
+	uint32_t rtt_max; /* rtt_cnt == 0: a copy of cold.syn_or_irtt during the handshake */
 	uint32_t rtt_sum;
 	uint16_t rtt_cnt;
 	uint8_t tcp_flags[2]; /* OR of flags, canonical direction */
@@ -445,6 +446,49 @@ flow_rtt_add(struct flow_tcp *c, uint32_t s)
 	c->rtt_cnt++;
 }
 
+/*
+ * The time of the latest bare SYN while the handshake RTT is pending (FF_SYN without FF_IRTT)
+ * lives in cold.syn_or_irtt. While no running-RTT sample was taken (rtt_cnt == 0: rtt_min and
+ * rtt_max are unused) tcp.rtt_max holds a copy, which the handshake's SYN/ACK and ACK read
+ * instead: they then only store into the cold line, and a store does not wait for its line as
+ * a load does. rtt_cnt never returns to 0 but through flow_tcp_rtt_reset(), which restores
+ * the copy: flow_rtt_add() halves it at 65535 or when the sum would overflow, which one
+ * sample (below 2^31) and another cannot do.
+ */
+static inline void
+flow_tcp_syn_set(struct flow_rec *r, uint32_t t)
+{
+	r->cold.syn_or_irtt = t;
+	if (r->tcp.rtt_cnt == 0)
+		r->tcp.rtt_max = t;
+}
+
+/* The cold-line read, out of line so the compiler cannot turn the choice into a load of both. */
+static __attribute__((noinline, cold, unused)) uint32_t
+flow_tcp_syn_t_cold(const struct flow_rec *r)
+{
+	return r->cold.syn_or_irtt;
+}
+
+/* The SYN time of a flow with FF_SYN and without FF_IRTT. */
+static inline uint32_t
+flow_tcp_syn_t(const struct flow_rec *r)
+{
+	if (NS_LIKELY(r->tcp.rtt_cnt == 0))
+		return r->tcp.rtt_max;
+	return flow_tcp_syn_t_cold(r);
+}
+
+/* Restart the running RTT statistics (an interim record was taken), keeping the SYN time. */
+static inline void
+flow_tcp_rtt_reset(struct flow_rec *r)
+{
+	r->tcp.rtt_min = r->tcp.rtt_max = r->tcp.rtt_sum = 0;
+	r->tcp.rtt_cnt = 0;
+	if ((r->hot.flags & (FF_SYN | FF_IRTT)) == FF_SYN)
+		r->tcp.rtt_max = r->cold.syn_or_irtt;
+}
+
 /* Rule 16's lastack time, kept only while it can be read (struct tcp_dir). */
 static inline void
 flow_tcp_lastack_t(struct flow_rec *r, unsigned d, uint32_t t)
@@ -536,7 +580,7 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
 	struct flow_hot *h = &r->hot;
 
 	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
-		uint32_t irtt = t - r->cold.syn_or_irtt;
+		uint32_t irtt = t - flow_tcp_syn_t(r);
 
 		if (irtt != 0 && (int32_t)irtt > 0) {
 			r->cold.syn_or_irtt = irtt;
@@ -719,6 +763,7 @@ flow_tcp_syn_new(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	fwd->lastack = p->tcp_ack; /* dupacks is 0: no lastack time to keep */
 	fwd->bits = TD_BASE_SET | TD_WIN_SET;
 	r->cold.syn_or_irtt = t;
+	tc->rtt_max = t; /* rtt_cnt is 0: flow_tcp_syn_t() */
 	if (seglen > 0) {
 		tc->rtt_seq = nxt;
 		tc->rtt_t = t;
@@ -768,7 +813,7 @@ flow_tcp_synack(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t
 	fwd->window = p->tcp_win;
 	fwd->lastack = ack; /* dupacks is 0 (the direction never sent): no time to keep */
 	fwd->bits = TD_BASE_SET | TD_WIN_SET;
-	r->cold.syn_synack_us = t - r->cold.syn_or_irtt;
+	r->cold.syn_synack_us = t - flow_tcp_syn_t(r);
 	h->flags |= FF_SYNACK;
 	h->state = NS_FLOW_TCP_SYN_RECEIVED;
 	h->ep = (uint8_t)((h->ep & (EP_DATA_ORIG | EP_DATA_RESP)) | EP_ESTABLISHED |
@@ -906,6 +951,18 @@ flow_cold_roll(struct ns_flow_table *t, unsigned n)
 	t->cold_pf = t->cold_uses * 4u >= t->cold_n;
 	t->cold_uses = 0;
 	t->cold_n = (uint8_t)n;
+}
+
+/*
+ * Whether process_pass() prefetches, for writing, the cold line of the record of TCP segment
+ * @p's flow: in a pass that flow_cold_roll() chose, and for every SYN (the SYN/ACK stores its
+ * base sequence number and the SYN -> SYN/ACK time there; a SYN on a known flow reads the base
+ * sequence numbers) and RST (its counter).
+ */
+static inline bool
+flow_tcp_cold_pf(const struct ns_flow_table *t, const struct ns_pkt *p)
+{
+	return t->cold_pf || (p->tcp_flags & (NS_TCP_SYN | NS_TCP_RST)) != 0;
 }
 
 /*

@@ -1151,7 +1151,7 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 			__builtin_prefetch(&t->recs[cand[k]].hot, 1);
 			if (keys[k].proto == 6) {
 				__builtin_prefetch(&t->recs[cand[k]].tcp, 1);
-				if (t->cold_pf)
+				if (flow_tcp_cold_pf(t, &pkts[k]))
 					__builtin_prefetch(&t->recs[cand[k]].cold, 1);
 			}
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {

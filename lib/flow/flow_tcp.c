@@ -356,15 +356,15 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	if (syn) {
 		if (!ackf) {
 			if (!(h->flags & FF_IRTT)) {
-				c->syn_or_irtt = t;
+				flow_tcp_syn_set(r, t);
 				h->flags = (uint8_t)((h->flags | FF_SYN) & ~FF_SYNACK);
 			}
 		} else if ((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) {
-			c->syn_synack_us = t - c->syn_or_irtt;
+			c->syn_synack_us = t - flow_tcp_syn_t(r);
 			h->flags |= FF_SYNACK;
 		}
 	} else if (ackf && (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) {
-		uint32_t irtt = t - c->syn_or_irtt;
+		uint32_t irtt = t - flow_tcp_syn_t(r);
 
 		if (irtt != 0 && (int32_t)irtt > 0) {
 			c->syn_or_irtt = irtt;

@@ -692,12 +692,46 @@ test_replay_tables(void)
 	}
 }
 
+/*
+ * process_pass() prefetches a TCP record's cold line for a SYN or RST whatever the previous
+ * pass did (flow_tcp_cold_pf()): those always use it, the SYN/ACK to store its handshake times.
+ */
+static void
+test_cold_pf_decision(void)
+{
+	static const struct {
+		uint8_t fl;
+		bool pf;
+	} c[] = {
+		{ NS_TCP_SYN, true },
+		{ NS_TCP_SYN | NS_TCP_ACK, true },
+		{ NS_TCP_RST, true },
+		{ NS_TCP_RST | NS_TCP_ACK, true },
+		{ NS_TCP_ACK, false },
+		{ NS_TCP_ACK | NS_TCP_PSH, false },
+		{ NS_TCP_FIN | NS_TCP_ACK, false },
+		{ 0, false },
+	};
+	struct ns_flow_table *t = table_new(64, NULL);
+
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct ns_pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, c[i].fl, 1, 1, 100, 0);
+
+		t->cold_pf = false;
+		CU_ASSERT_EQUAL(flow_tcp_cold_pf(t, &p), c[i].pf);
+		t->cold_pf = true;
+		CU_ASSERT_TRUE(flow_tcp_cold_pf(t, &p));
+	}
+	ns_flow_table_destroy(t);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_fast_equals_full_per_segment),
 	NS_TEST(test_below_replay),
 	NS_TEST(test_teardown),
 	NS_TEST(test_syn_new_equals_full),
 	NS_TEST(test_synack_equals_full),
+	NS_TEST(test_cold_pf_decision),
 	NS_TEST(test_fast_equals_full_tables),
 	NS_TEST(test_replay_tables),
 };

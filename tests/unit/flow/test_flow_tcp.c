@@ -104,6 +104,135 @@ test_handshake_rtt_syn_retransmitted(void)
 	ns_flow_table_destroy(tt);
 }
 
+/*
+ * The handshake's SYN/ACK and ACK read the SYN time from a copy in the TCP line while no
+ * running-RTT sample was taken (flow_tcp_syn_t()). These handshakes move that time, take a
+ * sample before the handshake ends, and restart the statistics in the middle of it.
+ */
+static struct ns_flow_record
+handshake_rec(void)
+{
+	struct ns_flow_record r = live();
+
+	CU_ASSERT_TRUE(r.flags & NS_FLOW_REC_IRTT);
+	CU_ASSERT_TRUE(r.flags & NS_FLOW_REC_SYNACK);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us + r.rtt_synack_ack_us, r.rtt_handshake_us);
+	return r;
+}
+
+/* A retransmitted SYN/ACK (same ISN, the full chain): the latest one splits the handshake. */
+static void
+test_handshake_synack_retransmitted(void)
+{
+	struct ns_flow_record r;
+
+	tt = table_new(64, NULL);
+	c2s(1000000, SYN, 1000, 0, 0);
+	s2c(1005000, SYN | ACK, 5000, 1001, 0);
+	s2c(1009000, SYN | ACK, 5000, 1001, 0);
+	c2s(1012000, ACK, 1001, 5001, 0);
+	r = handshake_rec();
+	CU_ASSERT_EQUAL(r.rtt_handshake_us, 12000);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 9000);
+	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 3000);
+	CU_ASSERT_EQUAL(r.retrans[NS_FLOW_TOCLIENT], 1);
+	ns_flow_table_destroy(tt);
+}
+
+/* A SYN retransmitted after the SYN/ACK restarts both halves from its own time. */
+static void
+test_handshake_syn_after_synack(void)
+{
+	struct ns_flow_record r;
+
+	tt = table_new(64, NULL);
+	c2s(1000000, SYN, 1000, 0, 0);
+	s2c(1005000, SYN | ACK, 5000, 1001, 0);
+	c2s(1007000, SYN, 1000, 0, 0);
+	s2c(1009000, SYN | ACK, 5000, 1001, 0);
+	c2s(1010000, ACK, 1001, 5001, 0);
+	r = handshake_rec();
+	CU_ASSERT_EQUAL(r.rtt_handshake_us, 3000);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 2000);
+	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 1000);
+	ns_flow_table_destroy(tt);
+}
+
+/* Simultaneous open: the server's bare SYN is the latest SYN, the second SYN/ACK the latest. */
+static void
+test_handshake_simultaneous_open(void)
+{
+	struct ns_flow_record r;
+
+	tt = table_new(64, NULL);
+	c2s(1000000, SYN, 1000, 0, 0);
+	s2c(1001000, SYN, 5000, 0, 0);
+	c2s(1003000, SYN | ACK, 1000, 5001, 0);
+	s2c(1004000, SYN | ACK, 5000, 1001, 0);
+	c2s(1006000, ACK, 1001, 5001, 0);
+	r = handshake_rec();
+	CU_ASSERT_EQUAL(r.rtt_handshake_us, 5000);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 3000);
+	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 2000);
+	CU_ASSERT_EQUAL(r.conn_state, NS_FLOW_CONN_S1);
+	ns_flow_table_destroy(tt);
+}
+
+/*
+ * A SYN with data is timed, and its SYN/ACK completes that sample before the handshake does:
+ * the running statistics then hold the sample, and both handshake times still count from the
+ * SYN (4 ms to the SYN/ACK, 9 ms to the ACK).
+ */
+static void
+test_handshake_sample_before_ack(void)
+{
+	struct ns_flow_record r;
+
+	tt = table_new(64, NULL);
+	c2s(1000000, SYN, 1000, 0, 100);
+	s2c(1004000, SYN | ACK, 5000, 1101, 0);
+	c2s(1009000, ACK, 1101, 5001, 0);
+	r = handshake_rec();
+	CU_ASSERT_EQUAL(r.rtt_handshake_us, 9000);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 4000);
+	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 5000);
+	CU_ASSERT_EQUAL(r.rtt_samples, 1);
+	CU_ASSERT_EQUAL(r.rtt_min_us, 4000);
+	CU_ASSERT_EQUAL(r.rtt_max_us, 4000);
+	CU_ASSERT_EQUAL(r.rtt_avg_us, 4000);
+	ns_flow_table_destroy(tt);
+}
+
+/*
+ * An interim record (active timeout) between the SYN/ACK and the ACK restarts the running
+ * statistics, which had taken the SYN's sample: the handshake still counts from the SYN.
+ */
+static void
+test_handshake_interim_before_ack(void)
+{
+	struct ns_flow_params p;
+	struct ns_flow_record r;
+
+	ns_flow_params_default(&p);
+	p.active_timeout = 10;
+	p.tcp_syn_timeout = 60;
+	tt = table_new(64, &p);
+	c2s(1000000, SYN, 1000, 0, 100);
+	s2c(1004000, SYN | ACK, 5000, 1101, 0);
+	ns_flow_table_housekeeping(tt, T0 + 12 * SEC, 64);
+	CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_ACTIVE);
+	CU_ASSERT_EQUAL(g_log.recs[0].rtt_samples, 1);
+	CU_ASSERT_FALSE(g_log.recs[0].flags & NS_FLOW_REC_IRTT);
+	c2s(12500000, ACK, 1101, 5001, 0);
+	r = handshake_rec();
+	CU_ASSERT_EQUAL(r.rtt_handshake_us, 11500000);
+	CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 4000);
+	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 11496000);
+	CU_ASSERT_EQUAL(r.rtt_samples, 0);
+	ns_flow_table_destroy(tt);
+}
+
 /* Without a SYN there is no handshake RTT; the flow is midstream. */
 static void
 test_midstream(void)
@@ -449,6 +578,11 @@ test_fragment_not_analysed(void)
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_handshake_rtt),
 	NS_TEST(test_handshake_rtt_syn_retransmitted),
+	NS_TEST(test_handshake_synack_retransmitted),
+	NS_TEST(test_handshake_syn_after_synack),
+	NS_TEST(test_handshake_simultaneous_open),
+	NS_TEST(test_handshake_sample_before_ack),
+	NS_TEST(test_handshake_interim_before_ack),
 	NS_TEST(test_midstream),
 	NS_TEST(test_analysis_rules),
 	NS_TEST(test_fast_retrans_window),
