@@ -507,6 +507,113 @@ test_none_lost_random(void)
 	ns_flow_table_destroy(t);
 }
 
+/* One packet of the traffic test_bursts_equal_single() replays: TCP, UDP, now and then no IP. */
+static struct ns_pkt
+random_pkt(void)
+{
+	static const uint8_t fl[] = { NS_TCP_SYN, NS_TCP_SYN | NS_TCP_ACK, NS_TCP_ACK,
+				      NS_TCP_ACK | NS_TCP_PSH, NS_TCP_FIN | NS_TCP_ACK, NS_TCP_RST };
+	/* most packets on a few hot flows, so a flow created in a pass is hit again in it */
+	unsigned f = rnd(4) == 0 ? rnd(2000) : rnd(150);
+	bool rev = rnd(2);
+	char a[32], b[32];
+	struct ns_pkt p;
+
+	if (rnd(64) == 0) {
+		memset(&p, 0, sizeof(p)); /* no IP layer: untracked, keeps its place */
+		p.wirelen = 60;
+		return p;
+	}
+	snprintf(a, sizeof(a), "10.%u.%u.1", f / 250, f % 250);
+	snprintf(b, sizeof(b), "192.168.%u.2", f % 7);
+	if (f % 3 != 0) {
+		uint8_t flags = fl[rnd(sizeof(fl))];
+		uint32_t seq = rnd(4) == 0 ? rnd(1u << 30) : 1000 + rnd(5000);
+
+		return rev ? tcp_pkt(b, 80, a, 1024 + f, flags, seq, rnd(9000), (uint16_t)rnd(3),
+				     rnd(1400))
+			   : tcp_pkt(a, 1024 + f, b, 80, flags, seq, rnd(9000), (uint16_t)rnd(3),
+				     rnd(1400));
+	}
+	return rev ? udp_pkt(b, 53, a, 1024 + f, rnd(500)) : udp_pkt(a, 1024 + f, b, 53, rnd(500));
+}
+
+/*
+ * process_burst cuts a burst into passes of NS_FLOW_BURST and matches a whole pass against
+ * the table before applying it. Bursts of every size from 1 to 300 packets (across the pass
+ * boundaries at 32, 64, ... 288), with flows created, evicted (a 256-flow table, 2000 endpoint
+ * pairs), split by port reuse and idle timeouts and hit again inside one burst, must leave the
+ * same records, in the same order, and the same counters as the same packets one at a time.
+ */
+static void
+test_bursts_equal_single(void)
+{
+	enum { BURST_MAX = 300, ROUNDS = 900 };
+	static struct ns_pkt pkts[BURST_MAX];
+	static uint64_t ts[BURST_MAX];
+	struct sink_log log[2] = { { .accept = UINT32_MAX }, { .accept = UINT32_MAX } };
+	struct ns_flow_table *t[2];
+	struct ns_flow_stats st[2];
+	uint64_t now = T0, in = 0;
+
+	rng = 0x5eed5eed5eed5eedull; /* the same traffic whatever ran before */
+	for (unsigned i = 0; i < 2; i++) {
+		struct ns_flow_params p;
+
+		ns_flow_params_default(&p);
+		p.capacity = 256;
+		p.active_timeout = 20;
+		p.seed = 42;
+		p.sink = test_sink;
+		p.sink_arg = &log[i];
+		t[i] = ns_flow_table_create(&p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t[i]);
+	}
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		/* the first rounds take every size once, the others random ones */
+		unsigned n = round < BURST_MAX ? round + 1 : 1 + rnd(BURST_MAX);
+		unsigned one = 0;
+
+		for (unsigned i = 0; i < n; i++) {
+			pkts[i] = random_pkt();
+			now += rnd(64) == 0 ? rnd(3 * SEC) : rnd(2 * MS);
+			ts[i] = now;
+		}
+		for (unsigned i = 0; i < n; i++)
+			one += ns_flow_table_process_burst(t[1], &pkts[i], &ts[i], 1);
+		CU_ASSERT_EQUAL(ns_flow_table_process_burst(t[0], pkts, ts, n), one);
+		in += n;
+		if (round % 4 == 0)
+			for (unsigned i = 0; i < 2; i++)
+				ns_flow_table_housekeeping(t[i], now, 48);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(ns_flow_table_flush(t[i]), 0);
+		ns_flow_table_stats(t[i], &st[i]);
+	}
+	printf("\n  %llu packets, %llu flows, %u records, %llu evicted, %llu reused, %llu idle\n",
+	       (unsigned long long)in, (unsigned long long)st[0].created, log[0].n,
+	       (unsigned long long)st[0].ended[NS_FLOW_END_EVICTED],
+	       (unsigned long long)st[0].ended[NS_FLOW_END_REUSED],
+	       (unsigned long long)(st[0].ended[NS_FLOW_END_IDLE] +
+				    st[0].ended[NS_FLOW_END_CLOSED]));
+	CU_ASSERT_EQUAL(st[0].packets, in);
+	CU_ASSERT_TRUE(st[0].ended[NS_FLOW_END_EVICTED] > 0);
+	CU_ASSERT_TRUE(st[0].ended[NS_FLOW_END_REUSED] > 0);
+	CU_ASSERT_TRUE(st[0].untracked[NS_FLOW_UNTRACKED_NOT_IP] > 0);
+	CU_ASSERT_EQUAL(memcmp(&st[0], &st[1], sizeof(st[0])), 0);
+	CU_ASSERT_EQUAL_FATAL(log[0].n, log[1].n);
+	for (unsigned i = 0; i < log[0].n; i++)
+		if (memcmp(&log[0].recs[i], &log[1].recs[i], sizeof(log[0].recs[i])) != 0) {
+			CU_FAIL("a record differs between bursts and single packets");
+			break;
+		}
+	for (unsigned i = 0; i < 2; i++) {
+		ns_flow_table_destroy(t[i]);
+		free(log[i].recs);
+	}
+}
+
 /* Many flows at once: fill to capacity with few collisions, all found again. */
 static void
 fill_and_find(bool portable)
@@ -565,6 +672,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_capacity_filled_usable),
 	NS_TEST(test_bad_params),
 	NS_TEST(test_none_lost_random),
+	NS_TEST(test_bursts_equal_single),
 	NS_TEST(test_fill_and_find),
 	NS_TEST(test_fill_and_find_portable_hash),
 };
