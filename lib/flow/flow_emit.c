@@ -70,12 +70,14 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	o->tcp_flags[NS_FLOW_TOSERVER] = tc->tcp_flags[cs];
 	o->tcp_flags[NS_FLOW_TOCLIENT] = tc->tcp_flags[sc];
 	if (h->flags & FF_IRTT) {
+		uint32_t irtt = flow_tcp_irtt_us(r);
+
 		o->flags |= NS_FLOW_REC_IRTT;
-		o->rtt_handshake_us = c->syn_or_irtt;
-		if ((h->flags & FF_SYNACK) && c->syn_synack_us <= c->syn_or_irtt) {
+		o->rtt_handshake_us = irtt;
+		if ((h->flags & FF_SYNACK) && c->syn_synack_us <= irtt) {
 			o->flags |= NS_FLOW_REC_SYNACK;
 			o->rtt_syn_synack_us = c->syn_synack_us;
-			o->rtt_synack_ack_us = c->syn_or_irtt - c->syn_synack_us;
+			o->rtt_synack_ack_us = irtt - c->syn_synack_us;
 		}
 	}
 	if (tc->rtt_cnt != 0) {

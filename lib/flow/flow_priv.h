@@ -109,15 +109,16 @@ struct tcp_dir {
 /*
  * TCP line: touched by every analysed TCP segment. It holds everything an in-order segment or
  * its ACK reads or writes, the running RTT statistics included, so those touch no other line
- * of the record than the hot one. The handshake's SYN/ACK and ACK read the SYN time from here
- * too (rtt_max, see flow_tcp_syn_t()) and only store their results into the cold line.
+ * of the record than the hot one. Before the first running-RTT sample, rtt_max and rtt_min
+ * hold the handshake's times instead, so its SYN/ACK reads no cold data (flow_tcp_syn_t())
+ * and its ACK touches none (flow_tcp_irtt_set()).
  */
 struct flow_tcp {
 	struct tcp_dir dir[2]; /* canonical direction */
 	uint32_t rtt_seq; /* FF_RTT_PEND: sequence number that acknowledges the timed segment */
 	uint32_t rtt_t; /* ...and the time it was sent */
-	uint32_t rtt_min; /* running RTT statistics, us (flow_rtt_add()), valid when rtt_cnt > 0 */
-	uint32_t rtt_max; /* rtt_cnt == 0: a copy of cold.syn_or_irtt during the handshake */
+	uint32_t rtt_min; /* running RTT statistics, us (flow_rtt_add()); while rtt_cnt is 0, */
+	uint32_t rtt_max; /* the handshake's times (flow_tcp_irtt_parked(), flow_tcp_syn_t()) */
 	uint32_t rtt_sum;
 	uint16_t rtt_cnt;
 	uint8_t tcp_flags[2]; /* OR of flags, canonical direction */
@@ -137,7 +138,8 @@ struct flow_cold {
 		} icmp;
 	};
 	uint32_t syn_synack_us;
-	uint32_t syn_or_irtt; /* FF_SYN: time of the latest bare SYN; FF_IRTT: handshake RTT, us */
+	uint32_t syn_or_irtt; /* FF_SYN: time of the latest bare SYN; FF_IRTT: handshake RTT, us
+			       * (flow_tcp_irtt_us(): it may wait in the TCP line) */
 	uint32_t lastack_t[2]; /* time of tcp.dir[].lastack, valid while its dupacks >= 2 */
 	/* event counters (u16, u8 for RST); reaching the maximum emits an OVERFLOW interim record */
 	uint16_t retrans[2];
@@ -243,6 +245,8 @@ struct ns_flow_table {
 	uint8_t cold_uses; /* segments of known flows in this pass that used the cold line */
 	uint8_t cold_n; /* packets in this pass */
 	bool cold_pf; /* prefetch TCP records' cold lines in this pass (flow_cold_roll()) */
+	uint8_t irtt_n;
+	uint32_t irtt_pend[NS_FLOW_BURST]; /* records whose handshake RTT waits in the TCP line */
 
 	ns_flow_sink_fn sink;
 	void *sink_arg;
@@ -429,14 +433,64 @@ flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
 	return v;
 }
 
+/*
+ * flow_tcp_irtt_set() completes the handshake RTT (FF_IRTT) without touching the cold line
+ * while rtt_cnt == 0: the value (never 0) then waits in tcp.rtt_min, which is 0 otherwise at
+ * that count. When flow_tcp_fast() took the handshake's ACK, flow_tcp_analyse() queues the
+ * record and prefetches its cold line, where the next pass stores the value
+ * (flow_irtt_queue(), flow_cold_roll()). The first running-RTT sample and an interim record
+ * store it first when they come earlier, so a waiting value is never lost, flushed or not;
+ * flow_tcp_irtt_us() reads it from either place.
+ */
+static inline bool
+flow_tcp_irtt_parked(const struct flow_rec *r)
+{
+	return r->tcp.rtt_cnt == 0 && r->tcp.rtt_min != 0;
+}
+
+/* Store a waiting handshake RTT into the cold line. */
+static inline void
+flow_tcp_irtt_unpark(struct flow_rec *r)
+{
+	if (flow_tcp_irtt_parked(r)) {
+		r->cold.syn_or_irtt = r->tcp.rtt_min;
+		r->tcp.rtt_min = 0;
+	}
+}
+
+/* Complete the handshake RTT with @irtt (> 0): in the TCP line while rtt_cnt == 0. */
+static inline void
+flow_tcp_irtt_set(struct flow_rec *r, uint32_t irtt)
+{
+	if (NS_LIKELY(r->tcp.rtt_cnt == 0))
+		r->tcp.rtt_min = irtt;
+	else
+		r->cold.syn_or_irtt = irtt;
+	r->hot.flags = (uint8_t)((r->hot.flags | FF_IRTT) & ~FF_SYN);
+}
+
+/* The handshake RTT of a flow with FF_IRTT, us. */
+static inline uint32_t
+flow_tcp_irtt_us(const struct flow_rec *r)
+{
+	return flow_tcp_irtt_parked(r) ? r->tcp.rtt_min : r->cold.syn_or_irtt;
+}
+
 /* Add one running-RTT sample (microseconds) to the flow's statistics. */
 static inline void
-flow_rtt_add(struct flow_tcp *c, uint32_t s)
+flow_rtt_add(struct flow_rec *r, uint32_t s)
 {
-	if (c->rtt_cnt == 0 || s < c->rtt_min)
-		c->rtt_min = s;
-	if (c->rtt_cnt == 0 || s > c->rtt_max)
-		c->rtt_max = s;
+	struct flow_tcp *c = &r->tcp;
+
+	if (c->rtt_cnt == 0) {
+		flow_tcp_irtt_unpark(r);
+		c->rtt_min = c->rtt_max = s;
+	} else {
+		if (s < c->rtt_min)
+			c->rtt_min = s;
+		if (s > c->rtt_max)
+			c->rtt_max = s;
+	}
 	/* halving both keeps the mean when the sum or the count would overflow */
 	if (c->rtt_cnt == UINT16_MAX || c->rtt_sum > UINT32_MAX - s) {
 		c->rtt_sum >>= 1;
@@ -483,6 +537,7 @@ flow_tcp_syn_t(const struct flow_rec *r)
 static inline void
 flow_tcp_rtt_reset(struct flow_rec *r)
 {
+	flow_tcp_irtt_unpark(r);
 	r->tcp.rtt_min = r->tcp.rtt_max = r->tcp.rtt_sum = 0;
 	r->tcp.rtt_cnt = 0;
 	if ((r->hot.flags & (FF_SYN | FF_IRTT)) == FF_SYN)
@@ -562,7 +617,7 @@ flow_tcp_rtt(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t, bool adva
 			uint32_t s = t - tc->rtt_t;
 
 			if ((int32_t)s >= 0)
-				flow_rtt_add(tc, s);
+				flow_rtt_add(r, s);
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 		}
 	}
@@ -573,7 +628,10 @@ flow_tcp_rtt(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t, bool adva
 	}
 }
 
-/* Rule 19 for an ACK without SYN: the handshake RTT, latest bare SYN -> this segment. */
+/*
+ * Rule 19 for an ACK without SYN: the handshake RTT, latest bare SYN -> this segment (before
+ * the first running-RTT sample it waits in the TCP line: flow_tcp_irtt_parked()).
+ */
 static inline void
 flow_tcp_irtt(struct flow_rec *r, uint32_t t)
 {
@@ -582,10 +640,8 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
 	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
 		uint32_t irtt = t - flow_tcp_syn_t(r);
 
-		if (irtt != 0 && (int32_t)irtt > 0) {
-			r->cold.syn_or_irtt = irtt;
-			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
-		}
+		if (irtt != 0 && (int32_t)irtt > 0)
+			flow_tcp_irtt_set(r, irtt);
 	}
 }
 
@@ -878,7 +934,7 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 				return false;
 			c->spurious++;
 		} else {
-			uint32_t ooo_us = (h->flags & FF_IRTT) ? c->syn_or_irtt : OOO_DEFAULT_US;
+			uint32_t ooo_us = (h->flags & FF_IRTT) ? flow_tcp_irtt_us(r) : OOO_DEFAULT_US;
 
 			if ((rev->dupacks >= 2 && rev->lastack == seq) ||
 			    ((uint32_t)(t - fwd->nextseq_t) < ooo_us && below != seglen) ||
@@ -907,9 +963,9 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 /* What flow_tcp_shortcut() did: nothing, or took the segment touching the cold line or not. */
 enum {
 	TS_NONE,
-	TS_HOT, /* the hot and TCP lines only (mostly: a duplicate ACK or the handshake's ACK
-		 * touches the cold line too) */
+	TS_HOT, /* the hot and TCP lines only (mostly: a duplicate ACK touches the cold line too) */
 	TS_COLD,
+	TS_IRTT, /* TS_HOT, and the handshake RTT waits in the TCP line (flow_irtt_queue()) */
 };
 
 /*
@@ -925,8 +981,13 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 		return flow_tcp_syn_new(r, p, d, t) ? TS_COLD : TS_NONE;
 	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
 	case NS_TCP_ACK:
-		if (p->tcp_seq == r->tcp.dir[d].nextseq)
-			return flow_tcp_fast(r, p, d, t) ? TS_HOT : TS_NONE;
+		if (p->tcp_seq == r->tcp.dir[d].nextseq) {
+			bool hs = (r->hot.flags & (FF_SYN | FF_IRTT)) == FF_SYN;
+
+			if (!flow_tcp_fast(r, p, d, t))
+				return TS_NONE;
+			return NS_UNLIKELY(hs) && flow_tcp_irtt_parked(r) ? TS_IRTT : TS_HOT;
+		}
 		if (!flow_tcp_below(r, p, d, t))
 			return TS_NONE;
 		return p->payload_len != 0 ? TS_COLD : TS_HOT; /* retransmissions are counted */
@@ -948,6 +1009,10 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 static inline void
 flow_cold_roll(struct ns_flow_table *t, unsigned n)
 {
+	/* the previous pass's waiting handshake RTTs: their cold lines were prefetched */
+	for (unsigned i = 0; i < t->irtt_n; i++)
+		flow_tcp_irtt_unpark(&t->recs[t->irtt_pend[i]]);
+	t->irtt_n = 0;
 	t->cold_pf = t->cold_uses * 4u >= t->cold_n;
 	t->cold_uses = 0;
 	t->cold_n = (uint8_t)n;
@@ -966,6 +1031,21 @@ flow_tcp_cold_pf(const struct ns_flow_table *t, const struct ns_pkt *p)
 }
 
 /*
+ * Queue record @r, whose handshake RTT waits in its TCP line, for the next flow_cold_roll()
+ * and prefetch its cold line for it (with the queue full, store it now).
+ */
+static inline void
+flow_irtt_queue(struct ns_flow_table *t, struct flow_rec *r)
+{
+	if (t->irtt_n < NS_FLOW_BURST) {
+		t->irtt_pend[t->irtt_n++] = (uint32_t)(r - t->recs);
+		__builtin_prefetch(&r->cold, 1);
+	} else {
+		flow_tcp_irtt_unpark(r);
+	}
+}
+
+/*
  * TCP analysis of segment @p of flow @r, direction @d, at @t_us: a shortcut when one takes it
  * (t->tcp_fast), else the full chain. Counts the segments that used the cold line
  * (t->cold_uses). Returns true when an event counter reached its maximum (the caller emits an
@@ -979,6 +1059,10 @@ flow_tcp_analyse(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pk
 
 	if (NS_LIKELY(s == TS_HOT))
 		return false;
+	if (s == TS_IRTT) {
+		flow_irtt_queue(t, r);
+		return false;
+	}
 	if (!created)
 		t->cold_uses++;
 	return s == TS_NONE && flow_tcp_segment(r, p, d, t_us);

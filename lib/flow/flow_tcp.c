@@ -289,7 +289,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	/* 12: retransmission family */
 	if ((seglen > 0 || syn || fin) && !keepalive) {
 		bool sna = fwd->nextseq != 0 && seq_lt(seq, fwd->nextseq);
-		uint32_t ooo_us = (h->flags & FF_IRTT) ? c->syn_or_irtt : OOO_DEFAULT_US;
+		uint32_t ooo_us = (h->flags & FF_IRTT) ? flow_tcp_irtt_us(r) : OOO_DEFAULT_US;
 
 		if (seglen > 1 && seq == fwd->nextseq - 1)
 			sna = false;
@@ -340,7 +340,7 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 			uint32_t s = t - tc->rtt_t;
 
 			if ((int32_t)s >= 0)
-				flow_rtt_add(tc, s);
+				flow_rtt_add(r, s);
 			h->flags &= (uint8_t)~FF_RTT_PEND;
 		} else if (pd == d && rexmit) {
 			h->flags &= (uint8_t)~FF_RTT_PEND;
@@ -366,10 +366,8 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	} else if (ackf && (h->flags & (FF_SYN | FF_IRTT)) == FF_SYN) {
 		uint32_t irtt = t - flow_tcp_syn_t(r);
 
-		if (irtt != 0 && (int32_t)irtt > 0) {
-			c->syn_or_irtt = irtt;
-			h->flags = (uint8_t)((h->flags | FF_IRTT) & ~FF_SYN);
-		}
+		if (irtt != 0 && (int32_t)irtt > 0)
+			flow_tcp_irtt_set(r, irtt);
 	}
 
 	tcp_state_update(h, d, fl);

@@ -7,6 +7,7 @@
  * plus the port-reuse split into a new flow. Expected values are worked out from the rules in
  * tcp-analysis.md §4 in the comments next to each step.
  */
+#include "flow_priv.h"
 #include "flow_test.h"
 
 #define C_IP "10.0.0.1"
@@ -231,6 +232,132 @@ test_handshake_interim_before_ack(void)
 	CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 11496000);
 	CU_ASSERT_EQUAL(r.rtt_samples, 0);
 	ns_flow_table_destroy(tt);
+}
+
+/*
+ * The handshake's ACK leaves the handshake RTT in the TCP line until the next pass stores it
+ * in the cold line (flow_tcp_irtt_set()); the full chain (tcp_fast off) leaves it there until
+ * the first running-RTT sample. Each conversation below is run both ways, in one burst, so
+ * every read and move of the waiting value happens before any such store: the out-of-order
+ * test, the first sample, an interim record and the export.
+ */
+struct seg {
+	bool c2s;
+	uint64_t t_us;
+	uint8_t fl;
+	uint32_t seq, ack, len;
+};
+
+static void
+burst(const struct seg *sg, unsigned n)
+{
+	struct ns_pkt p[NS_FLOW_BURST];
+	uint64_t ts[NS_FLOW_BURST];
+
+	for (unsigned i = 0; i < n; i++) {
+		p[i] = sg[i].c2s ? tcp_pkt(C_IP, CP, S_IP, SP, sg[i].fl, sg[i].seq, sg[i].ack, WIN,
+					   sg[i].len)
+				 : tcp_pkt(S_IP, SP, C_IP, CP, sg[i].fl, sg[i].seq, sg[i].ack, WIN,
+					   sg[i].len);
+		ts[i] = T0 + sg[i].t_us * US;
+	}
+	CU_ASSERT_EQUAL(ns_flow_table_process_burst(tt, p, ts, n), n);
+}
+
+/* iRTT 12.632 ms, then a segment 20 ms after the last advance: a retransmission, not OOO. */
+static void
+test_irtt_waiting_ooo(void)
+{
+	static const struct seg sg[] = {
+		{ true, 1000000, SYN, 1000, 0, 0 },
+		{ false, 1006261, SYN | ACK, 5000, 1001, 0 },
+		{ true, 1012632, ACK, 1001, 5001, 0 },
+		{ true, 1013000, ACK | PSH, 1001, 5001, 100 },
+		{ true, 1014000, ACK | PSH, 1101, 5001, 100 },
+		{ true, 1034000, ACK | PSH, 1001, 5001, 100 }, /* 20 ms > iRTT: retransmission */
+		{ true, 1035000, ACK | PSH, 1201, 5001, 100 },
+		{ true, 1036000, ACK | PSH, 1101, 5001, 100 }, /* 1 ms < iRTT: out-of-order */
+	};
+
+	for (unsigned fast = 0; fast < 2; fast++) {
+		struct ns_flow_record r;
+
+		tt = table_new(64, NULL);
+		tt->tcp_fast = fast;
+		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		r = handshake_rec();
+		CU_ASSERT_EQUAL(r.rtt_handshake_us, 12632);
+		CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 6261);
+		CU_ASSERT_EQUAL(r.retrans[NS_FLOW_TOSERVER], 1);
+		CU_ASSERT_EQUAL(r.ooo[NS_FLOW_TOSERVER], 1);
+		CU_ASSERT_EQUAL(r.rtt_samples, 0);
+		ns_flow_table_destroy(tt);
+	}
+}
+
+/* The first running-RTT sample takes the TCP line's place of the waiting handshake RTT. */
+static void
+test_irtt_waiting_first_sample(void)
+{
+	static const struct seg sg[] = {
+		{ true, 1000000, SYN, 1000, 0, 0 },
+		{ false, 1006261, SYN | ACK, 5000, 1001, 0 },
+		{ true, 1012632, ACK, 1001, 5001, 0 },
+		{ true, 1013000, ACK | PSH, 1001, 5001, 100 },
+		{ false, 1020000, ACK, 5001, 1101, 0 }, /* sample: 7 ms */
+		{ true, 1021000, ACK | PSH, 1101, 5001, 100 },
+		{ false, 1030000, ACK, 5001, 1201, 0 }, /* sample: 9 ms */
+	};
+
+	for (unsigned fast = 0; fast < 2; fast++) {
+		struct ns_flow_record r;
+
+		tt = table_new(64, NULL);
+		tt->tcp_fast = fast;
+		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		r = handshake_rec();
+		CU_ASSERT_EQUAL(r.rtt_handshake_us, 12632);
+		CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 6371);
+		CU_ASSERT_EQUAL(r.rtt_samples, 2);
+		CU_ASSERT_EQUAL(r.rtt_min_us, 7000);
+		CU_ASSERT_EQUAL(r.rtt_max_us, 9000);
+		CU_ASSERT_EQUAL(r.rtt_avg_us, 8000);
+		ns_flow_table_destroy(tt);
+	}
+}
+
+/* An interim record right after the handshake's ACK: both records carry the handshake RTT. */
+static void
+test_irtt_waiting_interim(void)
+{
+	static const struct seg sg[] = {
+		{ true, 1000000, SYN, 1000, 0, 0 },
+		{ false, 1006261, SYN | ACK, 5000, 1001, 0 },
+		{ true, 1012632, ACK, 1001, 5001, 0 },
+	};
+
+	for (unsigned fast = 0; fast < 2; fast++) {
+		struct ns_flow_params p;
+		struct ns_flow_record r;
+
+		ns_flow_params_default(&p);
+		p.active_timeout = 10;
+		tt = table_new(64, &p);
+		tt->tcp_fast = fast;
+		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		ns_flow_table_housekeeping(tt, T0 + 12 * SEC, 64);
+		CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
+		CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_ACTIVE);
+		CU_ASSERT_EQUAL(g_log.recs[0].rtt_handshake_us, 12632);
+		c2s(12500000, ACK | PSH, 1001, 5001, 100);
+		s2c(12507000, ACK, 5001, 1101, 0);
+		r = handshake_rec();
+		CU_ASSERT_EQUAL(r.rtt_handshake_us, 12632);
+		CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 6261);
+		CU_ASSERT_EQUAL(r.rtt_samples, 1);
+		CU_ASSERT_EQUAL(r.rtt_min_us, 7000);
+		ns_flow_table_destroy(tt);
+	}
 }
 
 /* Without a SYN there is no handshake RTT; the flow is midstream. */
@@ -583,6 +710,9 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_handshake_simultaneous_open),
 	NS_TEST(test_handshake_sample_before_ack),
 	NS_TEST(test_handshake_interim_before_ack),
+	NS_TEST(test_irtt_waiting_ooo),
+	NS_TEST(test_irtt_waiting_first_sample),
+	NS_TEST(test_irtt_waiting_interim),
 	NS_TEST(test_midstream),
 	NS_TEST(test_analysis_rules),
 	NS_TEST(test_fast_retrans_window),
