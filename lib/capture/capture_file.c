@@ -61,16 +61,15 @@
 /*
  * Where a record starts depends on the previous header, so the walk is a chain of dependent
  * loads the hardware prefetcher follows only within a page. The walk therefore keeps every
- * cache line up to PREFETCH_AHEAD bytes ahead of its cursor requested: ~100 ns of memory
- * latency is ~250 bytes of minimum-size records and ~700 bytes of IMIX at the rates we read.
- * It asks for PREFETCH_BLOCK bytes (16 lines) at a time, out of line, so the cost per record
- * is one compare. Read and parse in one process (min of 7 passes, 2M records): no prefetch
- * 69 ms min-size; per line as each record passes (the previous walk, 10 instructions a
- * record) 45 ms; blocks of 1 KB 4 KB ahead 43 ms, and as fast as 3 or 6 KB on IMIX; blocks
- * of 256 bytes 2 KB ahead 50 ms.
+ * cache line up to PREFETCH_AHEAD bytes ahead of its cursor requested, a line or two per
+ * minimum-size record: ~100 ns of memory latency is ~250 bytes of minimum-size records and
+ * ~700 bytes of IMIX at the rates we read. On the min-size 100k-flow export run (perf
+ * samples in the reader, medians of 12-15 runs) 2 and 4 KB ahead, one or two lines a step,
+ * are within noise of each other; requesting 16 lines at a time every 1 KB costs ~20% more
+ * there (the flow table's misses hold the fill buffers and a run of prefetches waits for
+ * them), although it is 5 instructions a record fewer and faster when nothing else misses.
  */
 #define PREFETCH_AHEAD 4096
-#define PREFETCH_BLOCK 1024
 #define WINDOW_BYTES (2u << 20)
 
 struct file_reader {
@@ -80,7 +79,6 @@ struct file_reader {
 	size_t pos; /* offset of the next record header */
 	size_t next_window; /* window boundary whose crossing runs window_advance() */
 	size_t pf; /* the walk prefetched every line from its cursor to this offset */
-	size_t pf_at; /* the walk calls prefetch_ahead() when its cursor reaches this offset */
 	size_t released; /* [0, released) was given back with MADV_DONTNEED */
 	int fd;
 	bool swapped; /* the file's byte order is not ours */
@@ -357,33 +355,6 @@ rec_ts(uint32_t sec, uint32_t frac, uint32_t mult)
 }
 
 /*
- * Prefetch in blocks until PREFETCH_AHEAD bytes past @pos are covered, from where the last call
- * stopped (r->pf) or from @pos. Returns the position at which the walk calls again, or
- * SIZE_MAX once the end of the file is covered. Out of line: the walk's registers are worth
- * more than a call every few records.
- */
-static __attribute__((noinline)) size_t
-prefetch_ahead(struct file_reader *r, size_t pos)
-{
-	const size_t want = pos + PREFETCH_AHEAD;
-	size_t pf = NS_MAX(r->pf, pos); /* nothing behind the cursor */
-
-	do {
-		if (pf >= r->size || r->size - pf <= PREFETCH_BLOCK) {
-			for (; pf < r->size; pf += NS_CACHE_LINE)
-				__builtin_prefetch(r->map + pf);
-			r->pf = SIZE_MAX;
-			return SIZE_MAX;
-		}
-		for (unsigned i = 0; i < PREFETCH_BLOCK; i += NS_CACHE_LINE)
-			__builtin_prefetch(r->map + pf + i);
-		pf += PREFETCH_BLOCK;
-	} while (pf < want);
-	r->pf = pf;
-	return pf - PREFETCH_AHEAD;
-}
-
-/*
  * The fast loop: whole, sane records that leave room for the next record header (caplen within
  * the snapshot length, the maximum and the file less 16 bytes, so one compare covers both the
  * next header and this body). It stops at the first record it cannot take (always the file's
@@ -397,7 +368,8 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 	const size_t last = r->size - PCAP_REC_HDR; /* size >= PCAP_FILE_HDR: no wrap */
 	const uint32_t snaplen = r->walk_caplen, mult = r->ts_mult;
 	struct ns_frame *f = frames, *const end = frames + n;
-	size_t pos = r->pos, pf_at = r->pf_at;
+	const size_t size = r->size;
+	size_t pos = r->pos, pf = NS_MAX(r->pf, pos); /* nothing behind the cursor */
 	uint64_t sum = 0;
 
 	/* caplen and the wire length are copied as one 8-byte word in our byte order */
@@ -413,8 +385,9 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 		uint32_t caplen, len;
 		size_t next;
 
-		if (NS_UNLIKELY(pos >= pf_at))
-			pf_at = prefetch_ahead(r, pos);
+		for (const size_t want = NS_MIN(pos + PREFETCH_AHEAD, size); pf < want;
+		     pf += NS_CACHE_LINE)
+			__builtin_prefetch(map + pf);
 		memcpy(&h, map + pos, sizeof(h));
 		caplen = file_u32(h.caplen, swapped);
 		next = pos + PCAP_REC_HDR + caplen;
@@ -434,7 +407,7 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 		pos = next;
 	}
 	r->pos = pos;
-	r->pf_at = pf_at;
+	r->pf = pf;
 	*bytes += sum;
 	return (unsigned)(f - frames);
 }
