@@ -35,8 +35,6 @@
 #define DEFAULT_SNAPLEN 262144
 /* The smallest burst a caller holds (pipeline.burst's default); bigger ones may see rx_nombuf. */
 #define MIN_BURST 32
-/* How far ahead the receive loop prefetches mbuf headers (DPDK examples use 3 to 8). */
-#define PREFETCH_AHEAD 4
 /* Bytes a queue may copy per burst to make multi-segment frames contiguous. */
 #define BOUNCE_BYTES (1u << 20)
 /*
@@ -81,6 +79,13 @@ struct dpdk_queue {
 	struct rte_mempool *pool;
 	uint8_t *bounce;
 	unsigned nb_held;
+	/*
+	 * Every held mbuf can go back to the pool as it is, without rte_pktmbuf_free()'s per-mbuf
+	 * work: rte_pktmbuf_prefree_seg() would hand it on unchanged (one reference, one segment
+	 * so next is NULL by the chain invariant, its own buffer) and it is from our pool. That
+	 * is every mbuf an RX burst returns in practice; anything else takes free_bulk.
+	 */
+	bool held_raw;
 	unsigned empty_polls;
 	uint64_t last_nombuf;
 	bool eof;
@@ -249,10 +254,14 @@ counter_add(uint64_t *c, uint64_t v)
 static inline void
 queue_release(struct dpdk_queue *rq)
 {
-	if (rq->nb_held != 0) {
+	if (rq->nb_held == 0)
+		return;
+	if (NS_LIKELY(rq->held_raw))
+		rte_mempool_put_bulk(rq->pool, (void *const *)rq->held, rq->nb_held);
+	else
 		rte_pktmbuf_free_bulk(rq->held, rq->nb_held);
-		rq->nb_held = 0;
-	}
+	rq->nb_held = 0;
+	rq->held_raw = true;
 }
 
 /* An empty burst on an rx_pcap queue: is the file consumed? (see EOF_POLLS) */
@@ -311,13 +320,55 @@ frame_linear(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t *caplen, 
 	return dst;
 }
 
+/*
+ * Drop the frames the BPF filter rejects from frames[0..n), keeping the order; their mbufs stay
+ * held until the next call like the others. Returns the frames kept.
+ */
+static unsigned
+frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uint64_t *bytes)
+{
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct ns_frame *f = &frames[i];
+		struct pcap_pkthdr ph;
+
+		ph.caplen = f->caplen;
+		ph.len = f->wirelen;
+		ph.ts.tv_sec = (time_t)(f->ts_ns / NS_NSEC_PER_SEC);
+		ph.ts.tv_usec = (suseconds_t)(f->ts_ns % NS_NSEC_PER_SEC / NS_NSEC_PER_USEC);
+		if (pcap_offline_filter(&d->prog, &ph, f->data) == 0) {
+			*bytes -= f->wirelen;
+			continue;
+		}
+		frames[got++] = *f;
+	}
+	return got;
+}
+
+/* A chained frame, made contiguous (frame_linear); kept out of the receive loop. */
+static __rte_noinline void
+frame_chained(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t limit, struct ns_frame *f,
+	      size_t *used, unsigned *cut)
+{
+	f->caplen = NS_MIN(m->pkt_len, limit);
+	f->data = frame_linear(rq, m, &f->caplen, used, cut);
+}
+
 static unsigned
 queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *frames, unsigned n)
 {
 	struct dpdk_queue *rq = &d->q[q];
+	struct rte_mbuf **held = rq->held + rq->nb_held;
+	/* locals: the frame stores below could alias d and rq as far as the compiler knows */
+	const struct rte_mempool *pool = rq->pool;
+	const uint32_t limit = d->cut;
+	const uint64_t ts_flag = d->pmd_ts ? d->ts_flag : 0;
+	const int ts_off = d->ts_off;
 	uint64_t bytes = 0, ts = 0;
-	unsigned nb, got = 0, filtered = 0, cut = 0;
+	unsigned nb, got, cut = 0;
 	size_t used = 0;
+	bool raw = true;
 
 	if (NS_UNLIKELY(c->stop)) {
 		capture_set_status(c, q, NS_CAPTURE_STOPPED);
@@ -325,7 +376,7 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	}
 	if (rq->eof)
 		return 0;
-	nb = rte_eth_rx_burst(d->port, (uint16_t)q, rq->held + rq->nb_held,
+	nb = rte_eth_rx_burst(d->port, (uint16_t)q, held,
 			      (uint16_t)NS_MIN(n, CAPTURE_BURST_MAX - rq->nb_held));
 	if (nb == 0) {
 		if (d->eof_detect)
@@ -333,50 +384,46 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 		return 0;
 	}
 	rq->empty_polls = 0;
-	if (!d->pmd_ts)
-		ts = clock_now(&rq->clock); /* one reading per burst */
+	/*
+	 * The PMD has just written the mbuf headers, so they are in cache; the data may not be (a
+	 * NIC's DMA), and the caller parses it next: prefetch it. Frames without a PMD timestamp
+	 * share one clock reading per burst (net_pcap's infinite_rx sets none).
+	 */
 	for (unsigned i = 0; i < nb; i++) {
-		struct rte_mbuf *m = rq->held[rq->nb_held + i];
-		struct ns_frame *f = &frames[got];
-		struct pcap_pkthdr ph;
+		const struct rte_mbuf *m = held[i];
+		struct ns_frame *f = &frames[i];
+		const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t wirelen = m->pkt_len;
 
-		/* the mbuf headers a few ahead, this frame's data for the filter and the caller */
-		if (i + PREFETCH_AHEAD < nb)
-			rte_prefetch0(rq->held[rq->nb_held + i + PREFETCH_AHEAD]);
-		rte_prefetch0(rte_pktmbuf_mtod(m, void *));
-
-		f->wirelen = m->pkt_len;
+		rte_prefetch0(data);
+		f->wirelen = wirelen;
+		bytes += wirelen;
 		if (NS_LIKELY(m->nb_segs == 1)) {
-			f->caplen = NS_MIN((uint32_t)m->data_len, d->cut);
-			f->data = rte_pktmbuf_mtod(m, const uint8_t *);
+			f->caplen = NS_MIN((uint32_t)m->data_len, limit);
+			f->data = data;
+			raw &= rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
+			       m->pool == pool;
 		} else {
-			f->caplen = NS_MIN(m->pkt_len, d->cut);
-			f->data = frame_linear(rq, m, &f->caplen, &used, &cut);
+			frame_chained(rq, m, limit, f, &used, &cut);
+			raw = false;
 		}
-		if (d->pmd_ts && (m->ol_flags & d->ts_flag) != 0)
-			f->ts_ns = *RTE_MBUF_DYNFIELD(m, d->ts_off, rte_mbuf_timestamp_t *) *
+		if ((m->ol_flags & ts_flag) != 0) {
+			f->ts_ns = *RTE_MBUF_DYNFIELD(m, ts_off, rte_mbuf_timestamp_t *) *
 				   NS_NSEC_PER_USEC;
-		else
-			f->ts_ns = ts != 0 ? ts : (ts = clock_now(&rq->clock));
-		if (d->has_filter) {
-			ph.caplen = f->caplen;
-			ph.len = f->wirelen;
-			ph.ts.tv_sec = (time_t)(f->ts_ns / NS_NSEC_PER_SEC);
-			ph.ts.tv_usec =
-				(suseconds_t)(f->ts_ns % NS_NSEC_PER_SEC / NS_NSEC_PER_USEC);
-			if (pcap_offline_filter(&d->prog, &ph, f->data) == 0) {
-				filtered++;
-				continue;
-			}
+		} else {
+			if (ts == 0)
+				ts = clock_now(&rq->clock);
+			f->ts_ns = ts;
 		}
-		bytes += f->wirelen;
-		got++;
 	}
+	got = d->has_filter ? frames_filter(d, frames, nb, &bytes) : nb;
+	rq->held_raw = (rq->nb_held == 0 || rq->held_raw) && raw;
 	rq->nb_held += nb;
 	/* publish once per burst */
 	counter_add(&rq->received, got);
 	counter_add(&rq->bytes, bytes);
-	counter_add(&rq->filtered, filtered);
+	if (got != nb)
+		counter_add(&rq->filtered, nb - got);
 	if (cut != 0)
 		counter_add(&rq->frames_cut, cut);
 	return got;
@@ -404,12 +451,13 @@ dpdk_rx_burst_all(struct ns_capture *c, struct ns_frame *frames, unsigned n)
 
 	for (unsigned q = 0; q < d->nb_q; q++)
 		queue_release(&d->q[q]);
-	for (unsigned i = 0; i < d->nb_q && got < n; i++) {
-		unsigned q = (d->rr + i) % d->nb_q;
-
+	for (unsigned i = 0, q = d->rr; i < d->nb_q && got < n; i++) {
 		got += queue_rx(c, d, q, frames + got, n - got);
+		if (++q == d->nb_q)
+			q = 0;
 	}
-	d->rr = (d->rr + 1) % d->nb_q;
+	if (++d->rr == d->nb_q)
+		d->rr = 0;
 	if (got != 0) {
 		d->idle = 0;
 	} else if (++d->idle >= IDLE_POLLS && !c->stop) {
