@@ -120,9 +120,13 @@ flow_reset_counters(struct flow_rec *r)
 	c->fast = c->spurious = c->zerowin = 0;
 }
 
-/* flow_emit(); @unlink false leaves a final record's bucket slot for flow_buckets_purge(). */
-static inline void
-emit_rec(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason, bool unlink)
+/*
+ * Queue the record of flow @idx with @reason; an interim one resets the flow's counters.
+ * Returns true when the flow ended and its record is to be freed (the caller unlinks it first
+ * or leaves that to flow_buckets_purge()).
+ */
+static inline bool
+emit_queue(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason)
 {
 	struct flow_rec *r = &t->recs[idx];
 	struct ns_flow_record *o = &t->queue[(t->q_head + t->q_len) % EMIT_QUEUE];
@@ -133,11 +137,18 @@ emit_rec(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason, bool un
 	if (reason == NS_FLOW_END_ACTIVE || reason == NS_FLOW_END_OVERFLOW) {
 		flow_reset_counters(r);
 		FLOW_STAT_ADD(t, interim[reason], 1);
-		return;
+		return false;
 	}
 	FLOW_STAT_ADD(t, ended[reason], 1);
 	/* a port-reuse split keeps the slot: the caller re-initialises the record in place */
-	if (reason == NS_FLOW_END_REUSED)
+	return reason != NS_FLOW_END_REUSED;
+}
+
+/* flow_emit(); @unlink false leaves a final record's bucket slot for flow_buckets_purge(). */
+static inline void
+emit_rec(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason, bool unlink)
+{
+	if (!emit_queue(t, idx, reason))
 		return;
 	if (unlink)
 		flow_unlink(t, idx);
@@ -207,11 +218,54 @@ emergency_check(struct ns_flow_table *t)
  * record of a table beyond L2 costs far more (48: housekeeping 11% -> 5% of a min-size run) */
 #define SWEEP_AHEAD 48
 
+/* A flow the sweep ends (or takes an interim record of), queued once the sweep has moved on. */
+struct sweep_end {
+	uint64_t hash; /* final reasons: the key's hash (flow_unlink_prefetch()) */
+	uint32_t idx;
+	uint8_t reason; /* enum ns_flow_end */
+	uint8_t due; /* NS_FLOW_END_ACTIVE: the flow's new active-timeout epoch */
+};
+
+/*
+ * Queue the records of the flows the sweep found ending, in the order it found them: what
+ * flow_emit() would have done at each, done later so that the TCP and cold lines and the
+ * bucket, prefetched when the flow was found, have arrived by the time they are read.
+ */
+static void
+sweep_emit(struct ns_flow_table *t, const struct sweep_end *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (emit_queue(t, e[i].idx, (enum ns_flow_end)e[i].reason)) {
+			flow_unlink_hashed(t, e[i].idx, e[i].hash);
+			flow_free_rec(t, e[i].idx);
+		} else if (e[i].reason == NS_FLOW_END_ACTIVE) {
+			struct flow_cold *c = &t->recs[e[i].idx].cold;
+
+			c->id_epoch = (c->id_epoch & ID_MASK) | (uint64_t)e[i].due << ID_EPOCH_SHIFT;
+		}
+	}
+}
+
+/* Note flow @idx as ending with @reason and start loading the lines its record is built from. */
+static inline void
+sweep_end_add(struct ns_flow_table *t, struct sweep_end *e, uint32_t idx, enum ns_flow_end reason,
+	      uint8_t due)
+{
+	e->idx = idx;
+	e->reason = (uint8_t)reason;
+	e->due = due;
+	if (reason != NS_FLOW_END_ACTIVE)
+		e->hash = flow_unlink_prefetch(t, idx);
+	__builtin_prefetch(&t->recs[idx].tcp);
+	__builtin_prefetch(&t->recs[idx].cold);
+}
+
 unsigned
 ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget)
 {
 	uint64_t now_us = now_ns / NS_NSEC_PER_USEC;
-	unsigned ended = 0;
+	struct sweep_end pend[EMIT_QUEUE];
+	unsigned ended = 0, np = 0, room;
 	bool active_due;
 
 	if (now_us > t->now_us)
@@ -227,16 +281,25 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	const uint64_t now40 = t->now_us & US_MASK40;
 	uint32_t pos = t->sweep_pos;
 
+	/* the flows found ending wait in pend[] until the queue would be full with them: then
+	 * they are queued and the sink offered the queue, as flow_emit() at each would have */
+	room = flow_queue_room(t);
 	for (unsigned i = 0; i < budget; i++) {
 		uint32_t idx = pos;
 		struct flow_rec *r = &t->recs[idx];
 		enum flow_tclass tc;
 		uint64_t idle;
 
-		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
-			/* the sink is full: leave the flow for the next pass rather than drop it */
-			FLOW_STAT_ADD(t, expire_deferred, 1);
-			break;
+		if (np == room) {
+			sweep_emit(t, pend, np);
+			np = 0;
+			if (flow_queue_room(t) == 0 && !flow_queue_drain(t) &&
+			    flow_queue_room(t) == 0) {
+				/* the sink is full: leave the flow for the next pass rather than drop it */
+				FLOW_STAT_ADD(t, expire_deferred, 1);
+				break;
+			}
+			room = flow_queue_room(t);
 		}
 		if (++pos >= t->bump) {
 			pos = 0;
@@ -256,8 +319,8 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			continue;
 		idle = t->now_us - flow_last_us(t, r);
 		if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
-			flow_emit(t, idx,
-				  tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE);
+			sweep_end_add(t, &pend[np++], idx,
+				      tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE, 0);
 			ended++;
 			continue;
 		}
@@ -269,13 +332,11 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 		if (age >= t->active_ns && age <= (uint64_t)INT64_MAX) {
 			uint8_t due = (uint8_t)(age / t->active_ns);
 
-			if (due != (uint8_t)(r->cold.id_epoch >> ID_EPOCH_SHIFT)) {
-				flow_emit(t, idx, NS_FLOW_END_ACTIVE);
-				r->cold.id_epoch = (r->cold.id_epoch & ID_MASK) |
-						   (uint64_t)due << ID_EPOCH_SHIFT;
-			}
+			if (due != (uint8_t)(r->cold.id_epoch >> ID_EPOCH_SHIFT))
+				sweep_end_add(t, &pend[np++], idx, NS_FLOW_END_ACTIVE, due);
 		}
 	}
+	sweep_emit(t, pend, np);
 	t->sweep_pos = pos;
 	flow_queue_drain(t);
 	FLOW_STAT_SET(t, active, t->live);
@@ -300,6 +361,9 @@ flush_reason(const struct ns_flow_table *t, const struct flow_rec *r)
  * place, and one pass over the buckets drops those slots before returning (an empty table:
  * zeroed buckets). Below a quarter of a flow per bucket, that pass would cost more.
  */
+/* records the flush prefetches ahead of its walk (three lines each) */
+#define FLUSH_AHEAD 8
+
 int
 ns_flow_table_flush(struct ns_flow_table *t)
 {
@@ -309,6 +373,14 @@ ns_flow_table_flush(struct ns_flow_table *t)
 	if (!flow_queue_drain(t))
 		return -EAGAIN;
 	for (uint32_t idx = 0; idx < t->bump && t->live != 0; idx++) {
+		/* nearly every record is read whole: all three lines, well ahead of the walk */
+		if (idx + FLUSH_AHEAD < t->bump) {
+			const struct flow_rec *a = &t->recs[idx + FLUSH_AHEAD];
+
+			__builtin_prefetch(&a->hot);
+			__builtin_prefetch(&a->tcp);
+			__builtin_prefetch(&a->cold);
+		}
 		if (t->recs[idx].hot.key.ip_ver == 0)
 			continue;
 		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {

@@ -297,6 +297,14 @@ int flow_hash_use_portable(struct ns_flow_table *t);
 void flow_unlink(struct ns_flow_table *t, uint32_t idx);
 
 /**
+ * flow_unlink() in two steps, for a caller with other work to do while the bucket loads: the
+ * first returns the hash of record @idx's key and prefetches its primary bucket, the second
+ * takes that hash and removes the record from its bucket.
+ */
+uint64_t flow_unlink_prefetch(const struct ns_flow_table *t, uint32_t idx);
+void flow_unlink_hashed(struct ns_flow_table *t, uint32_t idx, uint64_t h);
+
+/**
  * Drop every bucket slot whose record is free (records freed without flow_unlink()); with no
  * flow left, zero all buckets.
  */

@@ -416,15 +416,32 @@ bucket_slot_of(const struct ns_flow_table *t, uint32_t bi, uint16_t tag, uint32_
 	return -1;
 }
 
+uint64_t
+flow_unlink_prefetch(const struct ns_flow_table *t, uint32_t idx)
+{
+	uint64_t h;
+
+	flow_hash_keys(t, &t->recs[idx].hot.key, 1, &h);
+	__builtin_prefetch(&t->buckets[h_bucket(t, h)], 1);
+	return h;
+}
+
 void
 flow_unlink(struct ns_flow_table *t, uint32_t idx)
 {
 	uint64_t h;
+
+	flow_hash_keys(t, &t->recs[idx].hot.key, 1, &h);
+	flow_unlink_hashed(t, idx, h);
+}
+
+void
+flow_unlink_hashed(struct ns_flow_table *t, uint32_t idx, uint64_t h)
+{
 	uint16_t tag;
 	uint32_t b1;
 	int s;
 
-	flow_hash_keys(t, &t->recs[idx].hot.key, 1, &h);
 	tag = h_tag(h);
 	b1 = h_bucket(t, h);
 	s = bucket_slot_of(t, b1, tag, idx);

@@ -219,6 +219,98 @@ test_sink_refuses(void)
 	ns_flow_table_destroy(t);
 }
 
+/* A sink that takes what sched_take[] says, call after call (cyclically). */
+static const unsigned sched_take[] = { 64, 0, 5, 13, 0, 0, 64, 1, 30, 0, 2, 9 };
+static unsigned sched_calls;
+
+static unsigned
+sched_sink(void *arg, const struct ns_flow_record *recs, unsigned n)
+{
+	g_log.accept = sched_take[sched_calls++ % NS_ARRAY_SIZE(sched_take)];
+	return test_sink(arg, recs, n);
+}
+
+/*
+ * One sweep call that ends more flows than the queue holds, in front of a sink that takes some,
+ * none or all of what it is offered: the records come out in the order of the walk, interim
+ * (active timeout) and final ones interleaved, none lost or repeated, and each call ends,
+ * queues and defers exactly as when every flow was queued the moment the sweep found it (the
+ * numbers below are what that emission gave, call by call).
+ */
+static void
+test_sweep_queue_full_order(void)
+{
+	static const unsigned want_ended[] = { 72, 37, 58, 38, 58, 37, 0, 0 };
+	static const unsigned want_queued[] = { 33, 64, 62, 64, 62, 62, 15, 0 };
+	static const unsigned want_deferred[] = { 0, 1, 2, 3, 4, 4, 4, 4 };
+	struct ns_flow_params p;
+	struct ns_flow_table *t;
+	struct ns_flow_stats st;
+	unsigned n_flows = 400, next_idle = 1, next_active = 0;
+	char ip[32];
+
+	log_reset();
+	sched_calls = 0;
+	ns_flow_params_default(&p);
+	p.capacity = 512;
+	p.active_timeout = 30;
+	p.sink = sched_sink;
+	p.sink_arg = &g_log;
+	p.seed = 42;
+	t = ns_flow_table_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	for (unsigned i = 0; i < n_flows; i++) {
+		struct ns_pkt u;
+
+		snprintf(ip, sizeof(ip), "10.1.%u.%u", i / 200, i % 200);
+		u = udp_pkt(ip, 1, "10.9.9.9", 2, 10);
+		feed(t, &u, T0);
+	}
+	/* every fourth flow stays alive: an interim record, the others end idle */
+	for (unsigned i = 0; i < n_flows; i += 4) {
+		struct ns_pkt u;
+
+		snprintf(ip, sizeof(ip), "10.1.%u.%u", i / 200, i % 200);
+		u = udp_pkt(ip, 1, "10.9.9.9", 2, 10);
+		feed(t, &u, T0 + 50 * SEC);
+	}
+	for (unsigned c = 0; c < NS_ARRAY_SIZE(want_ended); c++) {
+		unsigned ended = ns_flow_table_housekeeping(t, T0 + 100 * SEC, 97);
+
+		ns_flow_table_stats(t, &st);
+		CU_ASSERT_EQUAL(ended, want_ended[c]);
+		CU_ASSERT_EQUAL(st.records_queued, want_queued[c]);
+		CU_ASSERT_EQUAL(st.expire_deferred, want_deferred[c]);
+	}
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.ended[NS_FLOW_END_IDLE], 300);
+	CU_ASSERT_EQUAL(st.interim[NS_FLOW_END_ACTIVE], 100);
+	CU_ASSERT_EQUAL(st.records, 400);
+	CU_ASSERT_EQUAL(st.active, 100);
+	CU_ASSERT_EQUAL_FATAL(g_log.n, 400);
+	/* the walk's order: flow i is the i-th record created, so src ascends among each kind */
+	for (unsigned k = 0; k < g_log.n; k++) {
+		const struct ns_flow_record *r = &g_log.recs[k];
+		unsigned i = (unsigned)r->src.b[14] * 200 + r->src.b[15];
+
+		if (r->end_reason == NS_FLOW_END_ACTIVE) {
+			CU_ASSERT_EQUAL(i % 4, 0);
+			CU_ASSERT_EQUAL(i, next_active);
+			next_active = i + 4;
+			CU_ASSERT_EQUAL(r->pkts[0], 2);
+		} else {
+			CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_IDLE);
+			CU_ASSERT_NOT_EQUAL(i % 4, 0);
+			CU_ASSERT_EQUAL(i, next_idle);
+			next_idle = i + 1 + ((i + 1) % 4 == 0);
+			CU_ASSERT_EQUAL(r->pkts[0], 1);
+		}
+		/* neither kind overtakes the other in the walk */
+		CU_ASSERT_TRUE(next_active + 4 > next_idle && next_idle + 4 > next_active);
+	}
+	ns_flow_table_destroy(t);
+}
+
 /*
  * flush frees the records of a dense table before dropping their bucket slots in one pass:
  * after a flush stopped by a full sink, the ended flows are new again and the others are still
@@ -665,6 +757,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_active_timeout),
 	NS_TEST(test_counter_overflow),
 	NS_TEST(test_sink_refuses),
+	NS_TEST(test_sweep_queue_full_order),
 	NS_TEST(test_flush_partial_then_traffic),
 	NS_TEST(test_top_n),
 	NS_TEST(test_memory_budget),
