@@ -260,6 +260,41 @@ sweep_end_add(struct ns_flow_table *t, struct sweep_end *e, uint32_t idx, enum n
 	__builtin_prefetch(&t->recs[idx].cold);
 }
 
+/*
+ * A flow the sweep did not pass over at its first look (idle past the shortest timeout, or an
+ * active timeout may be due): whether it ends (CLOSED or IDLE), takes an interim record
+ * (ACTIVE) or neither. Notes it in *@e when it does. Returns 1 when it ended, 0 otherwise,
+ * -1 when nothing is to be queued.
+ */
+static inline int
+sweep_look(struct ns_flow_table *t, uint32_t idx, uint64_t now_ns, bool active_due,
+	   struct sweep_end *e)
+{
+	const struct flow_rec *r = &t->recs[idx];
+	uint64_t idle = t->now_us - flow_last_us(t, r);
+	enum flow_tclass tc;
+
+	if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
+		sweep_end_add(t, e, idx, tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE,
+			      0);
+		return 1;
+	}
+	/* active timeout: one interim record each time the flow's age passes a multiple */
+	if (!active_due)
+		return -1;
+	uint64_t age = now_ns - r->cold.first_ns;
+
+	if (age >= t->active_ns && age <= (uint64_t)INT64_MAX) {
+		uint8_t due = (uint8_t)(age / t->active_ns);
+
+		if (due != (uint8_t)(r->cold.id_epoch >> ID_EPOCH_SHIFT)) {
+			sweep_end_add(t, e, idx, NS_FLOW_END_ACTIVE, due);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 unsigned
 ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned budget)
 {
@@ -278,62 +313,60 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	emergency_check(t);
 	/* the cursor walks the records ever used, [0, bump), each at most once per call */
 	budget = NS_MIN(budget, t->bump);
+
+	/* what every visit reads, in registers: the flows found ending are noted in pend[],
+	 * whose stores the compiler could not otherwise tell from the table's fields */
+	const struct flow_rec *const recs = t->recs;
+	const uint32_t bump = t->bump;
 	const uint64_t now40 = t->now_us & US_MASK40;
+	const uint64_t tmin = t->timeout_min_us;
 	uint32_t pos = t->sweep_pos;
 
-	/* the flows found ending wait in pend[] until the queue would be full with them: then
-	 * they are queued and the sink offered the queue, as flow_emit() at each would have */
+	/*
+	 * The flows found ending wait in pend[] until the queue would be full with them: then
+	 * they are queued and the sink is offered the queue before the next visit, and the sweep
+	 * stops there while the sink takes nothing, as flow_emit() at each would have.
+	 */
+	room = flow_queue_room(t);
+	if (budget != 0 && room == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
+		/* the sink is full: leave the flows for the next pass rather than drop them */
+		FLOW_STAT_ADD(t, expire_deferred, 1);
+		budget = 0;
+	}
 	room = flow_queue_room(t);
 	for (unsigned i = 0; i < budget; i++) {
+		const struct flow_rec *r = &recs[pos];
 		uint32_t idx = pos;
-		struct flow_rec *r = &t->recs[idx];
-		enum flow_tclass tc;
-		uint64_t idle;
+		int k;
 
-		if (np == room) {
-			sweep_emit(t, pend, np);
-			np = 0;
-			if (flow_queue_room(t) == 0 && !flow_queue_drain(t) &&
-			    flow_queue_room(t) == 0) {
-				/* the sink is full: leave the flow for the next pass rather than drop it */
-				FLOW_STAT_ADD(t, expire_deferred, 1);
-				break;
-			}
-			room = flow_queue_room(t);
-		}
-		if (++pos >= t->bump) {
+		if (NS_UNLIKELY(++pos >= bump)) {
 			pos = 0;
 			FLOW_STAT_ADD(t, sweeps, 1);
 		}
 		/* the walk is sequential but strides 3 lines: run ahead of it */
-		if (pos + SWEEP_AHEAD < t->bump)
-			__builtin_prefetch(&t->recs[pos + SWEEP_AHEAD].hot);
+		if (pos + SWEEP_AHEAD < bump)
+			__builtin_prefetch(&recs[pos + SWEEP_AHEAD].hot);
 		if (r->hot.key.ip_ver == 0)
 			continue;
 		/* the common case first: idle no longer than the shortest timeout, no active one
 		 * due (a flow's last time is never after now_us, so the 40-bit difference is its
-		 * idle time, as flow_last_us() computes it below) */
-		if (((now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) & US_MASK40) <=
-			    t->timeout_min_us &&
-		    !active_due)
+		 * idle time, as flow_last_us() computes it) */
+		if (NS_LIKELY(((now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) &
+			       US_MASK40) <= tmin &&
+			      !active_due))
 			continue;
-		idle = t->now_us - flow_last_us(t, r);
-		if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
-			sweep_end_add(t, &pend[np++], idx,
-				      tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE, 0);
-			ended++;
+		k = sweep_look(t, idx, now_ns, active_due, &pend[np]);
+		if (k < 0)
 			continue;
-		}
-		/* active timeout: one interim record each time the flow's age passes a multiple */
-		if (!active_due)
-			continue;
-		uint64_t age = now_ns - r->cold.first_ns;
-
-		if (age >= t->active_ns && age <= (uint64_t)INT64_MAX) {
-			uint8_t due = (uint8_t)(age / t->active_ns);
-
-			if (due != (uint8_t)(r->cold.id_epoch >> ID_EPOCH_SHIFT))
-				sweep_end_add(t, &pend[np++], idx, NS_FLOW_END_ACTIVE, due);
+		ended += (unsigned)k;
+		if (++np == room && i + 1 < budget) {
+			sweep_emit(t, pend, np);
+			np = 0;
+			if (!flow_queue_drain(t) && flow_queue_room(t) == 0) {
+				FLOW_STAT_ADD(t, expire_deferred, 1);
+				break;
+			}
+			room = flow_queue_room(t);
 		}
 	}
 	sweep_emit(t, pend, np);
