@@ -12,6 +12,35 @@
 
 #include "flow_priv.h"
 
+/* 16 bytes of a record, for zeroing it with plain vector stores */
+typedef uint64_t rec_v2 __attribute__((vector_size(16), aligned(8), may_alias));
+
+/*
+ * Zero @o with twelve 16-byte stores, written out: memset() of the 192-byte record compiles to
+ * `rep stos`, whose start-up cost is ~10% of flow_record_fill()'s samples on the min-size
+ * runs (and callgrind counts each of its 24 steps).
+ */
+static inline __attribute__((always_inline)) void
+record_zero(struct ns_flow_record *o)
+{
+	rec_v2 *v = (rec_v2 *)(void *)o;
+	const rec_v2 z = { 0, 0 };
+
+	_Static_assert(sizeof(*o) == 12 * sizeof(rec_v2), "a record is twelve 16-byte blocks");
+	v[0] = z;
+	v[1] = z;
+	v[2] = z;
+	v[3] = z;
+	v[4] = z;
+	v[5] = z;
+	v[6] = z;
+	v[7] = z;
+	v[8] = z;
+	v[9] = z;
+	v[10] = z;
+	v[11] = z;
+}
+
 void
 flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum ns_flow_end reason,
 		 struct ns_flow_record *o)
@@ -22,7 +51,7 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	unsigned cs = (h->flags & FF_CLIENT_HI) ? 1 : 0; /* canonical direction of the client */
 	unsigned sc = cs ^ 1;
 
-	memset(o, 0, sizeof(*o));
+	record_zero(o);
 	o->flow_id = t->id_base | (c->id_epoch & ID_MASK);
 	o->first_ns = c->first_ns;
 	o->last_ns = flow_last_us(t, r) * NS_NSEC_PER_USEC;
