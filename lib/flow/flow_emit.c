@@ -348,7 +348,9 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	const struct flow_rec *const recs = t->recs;
 	const uint32_t bump = t->bump;
 	const uint64_t now40 = t->now_us & US_MASK40;
-	const uint64_t tmin = t->timeout_min_us;
+	/* a flow idle less than this needs no closer look: no longer than the shortest timeout,
+	 * and no active timeout can be due (else every flow gets the closer look) */
+	const uint64_t look_from = active_due ? 0 : (uint64_t)t->timeout_min_us + 1;
 	uint32_t pos = t->sweep_pos;
 
 	/*
@@ -363,26 +365,29 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 		budget = 0;
 	}
 	room = flow_queue_room(t);
+	const struct flow_rec *next = &recs[pos];
+
 	for (unsigned i = 0; i < budget; i++) {
-		const struct flow_rec *r = &recs[pos];
+		const struct flow_rec *r = next;
 		uint32_t idx = pos;
 		int k;
 
 		if (NS_UNLIKELY(++pos >= bump)) {
 			pos = 0;
+			next = recs;
 			FLOW_STAT_ADD(t, sweeps, 1);
+		} else {
+			next++;
 		}
 		/* the walk is sequential but strides 3 lines: run ahead of it */
 		if (pos + SWEEP_AHEAD < bump)
-			__builtin_prefetch(&recs[pos + SWEEP_AHEAD].hot);
+			__builtin_prefetch(&next[SWEEP_AHEAD].hot);
 		if (r->hot.key.ip_ver == 0)
 			continue;
-		/* the common case first: idle no longer than the shortest timeout, no active one
-		 * due (a flow's last time is never after now_us, so the 40-bit difference is its
-		 * idle time, as flow_last_us() computes it) */
+		/* the common case first (a flow's last time is never after now_us, so the 40-bit
+		 * difference is its idle time, as flow_last_us() computes it) */
 		if (NS_LIKELY(((now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) &
-			       US_MASK40) <= tmin &&
-			      !active_due))
+			       US_MASK40) < look_from))
 			continue;
 		k = sweep_look(t, idx, now_ns, active_due, &pend[np]);
 		if (k < 0)
