@@ -727,6 +727,7 @@ run_capture(const struct ns_config *cfg)
 		.rx_desc = cfg->dpdk.rx_desc,
 		.mbufs = cfg->dpdk.mbufs,
 		.mbuf_cache = cfg->dpdk.mbuf_cache,
+		.mbuf_size = cfg->dpdk.mbuf_size,
 		.rss = cfg->dpdk.rss,
 	};
 	bool may_per_queue = (cfg->pipeline.enabled || cfg->pipeline.mode == NS_PIPELINE_MODE_PER_QUEUE) &&

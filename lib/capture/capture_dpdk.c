@@ -32,6 +32,11 @@
 
 #define DEFAULT_RX_DESC 1024
 #define DEFAULT_MBUFS 65535
+/*
+ * A frame at the default MTU with one VLAN tag: an mbuf data room (dpdk.mbuf_size less the
+ * headroom) below this needs RX scatter to receive every frame whole.
+ */
+#define STD_FRAME_MAX (RTE_ETHER_MTU + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + RTE_VLAN_HLEN)
 #define DEFAULT_SNAPLEN 262144
 /* The smallest burst a caller holds (pipeline.burst's default); bigger ones may see rx_nombuf. */
 #define MIN_BURST 32
@@ -676,7 +681,29 @@ port_configure(struct dpdk_cap *d, const struct rte_eth_dev_info *di, unsigned n
 	struct rte_eth_conf conf;
 	uint64_t hf = RSS_HF & di->flow_type_rss_offloads;
 	bool scatter = (di->rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) != 0;
+	uint32_t size = p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE;
+	uint32_t room = size > RTE_PKTMBUF_HEADROOM ? size - RTE_PKTMBUF_HEADROOM : 0;
+	/* net_pcap chains any record over several mbufs itself and has no offload to ask for */
+	bool chains = scatter || strcmp(d->driver, "net_pcap") == 0;
+	bool small = room < STD_FRAME_MAX;
 	int rc = -EINVAL;
+
+	if (size <= RTE_PKTMBUF_HEADROOM || size < di->min_rx_bufsize + RTE_PKTMBUF_HEADROOM) {
+		capture_errf(errbuf,
+			     "%s: dpdk.mbuf_size %u is below the port's smallest RX buffer: %u "
+			     "bytes plus the %u-byte headroom",
+			     d->name, size, di->min_rx_bufsize, RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
+	if (small && !chains) {
+		capture_errf(errbuf,
+			     "%s: dpdk.mbuf_size %u holds frames of up to %u bytes, the port "
+			     "(%s) cannot spread a frame over several mbufs (no RX scatter) and "
+			     "receives frames of up to %u bytes; set dpdk.mbuf_size to at least %u",
+			     d->name, size, room, d->driver, STD_FRAME_MAX,
+			     STD_FRAME_MAX + RTE_PKTMBUF_HEADROOM);
+		return -EINVAL;
+	}
 
 	memset(&conf, 0, sizeof(conf));
 	*rss = "off";
@@ -715,7 +742,7 @@ port_configure(struct dpdk_cap *d, const struct rte_eth_dev_info *di, unsigned n
 		*nb_tx = (attempt & 2) != 0 ? (uint16_t)nb_q : 0;
 		if ((attempt & 1) != 0 && !scatter)
 			continue;
-		conf.rxmode.offloads = jumbo ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
+		conf.rxmode.offloads = jumbo || (scatter && small) ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
 		conf.rxmode.mtu = jumbo ? NS_MIN((uint32_t)di->max_mtu, JUMBO_MTU) : 0;
 		rc = rte_eth_dev_configure(d->port, (uint16_t)nb_q, *nb_tx, &conf);
 		if (rc == 0) {
@@ -734,6 +761,7 @@ queues_setup(struct dpdk_cap *d, const struct ns_capture_params *p, int socket, 
 	     uint16_t nb_tx, uint16_t nb_txd, char *errbuf)
 {
 	uint32_t mbufs = p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS;
+	uint32_t size = p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE;
 	int rc;
 
 	/* the ring full, one lcore's cache and a burst in the caller's hands (as config checks) */
@@ -750,22 +778,31 @@ queues_setup(struct dpdk_cap *d, const struct ns_capture_params *p, int socket, 
 
 		snprintf(pool, sizeof(pool), "ns_rx_p%u_q%u", d->port, q);
 		rq->pool = rte_pktmbuf_pool_create(pool, mbufs, p->mbuf_cache, 0,
-						   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+						   (uint16_t)size, socket);
 		rq->bounce = rte_malloc_socket("ns_rx_bounce", BOUNCE_BYTES, RTE_CACHE_LINE_SIZE,
 					       socket);
 		if (rq->pool == NULL || rq->bounce == NULL) {
 			capture_errf(errbuf,
-				     "%s: no memory for queue %u (%u mbufs on NUMA node "
-				     "%d): %s; lower dpdk.mbufs or give EAL more memory",
-				     d->name, q, mbufs, socket, rte_strerror(rte_errno));
+				     "%s: no memory for queue %u (%u mbufs of %u bytes on NUMA "
+				     "node %d): %s; lower dpdk.mbufs or dpdk.mbuf_size or give EAL "
+				     "more memory",
+				     d->name, q, mbufs, size, socket, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 		clock_init(&rq->clock);
 		rc = rte_eth_rx_queue_setup(d->port, (uint16_t)q, nb_rxd, (unsigned)socket, NULL,
 					    rq->pool);
 		if (rc < 0) {
-			capture_errf(errbuf, "%s: RX queue %u setup failed: %s", d->name, q,
-				     rte_strerror(-rc));
+			/* net_pcap's infinite_rx keeps each record in one mbuf */
+			char hint[128] = "";
+
+			if (strcmp(d->driver, "net_pcap") == 0 && !d->eof_detect)
+				snprintf(hint, sizeof(hint),
+					 " (infinite_rx=1 needs every record in one mbuf: "
+					 "dpdk.mbuf_size %u less the %u-byte headroom)",
+					 size, RTE_PKTMBUF_HEADROOM);
+			capture_errf(errbuf, "%s: RX queue %u setup failed: %s%s", d->name, q,
+				     rte_strerror(-rc), hint);
 			return -EIO;
 		}
 	}
@@ -977,9 +1014,10 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 	link_describe(d->port, link, sizeof(link));
 	NS_LOG(NOTICE, "capture",
 	       "dpdk port %u %s (%s, NUMA %d): %s, %u RX queue(s) x %u "
-	       "descriptors, %u mbufs each, RSS %s",
+	       "descriptors, %u mbufs of %u bytes each, RSS %s",
 	       d->port, d->name, d->driver, c->info.numa_socket, link, nb_q, nb_rxd,
-	       p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS, rss);
+	       p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
+	       p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE, rss);
 	return 0;
 }
 
@@ -1003,7 +1041,8 @@ dpdk_open(struct ns_capture *c, const struct ns_capture_params *p, bool automati
 		return -ENOMEM;
 	}
 	c->priv = d;
-	rc = eal_acquire(p->eal_args, nb_q, p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS, errbuf);
+	rc = eal_acquire(p->eal_args, nb_q, p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
+			 p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE, errbuf);
 	if (rc < 0) {
 		dpdk_close(c);
 		return automatic ? -EAGAIN : rc;
@@ -1079,7 +1118,7 @@ dpdk_list(FILE *out, const struct ns_capture_params *p, int first, char *errbuf)
 
 	if (!list_wanted(p))
 		return 0;
-	rc = eal_acquire(p->eal_args, 0, 0, errbuf);
+	rc = eal_acquire(p->eal_args, 0, 0, 0, errbuf);
 	if (rc < 0) {
 		if (p->backend == NS_BACKEND_DPDK)
 			return rc;

@@ -24,13 +24,14 @@
 /* Room EAL, ethdev and the per-queue bounce buffers take besides the pools. */
 #define EAL_BASE_MB 64
 /*
- * One mbuf in a pool: struct rte_mbuf (128), RTE_MBUF_DEFAULT_BUF_SIZE (2176) and the mempool
- * object header (64) make 2368 bytes. On 4 KB pages a pktmbuf object may not straddle a page
- * (its buffer must be IOVA-contiguous), so each one takes a whole page: measured 270 MB for
+ * One mbuf in a pool: struct rte_mbuf (128) and the mempool object header (64) besides its data
+ * room (dpdk.mbuf_size, RTE_MBUF_DEFAULT_BUF_SIZE = 2176 by default: 2368 bytes in all). On 4 KB
+ * pages a pktmbuf object may not straddle a page (its buffer must be IOVA-contiguous), so a
+ * page holds 4096 / footprint whole objects: one page each by default, measured 270 MB for
  * 65535 mbufs with --no-huge.
  */
-#define EAL_MBUF_FOOTPRINT 2368
-#define EAL_MBUF_FOOTPRINT_4K 4096
+#define EAL_MBUF_OVERHEAD 192
+#define EAL_PAGE_4K 4096
 
 static int
 word_add(struct eal_argv *a, const char *w, size_t len, char *err, size_t errlen)
@@ -256,11 +257,20 @@ eal_hugepages_free_mb(const char *sysfs)
 }
 
 uint64_t
-eal_mem_need_mb(unsigned queues, uint32_t mbufs, bool small_pages)
+eal_mem_need_mb(unsigned queues, uint32_t mbufs, uint32_t mbuf_size, bool small_pages)
 {
-	uint64_t bytes = (uint64_t)queues * mbufs *
-			 (small_pages ? EAL_MBUF_FOOTPRINT_4K : EAL_MBUF_FOOTPRINT);
+	uint64_t obj = EAL_MBUF_OVERHEAD + (uint64_t)mbuf_size, bytes;
 
+	if (small_pages && obj <= EAL_PAGE_4K) {
+		uint64_t per_page = EAL_PAGE_4K / obj;
+
+		bytes = (uint64_t)queues * ((mbufs + per_page - 1) / per_page) * EAL_PAGE_4K;
+	} else if (small_pages) {
+		bytes = (uint64_t)queues * mbufs * ((obj + EAL_PAGE_4K - 1) / EAL_PAGE_4K) *
+			EAL_PAGE_4K;
+	} else {
+		bytes = (uint64_t)queues * mbufs * obj;
+	}
 	return EAL_BASE_MB + (bytes + (1u << 20) - 1) / (1u << 20);
 }
 
@@ -387,12 +397,12 @@ runtime_dir_remove(const char *dir)
 }
 
 static int
-eal_start(const char *user, unsigned queues, uint32_t mbufs, char *errbuf)
+eal_start(const char *user, unsigned queues, uint32_t mbufs, uint32_t mbuf_size, char *errbuf)
 {
 	struct eal_env env = {
 		.log_level = dpdk_log_level(),
-		.mem_need_mb = eal_mem_need_mb(queues, mbufs, false),
-		.mem_need_4k_mb = eal_mem_need_mb(queues, mbufs, true),
+		.mem_need_mb = eal_mem_need_mb(queues, mbufs, mbuf_size, false),
+		.mem_need_4k_mb = eal_mem_need_mb(queues, mbufs, mbuf_size, true),
 		.huge_free_mb = eal_hugepages_free_mb("/sys/kernel/mm/hugepages"),
 		.pid = (long)getpid(),
 	};
@@ -450,7 +460,8 @@ eal_start(const char *user, unsigned queues, uint32_t mbufs, char *errbuf)
 }
 
 int
-eal_acquire(const char *user, unsigned queues, uint32_t mbufs, char *errbuf)
+eal_acquire(const char *user, unsigned queues, uint32_t mbufs, uint32_t mbuf_size,
+	    char *errbuf)
 {
 	int rc;
 
@@ -469,7 +480,7 @@ eal_acquire(const char *user, unsigned queues, uint32_t mbufs, char *errbuf)
 				     "again");
 		return -ENOTSUP;
 	default:
-		rc = eal_start(user, queues, mbufs, errbuf);
+		rc = eal_start(user, queues, mbufs, mbuf_size, errbuf);
 		if (rc == 0)
 			eal.users = 1;
 		return rc;

@@ -184,16 +184,17 @@ void eal_argv_free(struct eal_argv *a);
 uint64_t eal_hugepages_free_mb(const char *sysfs);
 
 /**
- * Memory in MB that @queues pools of @mbufs mbufs need, with room for EAL and the port, on
- * hugepages or (@small_pages) on 4 KB pages.
+ * Memory in MB that @queues pools of @mbufs mbufs of @mbuf_size bytes of data room need, with
+ * room for EAL and the port, on hugepages or (@small_pages) on 4 KB pages.
  */
-uint64_t eal_mem_need_mb(unsigned queues, uint32_t mbufs, bool small_pages);
+uint64_t eal_mem_need_mb(unsigned queues, uint32_t mbufs, uint32_t mbuf_size, bool small_pages);
 
 /**
  * Take a reference on EAL, starting it with @user arguments on first use. Returns 0, or -errno
  * with EAL's own reason in @errbuf.
  */
-int eal_acquire(const char *user, unsigned queues, uint32_t mbufs, char *errbuf);
+int eal_acquire(const char *user, unsigned queues, uint32_t mbufs, uint32_t mbuf_size,
+		char *errbuf);
 
 /** Drop a reference; the last one runs rte_eal_cleanup() and removes the runtime directory. */
 void eal_release(void);

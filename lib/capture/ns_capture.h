@@ -47,6 +47,7 @@ struct ns_capture_params {
 	uint32_t rx_desc; /* DPDK: RX descriptors per queue (0 = 1024) */
 	uint32_t mbufs; /* DPDK: mbufs per queue pool (0 = 65535) */
 	uint32_t mbuf_cache; /* DPDK: per-lcore mempool cache */
+	uint32_t mbuf_size; /* DPDK: data room per mbuf, headroom included (0 = 2176) */
 	bool rss; /* DPDK: spread flows over queues with NIC RSS */
 	uint32_t queues; /* RX queues to configure (0 = 1) */
 	bool queues_up_to; /* DPDK: queues is an upper bound; a port with fewer gets its maximum */

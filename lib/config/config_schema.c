@@ -167,6 +167,9 @@ static const struct ns_config_key schema[] = {
 	    "mbufs per worker pool; 2^n - 1 uses the mempool best."),
 	U32(dpdk.mbuf_cache, 0, 512, "256",
 	    "Per-lcore mempool cache; at most 512 and at most dpdk.mbufs / 1.5."),
+	U32(dpdk.mbuf_size, 192, 65535, "2176",
+	    "Data room per mbuf in bytes, 128-byte headroom included (testpmd's --mbuf-size); "
+	    "longer frames arrive whole, chained: below 1650 a port needs RX scatter."),
 	BOOL(dpdk.rss, "true",
 	     "Spread flows over workers with the NIC's symmetric RSS when it has it."),
 };

@@ -124,6 +124,7 @@ struct ns_config_dpdk {
 	uint32_t rx_desc; /* RX descriptors per queue */
 	uint32_t mbufs; /* mbufs per worker pool */
 	uint32_t mbuf_cache; /* per-lcore mempool cache */
+	uint32_t mbuf_size; /* data room per mbuf, headroom included */
 	bool rss; /* use NIC RSS when the port has it */
 };
 

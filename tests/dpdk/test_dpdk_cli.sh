@@ -101,6 +101,7 @@ flows=(--set flow.capacity=65536)
 # pkt_len = caplen (the wire length is lost), and a record above 64 KiB arrives cut; for those
 # files only the packet count and bytes = sum of captured lengths are compared.
 files=0
+chained=0
 for f in "$sample" "$corpus"/pcaps/*; do
 	b=$(basename "$f")
 	if ! "$ns" -r "$f" -q --summary-json "$tmp/pcap.json" 2>/dev/null; then
@@ -118,10 +119,21 @@ for f in "$sample" "$corpus"/pcaps/*; do
 		fi
 		# the same flow records as the pcap backend, with one worker and with two
 		"$ns" -r "$f" -q "${flows[@]}" --export-flows "$tmp/pcap.jsonl" 2>/dev/null
+		# compact mbufs (128 bytes of data room): longer frames arrive chained, and whole
+		[ "$capbytes" -gt $((n * 128)) ] && chained=$((chained + 1))
+		dpdk 0 "m$files" -i "net_pcap0,rx_pcap=$f" -q --set dpdk.mbuf_size=256 \
+			--summary-json "$tmp/dm.json" &&
+			if cmp -s "$tmp/pcap.json" "$tmp/dm.json"; then ok; else
+				bad "$b: summary with dpdk.mbuf_size=256 differs from the pcap backend"
+				diff "$tmp/pcap.json" "$tmp/dm.json" | head -8 | sed 's/^/    /'
+			fi
 		if grep -q . "$tmp/pcap.jsonl"; then
 			dpdk 0 "f$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" \
 				--export-flows "$tmp/d1.jsonl" &&
 				same_flows "$tmp/pcap.jsonl" "$tmp/d1.jsonl" "$b flows (1 worker)"
+			dpdk 0 "h$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" \
+				--set dpdk.mbuf_size=256 --export-flows "$tmp/dm.jsonl" &&
+				same_flows "$tmp/pcap.jsonl" "$tmp/dm.jsonl" "$b flows (dpdk.mbuf_size=256)"
 			dpdk 0 "g$files" -i "net_pcap0,rx_pcap=$f" -q "${flows[@]}" --pipeline \
 				--workers 2 --export-flows "$tmp/d2.jsonl" &&
 				same_flows "$tmp/pcap.jsonl" "$tmp/d2.jsonl" "$b flows (2 workers)"
@@ -136,6 +148,7 @@ for f in "$sample" "$corpus"/pcaps/*; do
 	fi
 done
 echo "corpus parity: $files files"
+if [ "$chained" -ge 3 ]; then ok; else bad "only $chained corpus files have frames above 128 bytes"; fi
 
 # --- per-packet output and -w: identical lines, and a byte-identical pcap copy
 dpdk 0 out -i "net_pcap0,rx_pcap=$sample" && cp "$tmp/out" "$tmp/dpdk.txt"
@@ -302,6 +315,16 @@ contains "$tmp/err" "could not read or store 1 record" "cut file is a read error
 # pool sizes the ring cannot be filled from are configuration errors (exit 2), named by key
 dpdk 2 mbufs -i "net_pcap0,rx_pcap=$sample" --set dpdk.rx_desc=16384
 contains "$tmp/err" "dpdk.mbufs" "too few mbufs for the ring named"
+# the pools are made with the configured data room
+dpdk 0 mbuflog -i "net_pcap0,rx_pcap=$sample" -q --set dpdk.mbuf_size=320
+contains "$tmp/err" "8191 mbufs of 320 bytes each" "dpdk.mbuf_size reaches the pool"
+# an mbuf smaller than the headroom and a minimum frame: a named-key configuration error
+dpdk 2 mbufsize -i "net_pcap0,rx_pcap=$sample" --set dpdk.mbuf_size=191
+contains "$tmp/err" "key 'dpdk.mbuf_size': 191 is out of range 192..65535" "small mbuf_size named"
+# infinite_rx cannot chain: a record larger than one mbuf is refused with the key named
+dpdk 1 mbufinf -i "net_pcap0,rx_pcap=$sample,infinite_rx=1" --set dpdk.mbuf_size=192
+contains "$tmp/err" "infinite_rx=1 needs every record in one mbuf: dpdk.mbuf_size 192" \
+	"infinite_rx with small mbufs named"
 
 # --- hugepages: when free ones exist, --in-memory is chosen and nothing stays in /dev/hugepages
 free_mb=0

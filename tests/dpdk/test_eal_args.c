@@ -235,10 +235,15 @@ static void
 test_memory_need(void)
 {
 	/* 65535 mbufs: ~148 MB of 2368-byte objects on hugepages, a 4 KB page each otherwise */
-	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, false), 64 + 148);
-	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, true), 64 + 256);
-	CU_ASSERT_EQUAL(eal_mem_need_mb(4, 65535, true), 64 + 1024);
-	CU_ASSERT_EQUAL(eal_mem_need_mb(0, 0, false), 64);
+	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, 2176, false), 64 + 148);
+	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, 2176, true), 64 + 256);
+	CU_ASSERT_EQUAL(eal_mem_need_mb(4, 65535, 2176, true), 64 + 1024);
+	CU_ASSERT_EQUAL(eal_mem_need_mb(0, 0, 2176, false), 64);
+	/* compact mbufs: 448-byte objects, 9 to a 4 KB page */
+	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, 256, false), 64 + 28);
+	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 65535, 256, true), 64 + 29);
+	/* jumbo mbufs: 9408-byte objects take 3 whole 4 KB pages */
+	CU_ASSERT_EQUAL(eal_mem_need_mb(1, 1000, 9216, true), 64 + 12);
 }
 
 static const struct ns_test_case cases[] = {

@@ -110,6 +110,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(c.dpdk.rx_desc, 1024);
 	CU_ASSERT_EQUAL(c.dpdk.mbufs, 65535);
 	CU_ASSERT_EQUAL(c.dpdk.mbuf_cache, 256);
+	CU_ASSERT_EQUAL(c.dpdk.mbuf_size, 2176);
 	CU_ASSERT_TRUE(c.dpdk.rss);
 }
 
