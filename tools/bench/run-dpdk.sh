@@ -4,7 +4,9 @@
 # replay (net_pcap, infinite_rx=1) of --steady captures (N established connections, one or two
 # packets each per pass), min-size and IMIX, 1k / 100k / 1M flows, 1 and 2 workers, with flow
 # tracking and full TCP analysis on (--stats), next to dpdk-testpmd --forward-mode=rxonly on
-# the same vdev as the ceiling. Rates come from the steady state only (the table full, see
+# the same vdev as the ceiling, each with the default mbufs (2176 B of data room) and with compact
+# ones (dpdk.mbuf_size / testpmd --mbuf-size: the file's largest frame plus the 128 B headroom,
+# rounded up to 64 B). Rates come from the steady state only (the table full, see
 # sampled_run): per wall second (the median of the per-second counters) and per CPU second of
 # the whole process (that rate divided by the CPU the process got over the same window).
 set -euo pipefail
@@ -107,7 +109,7 @@ eal_common="--in-memory --no-pci --no-telemetry --log-level=lib.eal:warning"
 	echo "DPDK: $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'); testpmd: ${testpmd:-not installed (Debian package dpdk)}"
 } | tee "$scratch/facts.txt"
 
-declare -A file npk flows_of
+declare -A file npk flows_of msize
 order=()
 while read -r name mix nflows npkts; do
 	[ -n "$name" ] || continue
@@ -125,6 +127,23 @@ while read -r name mix nflows npkts; do
 		[ "$(stat -c %s "$f.q$h")" -gt 24 ] || { echo "run-dpdk.sh: $f.q$h is empty" >&2; exit 1; }
 	done
 	npk[$name]=$npkts
+	# compact mbufs: the largest record plus the headroom, rounded up to 64 bytes
+	msize[$name]=$(python3 - "$f" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as fh:
+    hdr = fh.read(24)
+    end = "<" if hdr[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    big = 0
+    while True:
+        rec = fh.read(16)
+        if len(rec) < 16:
+            break
+        caplen = struct.unpack(end + "4I", rec)[2]
+        big = max(big, caplen)
+        fh.seek(caplen, 1)
+print((big + 128 + 63) // 64 * 64)
+PY
+)
 	flows_of[$name]=$nflows
 	order+=("$name")
 done <<<"$scenarios"
@@ -198,7 +217,7 @@ median() {
 # on the main lcore sharing core 0. net_pcap does not say its queues hold whole flows, so the
 # mode is asked for explicitly (netscope warns; the split above guarantees it).
 run_netscope() {
-	local name=$1 workers=$2 out=$3 cores lcores pl=() dev
+	local name=$1 workers=$2 out=$3 msz=$4 cores lcores pl=() dev
 	if [ "$workers" -eq 1 ]; then
 		cores=1
 		lcores="-l 1"
@@ -212,37 +231,45 @@ run_netscope() {
 	sampled_run netscope "${flows_of[$name]}" "$out" taskset -c "$cores" "$netscope" \
 		--backend dpdk -i "$dev" \
 		--dpdk-args "$lcores $eal_common --file-prefix=$prefix" \
-		--set "dpdk.mbufs=$((npk[$name] + 8192))" --set flow.capacity=1179648 \
+		--set "dpdk.mbufs=$((npk[$name] + 8192))" --set "dpdk.mbuf_size=$msz" \
+		--set flow.capacity=1179648 \
 		"${pl[@]}" -q --stats
 }
 
 run_testpmd() {
-	local name=$1 out=$2
+	local name=$1 out=$2 msz=$3
 	sampled_run testpmd 0 "$out" "$testpmd" -l 0-1 $eal_common --file-prefix="$prefix-tp" \
 		--vdev "net_pcap0,rx_pcap=${file[$name]},infinite_rx=1" -- \
 		--forward-mode=rxonly --nb-cores=1 --stats-period=1 \
-		--total-num-mbufs=$((npk[$name] + 8192))
+		--total-num-mbufs=$((npk[$name] + 8192)) --mbuf-size="$msz"
 }
 
-# one measurement: appends "name tool workers rep mpps_wall cpu_share mpps_cpu" to runs.tsv
+# one measurement with mbufs of @msz bytes of data room: appends "name tool workers rep mpps_wall
+# cpu_share mpps_cpu" to runs.tsv, the name with "/mbuf<msz>" for compact mbufs
 measure() {
-	local what=$1 name=$2 workers=$3 rep=$4 res
+	local what=$1 name=$2 workers=$3 rep=$4 msz=$5 res key=$2
+	[ "$msz" -eq "$default_msz" ] || key=$name/mbuf$msz
 	if [ "$what" = testpmd ]; then
-		res=$(run_testpmd "$name" "$log/$name-testpmd-$rep")
+		res=$(run_testpmd "$name" "$log/${key/\//-}-testpmd-$rep" "$msz")
 	else
-		res=$(run_netscope "$name" "$workers" "$log/$name-w$workers-$rep")
+		res=$(run_netscope "$name" "$workers" "$log/${key/\//-}-w$workers-$rep" "$msz")
 	fi
 	read -r mw share <<<"$res"
-	awk -v n="$name" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" 'BEGIN {
+	awk -v n="$key" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" 'BEGIN {
 		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\n", n, t, w, r, mw, sh, (sh > 0 ? mw / sh : 0) }' |
 		tee -a "$raw"
 }
 
+default_msz=2176 # RTE_MBUF_DEFAULT_BUF_SIZE, both tools' default
+rows=()
 for name in "${order[@]}"; do
+	rows+=("$name" "$name/mbuf${msize[$name]}")
 	for ((rep = 1; rep <= reps; rep++)); do
-		measure netscope "$name" 1 "$rep"
-		measure netscope "$name" 2 "$rep"
-		[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep"
+		for msz in "$default_msz" "${msize[$name]}"; do
+			measure netscope "$name" 1 "$rep" "$msz"
+			measure netscope "$name" 2 "$rep" "$msz"
+			[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep" "$msz"
+		done
 	done
 done
 
@@ -254,7 +281,7 @@ summary=$scratch/summary.md
 {
 	echo "| replay | netscope 1 worker, Mpps (CPU) | (wall) | netscope 2 workers per-queue, Mpps (CPU, whole process) | (wall) | testpmd rxonly, Mpps (CPU) | (wall) | 1 worker vs testpmd (CPU) |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for name in "${order[@]}"; do
+	for name in "${rows[@]}"; do
 		c1=$(med "$name" netscope 1 7)
 		w1=$(med "$name" netscope 1 5)
 		c2=$(med "$name" netscope 2 7)
@@ -262,7 +289,7 @@ summary=$scratch/summary.md
 		ct=$(med "$name" testpmd 1 7)
 		wt=$(med "$name" testpmd 1 5)
 		ratio=$(awk -v a="$c1" -v b="$ct" 'BEGIN { if (a > 0 && b > 0) printf "1/%.1f", b / a }')
-		echo "| $name | $c1 | $w1 | $c2 | $w2 | ${ct:-n/a} | ${wt:-n/a} | $ratio |"
+		echo "| ${name/\/mbuf/, mbuf_size } | $c1 | $w1 | $c2 | $w2 | ${ct:-n/a} | ${wt:-n/a} | $ratio |"
 	done
 	echo
 	echo "Targets (one worker, full TCP analysis): >= 15 Mpps at 100k flows, >= 10 Mpps at 1M,"
