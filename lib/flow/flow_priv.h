@@ -561,11 +561,6 @@ flow_tcp_lastack_t(struct flow_rec *r, unsigned d, uint32_t t)
 }
 
 /*
- * Rule 10 for a segment that is not a duplicate ACK, with rule 16's lastack time (before
- * lastack changes): a new ACK restarts the count, the same one keeps it (and its time when it
- * can be read).
- */
-/*
  * Rules 15-17 (tcp-analysis.md §3) for a segment that is neither a keep-alive nor a zero-window
  * probe, after 13-14 moved nextseq: maxseqtobeacked follows nextseq when this segment starts
  * at it (or it is unset), and the sender's window and ACK field are stored.
@@ -580,6 +575,11 @@ flow_tcp_rules15_17(struct tcp_dir *fwd, const struct ns_pkt *p)
 	fwd->bits = (uint8_t)((fwd->bits & ~(TD_KEEPALIVE | TD_ZWP)) | TD_WIN_SET);
 }
 
+/*
+ * Rule 10 for a segment that is not a duplicate ACK, with rule 16's lastack time (before
+ * lastack changes): a new ACK restarts the count, the same one keeps it (and its time when it
+ * can be read).
+ */
 static inline void
 flow_tcp_ack_rule10(struct flow_rec *r, unsigned d, uint32_t ack, uint32_t t)
 {
@@ -826,8 +826,7 @@ flow_tcp_syn_new(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	fwd->window = p->tcp_win;
 	fwd->lastack = p->tcp_ack; /* dupacks is 0: no lastack time to keep */
 	fwd->bits = TD_BASE_SET | TD_WIN_SET;
-	r->cold.syn_or_irtt = t;
-	tc->rtt_max = t; /* rtt_cnt is 0: flow_tcp_syn_t() */
+	flow_tcp_syn_set(r, t);
 	if (seglen > 0) {
 		tc->rtt_seq = nxt;
 		tc->rtt_t = t;

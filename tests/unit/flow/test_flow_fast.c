@@ -714,7 +714,7 @@ test_cold_pf_decision(void)
 	};
 	struct ns_flow_table *t = table_new(64, NULL);
 
-	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(c); i++) {
 		struct ns_pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, c[i].fl, 1, 1, 100, 0);
 
 		t->cold_pf = false;

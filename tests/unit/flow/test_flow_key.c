@@ -645,7 +645,7 @@ test_key_builder_v4_edges(void)
 			t = table_new(64, &pp);
 			if (portable)
 				CU_ASSERT_EQUAL(flow_hash_use_portable(t), 0);
-			for (unsigned i = 0; i < sizeof(tup) / sizeof(tup[0]); i++)
+			for (unsigned i = 0; i < NS_ARRAY_SIZE(tup); i++)
 				for (unsigned rev = 0; rev < 2; rev++) {
 					struct ns_pkt *p = &pk[n++];
 

@@ -284,7 +284,7 @@ test_irtt_waiting_ooo(void)
 
 		tt = table_new(64, NULL);
 		tt->tcp_fast = fast;
-		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		burst(sg, NS_ARRAY_SIZE(sg));
 		r = handshake_rec();
 		CU_ASSERT_EQUAL(r.rtt_handshake_us, 12632);
 		CU_ASSERT_EQUAL(r.rtt_syn_synack_us, 6261);
@@ -314,7 +314,7 @@ test_irtt_waiting_first_sample(void)
 
 		tt = table_new(64, NULL);
 		tt->tcp_fast = fast;
-		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		burst(sg, NS_ARRAY_SIZE(sg));
 		r = handshake_rec();
 		CU_ASSERT_EQUAL(r.rtt_handshake_us, 12632);
 		CU_ASSERT_EQUAL(r.rtt_synack_ack_us, 6371);
@@ -344,7 +344,7 @@ test_irtt_waiting_interim(void)
 		p.active_timeout = 10;
 		tt = table_new(64, &p);
 		tt->tcp_fast = fast;
-		burst(sg, sizeof(sg) / sizeof(sg[0]));
+		burst(sg, NS_ARRAY_SIZE(sg));
 		ns_flow_table_housekeeping(tt, T0 + 12 * SEC, 64);
 		CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
 		CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_ACTIVE);
