@@ -91,7 +91,27 @@ fmt_u64_long(char *p, uint64_t v)
 		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), ',' \
 	}
 
+/* The same with a dot (IPv4 octets: below 256). */
+#define D3DOT(n)                                                 \
+	{                                                        \
+		(char)('0' + ((n) >= 100  ? (n) / 100            \
+			      : (n) >= 10 ? (n) / 10             \
+					  : (n))),               \
+			(char)((n) >= 100  ? '0' + (n) / 10 % 10 \
+			       : (n) >= 10 ? '0' + (n) % 10      \
+					   : '.'),               \
+			(char)((n) >= 100  ? '0' + (n) % 10      \
+			       : (n) >= 10 ? '.'                 \
+					   : 0),                 \
+			(char)((n) >= 100 ? '.' : 0)             \
+	}
+
 const char fmt_d3[1000][4] = { X1000(D3) };
+const char fmt_d3dot[256][4] = { X100(D3DOT, 0),  X100(D3DOT, 100), X10(D3DOT, 200),
+				 X10(D3DOT, 210), X10(D3DOT, 220),  X10(D3DOT, 230),
+				 X10(D3DOT, 240), D3DOT(250),       D3DOT(251),
+				 D3DOT(252),      D3DOT(253),       D3DOT(254),
+				 D3DOT(255) };
 const char fmt_d3pad[1000][4] = { X1000(D3PAD) };
 const char fmt_d3c[1000][4] = { X1000(D3C) };
 const char fmt_d3padc[1000][4] = { X1000(D3PADC) };

@@ -88,6 +88,8 @@ extern const char fmt_d3pad[1000][4];
 /* The same two followed by a comma (CSV), its count that of fmt_d3 plus one. */
 extern const char fmt_d3c[1000][4];
 extern const char fmt_d3padc[1000][4];
+/* fmt_d3 below 256 followed by a dot (an IPv4 octet), its count that of fmt_d3 plus one. */
+extern const char fmt_d3dot[256][4];
 
 /* Append @v < 1000 (one 4-byte copy; what lands past the digits is overwritten next). */
 static inline char *
@@ -101,6 +103,14 @@ static inline char *
 fmt_octet(char *p, unsigned v)
 {
 	return fmt_u3(p, v);
+}
+
+/* An octet and its dot (one 4-byte copy). */
+static inline char *
+fmt_octet_dot(char *p, uint8_t v)
+{
+	memcpy(p, fmt_d3dot[v], 4);
+	return p + fmt_d3[v][3] + 1;
 }
 
 /** fmt_u64() for @v >= 10^9. */
@@ -141,12 +151,9 @@ fmt_u64(char *p, uint64_t v)
 static inline char *
 fmt_v4(char *p, const uint8_t *b)
 {
-	p = fmt_octet(p, b[0]);
-	*p++ = '.';
-	p = fmt_octet(p, b[1]);
-	*p++ = '.';
-	p = fmt_octet(p, b[2]);
-	*p++ = '.';
+	p = fmt_octet_dot(p, b[0]);
+	p = fmt_octet_dot(p, b[1]);
+	p = fmt_octet_dot(p, b[2]);
 	return fmt_octet(p, b[3]);
 }
 

@@ -11,6 +11,7 @@
  * full disk never stops a capture. docs/exports.md lists every field.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,8 @@ texts_init(struct ns_flow_export *e)
 		n = text_set(e, e->proto[i].s, sizeof(e->proto[i].s), name, tail);
 		e->proto[i].len = (uint8_t)(n > 0 ? n : 0);
 		rc |= n < 0 ? n : 0;
+		if (e->fmt == NS_FLOW_EXPORT_CSV && n > 16)
+			rc |= -ENAMETOOLONG; /* proto16() copies 16 bytes */
 		rc |= name_set(e, &e->tcp_flags[i],
 			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)));
 		rc |= name_set(e, &e->end[i], ns_flow_end_name(i));
@@ -320,28 +323,52 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 /* Append a string literal (its length is a constant, so the copy is a few moves). */
 #define LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-/* Append a name: one 16-byte copy (the buffer has EXPORT_REC_MAX of room). */
+/*
+ * Append entry @i of a name table: one 16-byte copy (the buffer has EXPORT_REC_MAX of room).
+ * The index is a size_t so that the entry's address is one scaled add, not a 32-bit sum
+ * widened after the fact.
+ */
 static inline char *
-name(char *p, const struct export_name *t)
+name(char *p, const struct export_name *tab, size_t i)
 {
-	memcpy(p, t, sizeof(*t));
-	return p + t->len;
+	memcpy(p, &tab[i], sizeof(tab[i]));
+	return p + tab[i].len;
 }
 
 static inline char *
-proto(char *p, const struct export_proto *t)
+proto(char *p, const struct export_proto *tab, size_t i)
 {
-	memcpy(p, t->s, sizeof(t->s));
-	return p + t->len;
+	memcpy(p, tab[i].s, sizeof(tab[i].s));
+	return p + tab[i].len;
 }
 
-/* Whether every TCP event counter is zero, as in most flows: they go out as one literal. */
+/* CSV's proto and ip_proto columns: never more than 16 bytes (texts_init checks). */
+static inline char *
+proto16(char *p, const struct export_proto *tab, size_t i)
+{
+	memcpy(p, tab[i].s, 16);
+	return p + tab[i].len;
+}
+
+/*
+ * Whether every TCP event counter is zero, as in most flows: they go out as one literal. The
+ * thirteen are contiguous (retrans[0] to rst[1]), so seven 8-byte loads ORed, the last
+ * overlapping the one before, test them all.
+ */
 static inline bool
 tcp_counters_zero(const struct ns_flow_record *r)
 {
-	return (r->retrans[0] | r->retrans[1] | r->fast_retrans | r->spurious_retrans | r->ooo[0] |
-		r->ooo[1] | r->lost[0] | r->lost[1] | r->dupack[0] | r->dupack[1] | r->zero_window |
-		r->rst[0] | r->rst[1]) == 0;
+	const char *b = (const char *)&r->retrans[0];
+	uint64_t w[7];
+
+	_Static_assert(offsetof(struct ns_flow_record, rst[1]) -
+				       offsetof(struct ns_flow_record, retrans[0]) ==
+			       12 * sizeof(uint32_t),
+		       "the TCP event counters are thirteen contiguous uint32_t");
+	for (unsigned i = 0; i < 6; i++)
+		memcpy(&w[i], b + 8 * i, 8);
+	memcpy(&w[6], b + 13 * 4 - 8, 8);
+	return (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6]) == 0;
 }
 
 /* JSON: @v, or null when not @known. */
@@ -358,7 +385,7 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, "{\"flow_id\":");
 	p = fmt_u64(p, r->flow_id);
 	p = LIT(p, ",\"proto\":");
-	p = proto(p, &e->proto[r->proto]); /* and ip_proto, up to ip_version's value */
+	p = proto(p, e->proto, r->proto); /* and ip_proto, up to ip_version's value */
 	p = fmt_u64(p, r->ip_version);
 	/* addresses and timestamps are [0-9a-f.:TZ-]: nothing to escape */
 	p = LIT(p, ",\"src_ip\":\"");
@@ -384,7 +411,7 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, ",\"bytes_toclient\":");
 	p = fmt_u64(p, r->bytes[NS_FLOW_TOCLIENT]);
 	p = LIT(p, ",\"end_reason\":");
-	p = name(p, &e->end[r->end_reason]);
+	p = name(p, e->end, r->end_reason);
 	if (NS_LIKELY(r->proto == 6))
 		goto tcp;
 	if (r->proto == 1 || r->proto == 58) {
@@ -400,13 +427,13 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	return p;
 tcp:
 	p = LIT(p, ",\"tcp\":{\"tcp_state\":");
-	p = name(p, &e->tcp_state[r->tcp_state]);
+	p = name(p, e->tcp_state, r->tcp_state);
 	p = LIT(p, ",\"conn_state\":");
-	p = name(p, &e->conn_state[r->conn_state]);
+	p = name(p, e->conn_state, r->conn_state);
 	p = LIT(p, ",\"flags_toserver\":");
-	p = name(p, &e->tcp_flags[r->tcp_flags[0]]);
+	p = name(p, e->tcp_flags, r->tcp_flags[0]);
 	p = LIT(p, ",\"flags_toclient\":");
-	p = name(p, &e->tcp_flags[r->tcp_flags[1]]);
+	p = name(p, e->tcp_flags, r->tcp_flags[1]);
 	if (r->flags & NS_FLOW_REC_MIDSTREAM)
 		p = LIT(p, ",\"midstream\":true,\"rtt_handshake_us\":");
 	else
@@ -500,21 +527,56 @@ csv_num(char *p, uint64_t v)
 }
 
 /*
+ * Append the @n bytes before @p (a number and its comma, at most 11 bytes for a uint32_t) twice
+ * more: two 16-byte copies of the same source, the second overlapping the first's tail.
+ */
+static inline char *
+csv_copy3(char *p, const char *q, size_t n)
+{
+	char t[16];
+
+	memcpy(t, q, 16);
+	memcpy(p, t, 16);
+	memcpy(p + n, t, 16);
+	return p + 2 * n;
+}
+
+/* CSV: a dotted quad and its comma (the last octet's copy brings the comma). */
+static inline char *
+csv_v4(char *p, const uint8_t *b)
+{
+	p = fmt_octet_dot(p, b[0]);
+	p = fmt_octet_dot(p, b[1]);
+	p = fmt_octet_dot(p, b[2]);
+	memcpy(p, fmt_d3c[b[3]], 4);
+	return p + fmt_d3[b[3]][3] + 1;
+}
+
+/* CSV: an address and its comma. */
+static inline char *
+csv_addr(char *p, const struct ns_addr *a)
+{
+	if (NS_LIKELY(fmt_addr_is_v4(a)))
+		return csv_v4(p, a->b + 12);
+	p = fmt_addr_v6(p, a);
+	*p = ',';
+	return p + 1;
+}
+
+/*
  * One CSV row in csv_header's column order. Numbers, addresses and timestamps can hold no
  * comma, quote or line break, so only the names (escaped at open, each with its comma) are ever
  * quoted. The empty columns of what a record does not have go out as one run of commas.
  */
-static char *
+static inline __attribute__((always_inline)) char *
 csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 {
 	p = csv_num(p, r->flow_id);
-	p = proto(p, &e->proto[r->proto]); /* proto and ip_proto */
+	p = proto16(p, e->proto, r->proto); /* proto and ip_proto */
 	p = csv_num(p, r->ip_version);
-	p = fmt_addr(p, &r->src);
-	*p++ = ',';
+	p = csv_addr(p, &r->src);
 	p = csv_num(p, r->src_port);
-	p = fmt_addr(p, &r->dst);
-	*p++ = ',';
+	p = csv_addr(p, &r->dst);
 	p = csv_num(p, r->dst_port);
 	p = csv_num(p, r->vlan);
 	p = fmt_rfc3339(&e->ts, p, r->first_ns);
@@ -525,7 +587,7 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = csv_num(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOCLIENT]);
-	p = name(p, &e->end[r->end_reason]);
+	p = name(p, e->end, r->end_reason);
 	if (NS_LIKELY(r->proto == 6))
 		goto tcp;
 	if (r->proto == 1 || r->proto == 58) {
@@ -540,10 +602,10 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	return LIT(p, ",,,,,,,,,,,,,,,,,,,,,,,,\r\n");
 tcp:
 	p = LIT(p, ",,,"); /* the ICMP columns */
-	p = name(p, &e->tcp_state[r->tcp_state]);
-	p = name(p, &e->conn_state[r->conn_state]);
-	p = name(p, &e->tcp_flags[r->tcp_flags[0]]);
-	p = name(p, &e->tcp_flags[r->tcp_flags[1]]);
+	p = name(p, e->tcp_state, r->tcp_state);
+	p = name(p, e->conn_state, r->conn_state);
+	p = name(p, e->tcp_flags, r->tcp_flags[0]);
+	p = name(p, e->tcp_flags, r->tcp_flags[1]);
 	if (r->flags & NS_FLOW_REC_IRTT)
 		p = fmt_u64(p, r->rtt_handshake_us);
 	*p++ = ',';
@@ -553,13 +615,20 @@ tcp:
 	} else {
 		p = LIT(p, ",,");
 	}
-	if (r->rtt_samples != 0) {
+	if (r->rtt_samples == 0) {
+		p = LIT(p, ",,,0,");
+	} else if (((r->rtt_min_us ^ r->rtt_avg_us) | (r->rtt_avg_us ^ r->rtt_max_us)) == 0) {
+		/* one sample, or all alike: the text of min three times */
+		char *q = p;
+
+		p = csv_num(p, r->rtt_min_us);
+		p = csv_copy3(p, q, (size_t)(p - q));
+		p = csv_num(p, r->rtt_samples);
+	} else {
 		p = csv_num(p, r->rtt_min_us);
 		p = csv_num(p, r->rtt_avg_us);
 		p = csv_num(p, r->rtt_max_us);
 		p = csv_num(p, r->rtt_samples);
-	} else {
-		p = LIT(p, ",,,0,");
 	}
 	if (tcp_counters_zero(r))
 		return LIT(p, "0,0,0,0,0,0,0,0,0,0,0,0,0\r\n");
@@ -606,10 +675,31 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 	int rc = 0;
 
 	if (e->fmt == NS_FLOW_EXPORT_CSV) {
+		/*
+		 * make_room() and commit() with the buffer's length, record count and room in
+		 * locals: the records' bytes are stores through a char pointer, which may alias
+		 * any field of @e, so fields would be reloaded and stored again per record.
+		 */
+		size_t len = e->len, due = e->due;
+		unsigned nrec = e->nrec, counted = 0;
+
 		for (unsigned i = 0; i < n; i++) {
-			rc |= make_room(e);
-			commit(e, csv_record(e, e->buf + e->len, &recs[i]));
+			if (NS_UNLIKELY(len >= due || nrec >= EXPORT_RECS_MAX)) {
+				e->len = len;
+				e->nrec = nrec;
+				e->written += i - counted;
+				counted = i;
+				rc |= write_out(e, NS_MIN(len, due));
+				len = e->len;
+				due = e->due;
+				nrec = e->nrec;
+			}
+			len = (size_t)(csv_record(e, e->buf + len, &recs[i]) - e->buf);
+			e->rec_end[nrec++] = (uint32_t)len;
 		}
+		e->len = len;
+		e->nrec = nrec;
+		e->written += n - counted;
 	} else {
 		bool lines = e->fmt == NS_FLOW_EXPORT_JSONL;
 

@@ -263,6 +263,10 @@ test_addr(void)
 		"2001:db8:0:0:1::1",
 		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 		"::ffff:255.255.255.255",
+		"::ffff:0.0.0.0",
+		"::ffff:10.0.0.1",
+		"::ffff:100.10.1.0",
+		"::ffff:9.99.199.255",
 		"0:0:0:0:0:1:0:0",
 		"::fffe:1.2.3.4",
 		"64:ff9b::1.2.3.4",
@@ -309,6 +313,25 @@ test_addr(void)
 			if (rnd() % 3 == 0)
 				a.b[2 * g] = a.b[2 * g + 1] = 0;
 		check_addr(&a);
+	}
+}
+
+/* The octet tables behind fmt_v4() and the CSV writer's addresses, against snprintf. */
+static void
+test_octet_tables(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		char want[8], got[16];
+		int n = snprintf(want, sizeof(want), "%u.", v);
+		char *end;
+
+		CU_ASSERT_EQUAL(fmt_d3[v][3] + 1, n);
+		CU_ASSERT_EQUAL(memcmp(fmt_d3dot[v], want, (size_t)n), 0);
+		memset(got, 'x', sizeof(got));
+		end = fmt_octet_dot(got, (uint8_t)v);
+		CU_ASSERT_EQUAL(end - got, n);
+		CU_ASSERT_EQUAL(memcmp(got, want, (size_t)n), 0);
+		CU_ASSERT_EQUAL(got[4], 'x'); /* one 4-byte copy */
 	}
 }
 
@@ -458,6 +481,24 @@ rnd_record(struct ns_flow_record *r)
 	r->rtt_avg_us = (uint32_t)rnd_num(32);
 	r->rtt_max_us = (uint32_t)rnd_num(32);
 	r->rtt_samples = rnd() % 3 == 0 ? 0 : (uint32_t)rnd_num(32);
+	/* one sample, or all alike (min, avg and max share one text), or two of three alike */
+	switch (rnd() % 6) {
+	case 0:
+	case 1:
+		r->rtt_avg_us = r->rtt_max_us = r->rtt_min_us;
+		break;
+	case 2:
+		r->rtt_max_us = r->rtt_min_us;
+		break;
+	case 3:
+		r->rtt_avg_us = r->rtt_min_us;
+		break;
+	case 4:
+		r->rtt_max_us = r->rtt_avg_us;
+		break;
+	default:
+		break;
+	}
 	r->fast_retrans = (uint32_t)rnd_num(32);
 	r->spurious_retrans = (uint32_t)rnd_num(32);
 	r->zero_window = (uint32_t)rnd_num(32);
@@ -975,10 +1016,10 @@ test_write_resumes(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_u64),           NS_TEST(test_rfc3339),        NS_TEST(test_addr),
-	NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),    NS_TEST(test_jsonl_records),
-	NS_TEST(test_json_records),  NS_TEST(test_aligned_pieces), NS_TEST(test_partial_write),
-	NS_TEST(test_write_resumes),
+	NS_TEST(test_u64),           NS_TEST(test_rfc3339),       NS_TEST(test_addr),
+	NS_TEST(test_octet_tables),  NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),
+	NS_TEST(test_jsonl_records), NS_TEST(test_json_records),  NS_TEST(test_aligned_pieces),
+	NS_TEST(test_partial_write), NS_TEST(test_write_resumes),
 };
 
 NS_TEST_MAIN("export_fmt", cases)
