@@ -327,6 +327,8 @@ bool flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, ui
 
 /** Zeek conn_state of a TCP flow. */
 enum ns_flow_conn_state flow_tcp_conn_state(const struct flow_rec *r);
+/* flow_tcp_conn_state() of every hot.ep byte, for flow_record_fill() (flow_emit.c) */
+extern const uint8_t flow_conn_state_of[256];
 
 /** True when a bare SYN on an existing flow starts a new tcp.stream (tcp-analysis.md §2.2). */
 static inline bool

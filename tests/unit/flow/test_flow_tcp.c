@@ -702,7 +702,46 @@ test_fragment_not_analysed(void)
 	ns_flow_table_destroy(tt);
 }
 
+/*
+ * flow_record_fill() takes conn_state from a table the compiler builds: it must give
+ * flow_tcp_conn_state()'s answer for every endpoint byte, data bits included.
+ */
+static void
+test_conn_state_table(void)
+{
+	static const struct {
+		uint8_t ep;
+		uint8_t want;
+	} known[] = {
+		{ EP_SYN_SENT, NS_FLOW_CONN_S0 },
+		{ EP_ESTABLISHED | EP_ESTABLISHED << 3, NS_FLOW_CONN_S1 },
+		{ EP_CLOSED | EP_CLOSED << 3 | EP_DATA_ORIG, NS_FLOW_CONN_SF },
+		{ EP_SYN_SENT | EP_RESET << 3, NS_FLOW_CONN_REJ },
+		{ EP_RESET | EP_RESET << 3, NS_FLOW_CONN_REJ },
+		{ EP_RESET | EP_RESET << 3 | EP_DATA_RESP, NS_FLOW_CONN_RSTR },
+		{ EP_PARTIAL | EP_RESET << 3, NS_FLOW_CONN_RSTRH },
+		{ EP_RESET_S0, NS_FLOW_CONN_RSTOS0 },
+		{ EP_RESET, NS_FLOW_CONN_OTH },
+		{ EP_RESET | EP_ESTABLISHED << 3, NS_FLOW_CONN_RSTO },
+		{ EP_CLOSED | EP_PARTIAL << 3, NS_FLOW_CONN_SH },
+		{ EP_CLOSED | EP_ESTABLISHED << 3, NS_FLOW_CONN_S2 },
+		{ EP_INACTIVE | EP_CLOSED << 3, NS_FLOW_CONN_SHR },
+		{ EP_ESTABLISHED | EP_CLOSED << 3, NS_FLOW_CONN_S3 },
+		{ EP_SYN_ACK_SENT | EP_SYN_ACK_SENT << 3, NS_FLOW_CONN_OTH },
+	};
+	struct flow_rec r;
+
+	memset(&r, 0, sizeof(r));
+	for (unsigned ep = 0; ep < 256; ep++) {
+		r.hot.ep = (uint8_t)ep;
+		CU_ASSERT_EQUAL(flow_conn_state_of[ep], flow_tcp_conn_state(&r));
+	}
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(known); i++)
+		CU_ASSERT_EQUAL(flow_conn_state_of[known[i].ep], known[i].want);
+}
+
 static const struct ns_test_case cases[] = {
+	NS_TEST(test_conn_state_table),
 	NS_TEST(test_handshake_rtt),
 	NS_TEST(test_handshake_rtt_syn_retransmitted),
 	NS_TEST(test_handshake_synack_retransmitted),
