@@ -679,6 +679,8 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
  *   moves only an INACTIVE one (the payload bit aside).
  * Returns false, having changed nothing, when the segment does not qualify.
  * tests/unit/flow/test_flow_fast.c compares both paths byte for byte on random traffic.
+ * The ACK field is read from @p where it is used and the new nextseq from @fwd: kept in
+ * locals, both were spilled to the stack and loaded back (process_pass() runs out of registers).
  */
 static inline bool
 flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
@@ -687,10 +689,8 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	struct flow_tcp *tc = &r->tcp;
 	struct tcp_dir *fwd = &tc->dir[d];
 	const struct tcp_dir *rev = &tc->dir[d ^ 1];
-	const uint32_t seq = p->tcp_seq, ack = p->tcp_ack, seglen = p->payload_len;
-	const uint32_t nxt = seq + seglen;
+	const uint32_t seq = p->tcp_seq, seglen = p->payload_len;
 	const unsigned resp = d ^ (h->flags & FF_CLIENT_HI); /* the sender is the responder */
-	const bool advanced = (int32_t)seglen > 0; /* seq_gt(nxt, nextseq) with seq == nextseq */
 	bool dup = false;
 
 	if ((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) != NS_TCP_ACK ||
@@ -698,10 +698,10 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	    ((h->ep >> (3 * resp)) & 7u) == EP_INACTIVE ||
 	    (fwd->bits & rev->bits & TD_BASE_SET) == 0 ||
 	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
-	    (rev->maxseqtobeacked != 0 && seq_gt(ack, rev->maxseqtobeacked)) ||
-	    (seglen > 0 && rev->lastack != 0 && seq_le(nxt, rev->lastack)))
+	    (rev->maxseqtobeacked != 0 && seq_gt(p->tcp_ack, rev->maxseqtobeacked)) ||
+	    (seglen > 0 && rev->lastack != 0 && seq_le(seq + seglen, rev->lastack)))
 		return false;
-	if (seglen == 0 && ack == fwd->lastack) {
+	if (seglen == 0 && p->tcp_ack == fwd->lastack) {
 		/* 5-9: a duplicate ACK unless a window update or a keep-alive ACK */
 		dup = (fwd->bits & TD_WIN_SET) && p->tcp_win == fwd->window &&
 		      !(rev->bits & TD_KEEPALIVE);
@@ -718,21 +718,22 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 		r->cold.dupack[d]++;
 		flow_tcp_lastack_t(r, d, t);
 	} else {
-		flow_tcp_ack_rule10(r, d, ack, t);
+		flow_tcp_ack_rule10(r, d, p->tcp_ack, t);
 	}
-	/* 14-17 */
-	if (advanced) {
-		fwd->nextseq = nxt;
+	/* 14-17 (seq_gt(nxt, nextseq) with seq == nextseq), and the payload bit */
+	if (NS_LIKELY((int32_t)seglen > 0)) {
+		fwd->nextseq = seq + seglen;
 		fwd->nextseq_t = t;
+		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
+	} else if (NS_UNLIKELY(seglen != 0)) {
+		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
 	}
 	flow_tcp_rules15_17(fwd, p);
 	/* 18: this segment cannot be a retransmission */
-	flow_tcp_rtt(r, d, ack, t, advanced, nxt);
+	flow_tcp_rtt(r, d, p->tcp_ack, t, (int32_t)seglen > 0, fwd->nextseq);
 	/* 19, state machines */
 	flow_tcp_irtt(r, t);
 	h->state = flow_tcp_ack_state(h, d);
-	if (seglen > 0)
-		h->ep |= (uint8_t)(EP_DATA_ORIG << resp);
 	return true;
 }
 
