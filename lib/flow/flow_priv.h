@@ -680,7 +680,7 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
  * Returns false, having changed nothing, when the segment does not qualify.
  * tests/unit/flow/test_flow_fast.c compares both paths byte for byte on random traffic.
  * The ACK field is read from @p where it is used and the new nextseq from @fwd: kept in
- * locals, both were spilled to the stack and loaded back (process_pass() runs out of registers).
+ * locals, both were spilled to the stack and loaded back (pass_apply() runs out of registers).
  */
 static inline bool
 flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
@@ -1011,7 +1011,7 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 }
 
 /*
- * Before a pass of @n packets: process_pass() prefetches the cold line of TCP flows' records
+ * Before a pass of @n packets: pass_match() prefetches the cold line of TCP flows' records
  * only when at least a quarter of the previous pass's packets were segments of known flows
  * that used it. In-order traffic touches it about once per handshake (~8% of the benchmark
  * captures' packets), a replayed or lossy capture on most data segments.
@@ -1029,7 +1029,7 @@ flow_cold_roll(struct ns_flow_table *t, unsigned n)
 }
 
 /*
- * Whether process_pass() prefetches, for writing, the cold line of the record of TCP segment
+ * Whether pass_match() prefetches, for writing, the cold line of the record of TCP segment
  * @p's flow: in a pass that flow_cold_roll() chose, and for every SYN (the SYN/ACK stores its
  * base sequence number and the SYN -> SYN/ACK time there; a SYN on a known flow reads the base
  * sequence numbers) and RST (its counter).

@@ -368,7 +368,7 @@ bucket_insert(struct ns_flow_table *t, uint64_t h, uint32_t b1, uint32_t idx)
 /*
  * Whether keys @a and @b are equal, bit for bit: five words loaded as scalars. Copied to arrays
  * first, gcc stored the record's key to the stack and loaded it back (~5 more instructions on
- * every packet's check in process_pass()).
+ * every packet's check in pass_apply()).
  */
 static inline bool
 key_eq(const struct flow_key *a, const struct flow_key *b)
@@ -967,6 +967,7 @@ struct pass {
 	uint32_t bkt[NS_FLOW_BURST]; /* primary bucket of each key */
 	uint32_t cand[NS_FLOW_BURST];
 	uint8_t dir[NS_FLOW_BURST];
+	uint8_t alt[NS_FLOW_BURST]; /* the packets whose candidate is NEED_ALT, in order */
 };
 
 /*
@@ -1159,29 +1160,24 @@ prefetch_new_rec(const struct ns_flow_table *t, uint32_t idx)
  */
 #define REC_PF_LOCALITY 2
 
-static unsigned
-process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+/*
+ * Stage 2: tag match; prefetch the record (and its TCP line) of every hit, the alternate
+ * bucket of a miss that may be there, and the record the next creation takes. Each stage is
+ * a function of its own so the compiler allocates the registers of one loop at a time.
+ */
+static __attribute__((noinline)) void
+pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
 {
-	struct pass ps;
-	const struct flow_key *keys = ps.keys;
-	const uint64_t *hv = ps.hv;
-	const uint32_t *bkt = ps.bkt;
-	uint32_t *cand = ps.cand;
-	const unsigned nk = n;
-	unsigned tracked = 0;
+	const struct flow_key *keys = ps->keys;
+	const uint64_t *hv = ps->hv;
+	const uint32_t *bkt = ps->bkt;
+	uint32_t *cand = ps->cand;
 	/* records the next creations take: the free list's head, else the never-used ones */
 	uint32_t pf_next = t->free_head != t->capacity ? t->free_head : t->bump;
 	const uint32_t pf_end = t->free_head != t->capacity ? t->free_head + 1 : t->capacity;
-	bool changed = false, any_alt = false;
+	unsigned n_alt = 0;
 
-	/* stage 1: keys and hashes for the whole burst, every primary bucket prefetched */
-	if (t->hash_crc)
-		pass_keys_crc32c(t, pkts, n, &ps);
-	else
-		pass_keys_portable(t, pkts, n, &ps);
-
-	/* stage 2: tag match; prefetch the record (and its TCP line) of every hit */
-	for (unsigned k = 0; k < nk; k++) {
+	for (unsigned k = 0; k < n; k++) {
 		uint16_t tag = h_tag(hv[k]);
 		const struct flow_bucket *b = &t->buckets[bkt[k]];
 		unsigned m = tag_match(b, tag);
@@ -1197,36 +1193,43 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {
 			cand[k] = NEED_ALT;
 			__builtin_prefetch(&t->buckets[alt_bucket(t, bkt[k], tag)]);
-			any_alt = true;
+			ps->alt[n_alt++] = (uint8_t)k;
 		} else {
 			cand[k] = NO_IDX;
 			if (pf_next < pf_end)
 				prefetch_new_rec(t, pf_next++);
 		}
 	}
-	if (any_alt) {
-		for (unsigned k = 0; k < nk; k++) {
-			uint16_t tag;
-			const struct flow_bucket *b;
-			unsigned m;
+	/* the alternate buckets of the misses that may be there, prefetched above */
+	for (unsigned i = 0; i < n_alt; i++) {
+		const unsigned k = ps->alt[i];
+		const uint16_t tag = h_tag(hv[k]);
+		const struct flow_bucket *b = &t->buckets[alt_bucket(t, bkt[k], tag)];
+		const unsigned m = tag_match(b, tag);
 
-			if (cand[k] != NEED_ALT)
-				continue;
-			tag = h_tag(hv[k]);
-			b = &t->buckets[alt_bucket(t, bkt[k], tag)];
-			m = tag_match(b, tag);
-			cand[k] = m != 0 ? slot_idx(b, (unsigned)__builtin_ctz(m)) : NO_IDX;
-			if (m != 0)
-				__builtin_prefetch(&t->recs[cand[k]].hot, 1, REC_PF_LOCALITY);
-		}
+		cand[k] = m != 0 ? slot_idx(b, (unsigned)__builtin_ctz(m)) : NO_IDX;
+		if (m != 0)
+			__builtin_prefetch(&t->recs[cand[k]].hot, 1, REC_PF_LOCALITY);
 	}
+}
 
-	/*
-	 * stage 3: apply in packet order. A candidate is confirmed by the full key compare; a
-	 * stale one (a false tag hit, or a record evicted earlier in this burst) and any miss
-	 * after this burst changed the table take the full lookup.
-	 */
-	for (unsigned k = 0; k < nk; k++) {
+/*
+ * Stage 3: apply in packet order. A candidate is confirmed by the full key compare; a stale
+ * one (a false tag hit, or a record evicted earlier in this burst) and any miss after this
+ * burst changed the table take the full lookup. Returns the packets tracked.
+ */
+static __attribute__((noinline)) unsigned
+pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n,
+	   const struct pass *ps)
+{
+	const struct flow_key *keys = ps->keys;
+	const uint64_t *hv = ps->hv;
+	const uint32_t *bkt = ps->bkt;
+	const uint32_t *cand = ps->cand;
+	unsigned tracked = 0;
+	bool changed = false;
+
+	for (unsigned k = 0; k < n; k++) {
 		const struct ns_pkt *p = &pkts[k];
 		const uint64_t ts_ns = ts[k];
 		uint32_t idx = cand[k];
@@ -1243,17 +1246,31 @@ process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t 
 				if (NS_UNLIKELY(keys[k].ip_ver == 0))
 					continue; /* no IP layer: counted in stage 1 */
 				tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
-				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, ps.dir[k], ts_ns,
+				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, ps->dir[k], ts_ns,
 						  tcp_ok);
 				if (idx == NO_IDX)
 					continue;
 				created = changed = true;
 			}
 		}
-		flow_apply(t, idx, p, ps.dir[k], ts_ns, created);
+		flow_apply(t, idx, p, ps->dir[k], ts_ns, created);
 		tracked++;
 	}
 	return tracked;
+}
+
+static unsigned
+process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+{
+	struct pass ps;
+
+	/* stage 1: keys and hashes for the whole burst, every primary bucket prefetched */
+	if (t->hash_crc)
+		pass_keys_crc32c(t, pkts, n, &ps);
+	else
+		pass_keys_portable(t, pkts, n, &ps);
+	pass_match(t, pkts, n, &ps);
+	return pass_apply(t, pkts, ts, n, &ps);
 }
 
 unsigned
