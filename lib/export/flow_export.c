@@ -41,6 +41,18 @@ struct export_proto {
 	uint8_t len;
 };
 
+/*
+ * A TCP row's columns from end_reason to flags_toclient ("closed,,,,closed,SF,FSPA,FSA,"),
+ * keyed by the five bytes they come from. Few combinations occur, so a small direct-mapped
+ * cache of their text turns five name copies and the ICMP commas into one 48-byte copy.
+ */
+#define TCP_NAMES_BITS 6
+struct export_tcp_names {
+	uint64_t key; /* tcp_names_key(); 0 while empty */
+	char s[48];
+	uint8_t len;
+};
+
 struct ns_flow_export {
 	FILE *f;
 	bool own; /* fclose on close (not stdout) */
@@ -55,6 +67,7 @@ struct ns_flow_export {
 	struct export_name end[256];
 	struct export_name tcp_state[256];
 	struct export_name conn_state[256];
+	struct export_tcp_names tcp_names[1u << TCP_NAMES_BITS]; /* CSV */
 	uint64_t off; /* bytes the file took from us */
 	size_t due; /* buffer length that ends the current EXPORT_CHUNK piece of the file */
 	size_t head; /* bytes of the CSV header or "[" still at the front of buf */
@@ -563,6 +576,60 @@ csv_addr(char *p, const struct ns_addr *a)
 	return p + 1;
 }
 
+/* The five bytes the TCP name columns come from, and a bit no empty slot has. */
+static inline uint64_t
+tcp_names_key(const struct ns_flow_record *r)
+{
+	uint32_t a;
+	uint16_t f;
+
+	_Static_assert(offsetof(struct ns_flow_record, conn_state) ==
+			       offsetof(struct ns_flow_record, end_reason) + 2,
+		       "end_reason, tcp_state and conn_state are adjacent");
+	memcpy(&a, &r->end_reason, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	a >>= 8;
+#else
+	a &= 0xffffff;
+#endif
+	memcpy(&f, r->tcp_flags, 2);
+	return (uint64_t)a | (uint64_t)f << 24 | 1ull << 40;
+}
+
+/* csv_tcp_names() for a combination not in the cache: the names, then the slot is theirs. */
+static __attribute__((noinline)) char *
+csv_tcp_names_miss(struct ns_flow_export *e, struct export_tcp_names *c, uint64_t key, char *p,
+		   const struct ns_flow_record *r)
+{
+	char *q = name(p, e->end, r->end_reason);
+
+	q = LIT(q, ",,,"); /* the ICMP columns */
+	q = name(q, e->tcp_state, r->tcp_state);
+	q = name(q, e->conn_state, r->conn_state);
+	q = name(q, e->tcp_flags, r->tcp_flags[0]);
+	q = name(q, e->tcp_flags, r->tcp_flags[1]);
+	if ((size_t)(q - p) <= sizeof(c->s)) {
+		memcpy(c->s, p, sizeof(c->s));
+		c->len = (uint8_t)(q - p);
+		c->key = key;
+	}
+	return q;
+}
+
+/* CSV, TCP: end_reason, the three empty ICMP columns, tcp_state to flags_toclient. */
+static inline char *
+csv_tcp_names(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
+{
+	uint64_t key = tcp_names_key(r);
+	struct export_tcp_names *c =
+		&e->tcp_names[(key * 0x9e3779b97f4a7c15ull) >> (64 - TCP_NAMES_BITS)];
+
+	if (NS_UNLIKELY(c->key != key))
+		return csv_tcp_names_miss(e, c, key, p, r);
+	memcpy(p, c->s, sizeof(c->s));
+	return p + c->len;
+}
+
 /*
  * One CSV row in csv_header's column order. Numbers, addresses and timestamps can hold no
  * comma, quote or line break, so only the names (escaped at open, each with its comma) are ever
@@ -587,9 +654,9 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = csv_num(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOCLIENT]);
-	p = name(p, e->end, r->end_reason);
 	if (NS_LIKELY(r->proto == 6))
 		goto tcp;
+	p = name(p, e->end, r->end_reason);
 	if (r->proto == 1 || r->proto == 58) {
 		p = csv_num(p, r->icmp_type);
 		p = csv_num(p, r->icmp_code);
@@ -601,11 +668,7 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	/* icmp_id's separator, then the 24 TCP columns, empty */
 	return LIT(p, ",,,,,,,,,,,,,,,,,,,,,,,,\r\n");
 tcp:
-	p = LIT(p, ",,,"); /* the ICMP columns */
-	p = name(p, e->tcp_state, r->tcp_state);
-	p = name(p, e->conn_state, r->conn_state);
-	p = name(p, e->tcp_flags, r->tcp_flags[0]);
-	p = name(p, e->tcp_flags, r->tcp_flags[1]);
+	p = csv_tcp_names(e, p, r);
 	if (r->flags & NS_FLOW_REC_IRTT)
 		p = fmt_u64(p, r->rtt_handshake_us);
 	*p++ = ',';
