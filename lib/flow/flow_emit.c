@@ -111,20 +111,50 @@ flow_record_fill(const struct ns_flow_table *t, const struct flow_rec *r, enum n
 	o->flow_id = t->id_base | (c->id_epoch & ID_MASK);
 	o->first_ns = c->first_ns;
 	o->last_ns = flow_last_us(t, r) * NS_NSEC_PER_USEC;
-	memcpy(o->src.b, cs ? k->addr_hi : k->addr_lo, 16);
-	memcpy(o->dst.b, cs ? k->addr_lo : k->addr_hi, 16);
-	o->src_port = cs ? k->port_hi : k->port_lo;
-	o->dst_port = cs ? k->port_lo : k->port_hi;
-	o->vlan = k->vlan;
-	o->proto = k->proto;
+	if (!cs) {
+		/* the client is the key's low side: src to ip_version are the key as it is */
+		_Static_assert(offsetof(struct ns_flow_record, ip_version) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, ip_ver) &&
+				       offsetof(struct ns_flow_record, dst) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, addr_hi) &&
+				       offsetof(struct ns_flow_record, src_port) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, port_lo) &&
+				       offsetof(struct ns_flow_record, dst_port) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, port_hi) &&
+				       offsetof(struct ns_flow_record, vlan) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, vlan) &&
+				       offsetof(struct ns_flow_record, proto) -
+						       offsetof(struct ns_flow_record, src) ==
+					       offsetof(struct flow_key, proto) &&
+				       sizeof(struct flow_key) ==
+					       offsetof(struct flow_key, ip_ver) + 1,
+			       "a record's src to ip_version are laid out as a flow key");
+		memcpy(&o->src, k, sizeof(*k));
+		o->pkts[NS_FLOW_TOSERVER] = h->pkts[0];
+		o->pkts[NS_FLOW_TOCLIENT] = h->pkts[1];
+		o->bytes[NS_FLOW_TOSERVER] = h->bytes[0];
+		o->bytes[NS_FLOW_TOCLIENT] = h->bytes[1];
+	} else {
+		memcpy(o->src.b, k->addr_hi, 16);
+		memcpy(o->dst.b, k->addr_lo, 16);
+		o->src_port = k->port_hi;
+		o->dst_port = k->port_lo;
+		o->vlan = k->vlan;
+		o->proto = k->proto;
+		o->pkts[NS_FLOW_TOSERVER] = h->pkts[1];
+		o->pkts[NS_FLOW_TOCLIENT] = h->pkts[0];
+		o->bytes[NS_FLOW_TOSERVER] = h->bytes[1];
+		o->bytes[NS_FLOW_TOCLIENT] = h->bytes[0];
+	}
 	o->ip_version = k->ip_ver & KEY_VER_MASK;
 	o->end_reason = (uint8_t)reason;
 	if (reason == NS_FLOW_END_ACTIVE || reason == NS_FLOW_END_OVERFLOW)
 		o->flags |= NS_FLOW_REC_INTERIM;
-	o->pkts[NS_FLOW_TOSERVER] = h->pkts[cs];
-	o->pkts[NS_FLOW_TOCLIENT] = h->pkts[sc];
-	o->bytes[NS_FLOW_TOSERVER] = h->bytes[cs];
-	o->bytes[NS_FLOW_TOCLIENT] = h->bytes[sc];
 
 	if ((k->proto == 1 || k->proto == 58) && (k->ip_ver & KEY_KIND_ICMP_QUOTE)) {
 		/* an error about a TCP/UDP flow: its ports stay, type/code of the first error */
