@@ -91,27 +91,25 @@ fmt_u64_long(char *p, uint64_t v)
 		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), ',' \
 	}
 
-/* The same with a dot (IPv4 octets: below 256). */
-#define D3DOT(n)                                                 \
-	{                                                        \
-		(char)('0' + ((n) >= 100  ? (n) / 100            \
-			      : (n) >= 10 ? (n) / 10             \
-					  : (n))),               \
-			(char)((n) >= 100  ? '0' + (n) / 10 % 10 \
-			       : (n) >= 10 ? '0' + (n) % 10      \
-					   : '.'),               \
-			(char)((n) >= 100  ? '0' + (n) % 10      \
-			       : (n) >= 10 ? '.'                 \
-					   : 0),                 \
-			(char)((n) >= 100 ? '.' : 0)             \
-	}
+/* An octet @n, then @sep, as fmt_oct_dot and fmt_oct_comma hold it. */
+#define OCT_C0(n) ((uint64_t)('0' + ((n) >= 100 ? (n) / 100 : (n) >= 10 ? (n) / 10 : (n))))
+#define OCT_C1(n, sep) \
+	((uint64_t)((n) >= 100 ? '0' + (n) / 10 % 10 : (n) >= 10 ? '0' + (n) % 10 : (sep)))
+#define OCT_C2(n, sep) ((uint64_t)((n) >= 100 ? '0' + (n) % 10 : (n) >= 10 ? (sep) : 0))
+#define OCT_C3(n, sep) ((uint64_t)((n) >= 100 ? (sep) : 0))
+#define OCT_LEN(n) ((uint64_t)((n) >= 100 ? 4 : (n) >= 10 ? 3 : 2))
+#define OCT(n, sep)                                                                      \
+	(OCT_C0(n) | OCT_C1(n, sep) << 8 | OCT_C2(n, sep) << 16 | OCT_C3(n, sep) << 24 | \
+	 OCT_LEN(n) << 32)
+#define OCT_DOT(n) OCT(n, '.')
+#define OCT_COMMA(n) OCT(n, ',')
+#define X256(X)                                                                                    \
+	X100(X, 0), X100(X, 100), X10(X, 200), X10(X, 210), X10(X, 220), X10(X, 230), X10(X, 240), \
+		X(250), X(251), X(252), X(253), X(254), X(255)
 
 const char fmt_d3[1000][4] = { X1000(D3) };
-const char fmt_d3dot[256][4] = { X100(D3DOT, 0),  X100(D3DOT, 100), X10(D3DOT, 200),
-				 X10(D3DOT, 210), X10(D3DOT, 220),  X10(D3DOT, 230),
-				 X10(D3DOT, 240), D3DOT(250),       D3DOT(251),
-				 D3DOT(252),      D3DOT(253),       D3DOT(254),
-				 D3DOT(255) };
+const uint64_t fmt_oct_dot[256] = { X256(OCT_DOT) };
+const uint64_t fmt_oct_comma[256] = { X256(OCT_COMMA) };
 const char fmt_d3pad[1000][4] = { X1000(D3PAD) };
 const char fmt_d3c[1000][4] = { X1000(D3C) };
 const char fmt_d3padc[1000][4] = { X1000(D3PADC) };

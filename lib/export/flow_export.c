@@ -561,8 +561,7 @@ csv_v4(char *p, const uint8_t *b)
 	p = fmt_octet_dot(p, b[0]);
 	p = fmt_octet_dot(p, b[1]);
 	p = fmt_octet_dot(p, b[2]);
-	memcpy(p, fmt_d3c[b[3]], 4);
-	return p + fmt_d3[b[3]][3] + 1;
+	return fmt_oct_put(p, fmt_oct_comma[b[3]]);
 }
 
 /* CSV: an address and its comma. */

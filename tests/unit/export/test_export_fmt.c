@@ -321,17 +321,18 @@ static void
 test_octet_tables(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
-		char want[8], got[16];
-		int n = snprintf(want, sizeof(want), "%u.", v);
-		char *end;
+		for (unsigned k = 0; k < 2; k++) {
+			char want[8], got[16];
+			int n = snprintf(want, sizeof(want), "%u%c", v, k == 0 ? '.' : ',');
+			char *end;
 
-		CU_ASSERT_EQUAL(fmt_d3[v][3] + 1, n);
-		CU_ASSERT_EQUAL(memcmp(fmt_d3dot[v], want, (size_t)n), 0);
-		memset(got, 'x', sizeof(got));
-		end = fmt_octet_dot(got, (uint8_t)v);
-		CU_ASSERT_EQUAL(end - got, n);
-		CU_ASSERT_EQUAL(memcmp(got, want, (size_t)n), 0);
-		CU_ASSERT_EQUAL(got[4], 'x'); /* one 4-byte copy */
+			memset(got, 'x', sizeof(got));
+			end = k == 0 ? fmt_octet_dot(got, (uint8_t)v)
+				     : fmt_oct_put(got, fmt_oct_comma[v]);
+			CU_ASSERT_EQUAL(end - got, n);
+			CU_ASSERT_EQUAL(memcmp(got, want, (size_t)n), 0);
+			CU_ASSERT_EQUAL(got[4], 'x'); /* one 4-byte store */
+		}
 	}
 }
 
