@@ -742,26 +742,28 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 		 * locals: the records' bytes are stores through a char pointer, which may alias
 		 * any field of @e, so fields would be reloaded and stored again per record.
 		 */
-		size_t len = e->len, due = e->due;
-		unsigned nrec = e->nrec, counted = 0;
+		char *buf = e->buf, *p = buf + e->len, *due = buf + e->due;
+		uint32_t *end = e->rec_end + e->nrec;
+		const uint32_t *ends_max = e->rec_end + EXPORT_RECS_MAX;
+		const struct ns_flow_record *r = recs, *last = recs + n, *counted = recs;
 
-		for (unsigned i = 0; i < n; i++) {
-			if (NS_UNLIKELY(len >= due || nrec >= EXPORT_RECS_MAX)) {
-				e->len = len;
-				e->nrec = nrec;
-				e->written += i - counted;
-				counted = i;
-				rc |= write_out(e, NS_MIN(len, due));
-				len = e->len;
-				due = e->due;
-				nrec = e->nrec;
+		for (; r < last; r++) {
+			if (NS_UNLIKELY(p >= due || end >= ends_max)) {
+				e->len = (size_t)(p - buf);
+				e->nrec = (unsigned)(end - e->rec_end);
+				e->written += (uint64_t)(r - counted);
+				counted = r;
+				rc |= write_out(e, NS_MIN(e->len, e->due));
+				p = buf + e->len;
+				due = buf + e->due;
+				end = e->rec_end + e->nrec;
 			}
-			len = (size_t)(csv_record(e, e->buf + len, &recs[i]) - e->buf);
-			e->rec_end[nrec++] = (uint32_t)len;
+			p = csv_record(e, p, r);
+			*end++ = (uint32_t)(p - buf);
 		}
-		e->len = len;
-		e->nrec = nrec;
-		e->written += n - counted;
+		e->len = (size_t)(p - buf);
+		e->nrec = (unsigned)(end - e->rec_end);
+		e->written += (uint64_t)(last - counted);
 	} else {
 		bool lines = e->fmt == NS_FLOW_EXPORT_JSONL;
 
