@@ -128,22 +128,13 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 	uint64_t ts[BURST_MAX];
 
 	web_glue_burst(r->web, frames, n, &r->counters);
-	if (!r->print && r->writer == NULL) {
+	ns_parse_burst(r->linktype, frames, n, pkts, ts);
+	if (r->print || r->writer != NULL) {
 		for (unsigned i = 0; i < n; i++) {
-			ns_parse(r->linktype, frames[i].data, frames[i].caplen, frames[i].wirelen,
-				 &pkts[i]);
-			ts[i] = frames[i].ts_ns;
-		}
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			const struct ns_frame *f = &frames[i];
-
-			ns_parse(r->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
-			ts[i] = f->ts_ns;
 			if (r->print)
-				print_packet(f, &pkts[i]);
+				print_packet(&frames[i], &pkts[i]);
 			if (r->writer != NULL)
-				write_packet(r, f);
+				write_packet(r, &frames[i]);
 		}
 	}
 	ns_stats_count_burst(&r->counters, pkts, n);

@@ -16,19 +16,15 @@
 #include <stdio.h>
 
 #include "ns_config.h" /* enum ns_backend_kind */
+#include "ns_proto.h" /* struct ns_frame: what rx_burst fills and ns_parse_burst() reads */
 
 #define NS_CAPTURE_ERRBUF 512
 
 /*
- * One received frame. data stays valid until the next rx_burst (or close) on the handle; a
- * classic pcap file read in place (driver "mmap") keeps it valid until close.
+ * A received frame is a struct ns_frame (ns_proto.h). Its data stays valid until the next
+ * rx_burst (or close) on the handle; a classic pcap file read in place (driver "mmap") keeps it
+ * valid until close.
  */
-struct ns_frame {
-	const uint8_t *data;
-	uint32_t caplen;
-	uint32_t wirelen;
-	uint64_t ts_ns; /* capture time, ns since the epoch */
-};
 
 /*
  * What to open. Zero means "the default" for the DPDK sizing fields except mbuf_cache, where 0

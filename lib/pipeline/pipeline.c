@@ -405,12 +405,7 @@ queue_burst(struct worker *w, const struct ns_frame *frames, unsigned n)
 	for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
 		unsigned k = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
 
-		for (unsigned i = 0; i < k; i++) {
-			const struct ns_frame *f = &frames[off + i];
-
-			ns_parse(q->linktype, f->data, f->caplen, f->wirelen, &pkts[i]);
-			ts[i] = f->ts_ns;
-		}
+		ns_parse_burst(q->linktype, frames + off, k, pkts, ts);
 		ns_stats_count_burst(&w->st.counters, pkts, k);
 		process(w, pkts, ts, k);
 	}

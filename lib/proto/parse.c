@@ -11,6 +11,7 @@
  * first tries parse_fixed(), which reads it at fixed offsets after one pull of its 54 header
  * bytes and makes the same checks with the same result; anything else goes layer by layer.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "proto_priv.h"
@@ -299,9 +300,10 @@ set_nonfirst_fragment(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto,
 static inline void
 ipv4_fields(struct ns_pkt *pkt, const uint8_t *h)
 {
+	_Static_assert(offsetof(struct ns_pkt, ip_proto) == offsetof(struct ns_pkt, ttl) + 1,
+		       "ttl and ip_proto in wire order");
 	pkt->ip_version = 4;
-	pkt->ttl = h[8];
-	pkt->ip_proto = h[9];
+	memcpy(&pkt->ttl, h + 8, 2); /* TTL, Protocol */
 	pkt->frag_id = rd_be16(h + 4);
 	addr_set_v4(&pkt->src, h + 12);
 	addr_set_v4(&pkt->dst, h + 16);
@@ -746,11 +748,11 @@ parse_fixed(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 {
 	/* a cursor of its own that does not escape: the compiler keeps it in registers */
 	const struct cursor c = { .data = data, .caplen = caplen, .wirelen = wirelen };
-	const uint8_t *h = cur_pull(&c, 0, FAST_HDRS);
-	const uint8_t *ip, *l4;
+	const uint8_t *h = data, *ip, *l4;
 	uint32_t tot, ulen, hlen = 0;
 
-	if (h == NULL || rd_be16(h + 12) != ET_IPV4)
+	/* cur_pull(&c, 0, FAST_HDRS) without its NULL: @data is not checked against NULL */
+	if (caplen < FAST_HDRS || rd_be16(h + 12) != ET_IPV4)
 		return false;
 	ip = h + 14;
 	l4 = h + 34;
@@ -820,6 +822,39 @@ ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, s
 	if (linktype != NS_LINK_EN10MB || !parse_fixed(pkt, data, caplen, wire))
 		parse_layers(pkt, linktype, data, caplen, wire);
 	return pkt->verdict;
+}
+
+/* The general parse for the burst loop: out of line, so the loop holds only the fast path. */
+static __attribute__((noinline)) void
+parse_layers_call(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen,
+		  uint32_t wirelen)
+{
+	parse_layers(pkt, linktype, data, caplen, wirelen);
+}
+
+void
+ns_parse_burst(int linktype, const struct ns_frame *frames, unsigned n, struct ns_pkt *pkts,
+	       uint64_t *ts_ns)
+{
+	if (linktype != NS_LINK_EN10MB) {
+		for (unsigned i = 0; i < n; i++) {
+			ts_ns[i] = frames[i].ts_ns;
+			ns_parse(linktype, frames[i].data, frames[i].caplen, frames[i].wirelen,
+				 &pkts[i]);
+		}
+		return;
+	}
+	/* ns_parse() for Ethernet, with the general parse out of line */
+	for (unsigned i = 0; i < n; i++) {
+		const struct ns_frame *f = &frames[i];
+		struct ns_pkt *pkt = &pkts[i];
+		uint32_t wire = f->wirelen < f->caplen ? f->caplen : f->wirelen;
+
+		ts_ns[i] = f->ts_ns;
+		pkt_init(pkt, NS_LINK_EN10MB, f->data, f->caplen, f->wirelen);
+		if (!parse_fixed(pkt, f->data, f->caplen, wire))
+			parse_layers_call(pkt, NS_LINK_EN10MB, f->data, f->caplen, wire);
+	}
 }
 
 int

@@ -7,7 +7,8 @@
  * read past caplen is an AddressSanitizer report. Besides not crashing, the verdict must agree
  * with the lengths, and an OK frame must satisfy the layer invariant documented in ns_proto.h.
  * ns_parse() must also equal, byte for byte, the general layer-by-layer parse without its
- * fixed-offset fast path, and the fast path alone when it takes the frame (proto_priv.h).
+ * fixed-offset fast path, and the fast path alone when it takes the frame (proto_priv.h), and
+ * ns_parse_burst() must give it for each frame of a burst.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,9 @@ check(const struct ns_pkt *pkt, uint32_t caplen, uint32_t wirelen)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ns_pkt pkt, general, fast;
+	struct ns_pkt pkt, general, fast, burst[2];
+	struct ns_frame frames[2];
+	uint64_t ts[2];
 	char line[512];
 	int link;
 	uint32_t caplen, wirelen;
@@ -86,6 +89,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (parse_fast(link, data + 1, caplen, wirelen, &fast) &&
 	    memcmp(&fast, &general, sizeof(fast)) != 0)
+		abort();
+	/* the burst entry: the frame twice in one burst, each result ns_parse()'s */
+	frames[0] = (struct ns_frame){
+		.data = data + 1, .caplen = caplen, .wirelen = wirelen, .ts_ns = size
+	};
+	frames[1] = frames[0];
+	memset(burst, 0x77, sizeof(burst));
+	ns_parse_burst(link, frames, 2, burst, ts);
+	if (memcmp(&burst[0], &pkt, sizeof(pkt)) != 0 ||
+	    memcmp(&burst[1], &pkt, sizeof(pkt)) != 0 || ts[0] != size || ts[1] != size)
 		abort();
 	ns_pkt_format(&pkt, line, sizeof(line));
 	return 0;
