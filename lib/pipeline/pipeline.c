@@ -215,6 +215,31 @@ publish(struct worker *w, bool snapshot)
 	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
 }
 
+/*
+ * The newest of @n times and @last. x86-64 has no 64-bit unsigned vector maximum before
+ * AVX-512, so the loop does not vectorise; four running maxima in registers make it one
+ * compare and one conditional move per packet, without a dependency chain through one
+ * register, and half the loop's branches.
+ */
+static inline uint64_t
+ts_max(const uint64_t *ts, unsigned n, uint64_t last)
+{
+	const uint64_t *p = ts, *const end4 = ts + (n & ~3u), *const end = ts + n;
+	uint64_t m0 = last, m1 = last, m2 = last, m3 = last;
+
+	for (; p < end4; p += 4) {
+		m0 = p[0] > m0 ? p[0] : m0;
+		m1 = p[1] > m1 ? p[1] : m1;
+		m2 = p[2] > m2 ? p[2] : m2;
+		m3 = p[3] > m3 ? p[3] : m3;
+	}
+	for (; p < end; p++)
+		m0 = *p > m0 ? *p : m0;
+	m0 = NS_MAX(m0, m1);
+	m2 = NS_MAX(m2, m3);
+	return NS_MAX(m0, m2);
+}
+
 static void
 process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
 {
@@ -226,12 +251,7 @@ process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigne
 	w->st.packets += n;
 	w->st.bursts++;
 	w->st.burst_pkts += n;
-	/* the newest time in a local: a store per packet would keep the loop from vectorising */
-	uint64_t last = w->last_ts;
-
-	for (unsigned i = 0; i < n; i++)
-		last = ts[i] > last ? ts[i] : last;
-	w->last_ts = last;
+	w->last_ts = ts_max(ts, n, w->last_ts);
 }
 
 /* The worker's "now": packet time for files, and no earlier than wall time when live, so
