@@ -274,19 +274,23 @@ struct ns_pkt {
 			       * tcp.len), never derived from caplen; 0 when unknown */
 	uint32_t ip_len; /* IPv4 total length / IPv6 40 + payload length (jumbo-aware) */
 
-	uint16_t layers; /* NS_LAYER_BIT(...) */
 	uint16_t link_proto; /* ethertype after tags, or SLL protocol; 0 for raw/null links */
 	uint16_t vlan[2]; /* outer, inner VLAN id (12 bits); valid per vlan_count */
 	uint8_t vlan_count; /* stacked tags seen (capped at the parser's limit) */
+	uint8_t ip6_ext; /* NS_IP6EXT_* walked */
+
+	/* One aligned 8-byte word, the same for every plain packet of one protocol: the counters
+	 * compare it whole (ns_stats_count_burst()) and the fast path stores it as a constant. */
+	uint16_t layers; /* NS_LAYER_BIT(...) */
 	uint8_t verdict; /* enum ns_parse_verdict */
 	uint8_t reason; /* enum ns_parse_reason */
+	uint8_t frag; /* NS_FRAG_* */
 	uint8_t l3; /* enum ns_l3 */
 	uint8_t l4; /* enum ns_l4 */
 	uint8_t ip_version; /* 4, 6 or 0 */
+
 	uint8_t ttl; /* IPv4 TTL or IPv6 hop limit */
 	uint8_t ip_proto; /* final protocol / next header after extension headers */
-	uint8_t ip6_ext; /* NS_IP6EXT_* walked */
-	uint8_t frag; /* NS_FRAG_* */
 	uint16_t frag_off; /* fragment offset in bytes */
 	uint32_t frag_id; /* IPv4 identification or IPv6 fragment identification */
 

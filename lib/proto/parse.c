@@ -756,20 +756,19 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 			       offsetof(struct ns_pkt, payload_len) == 32 &&
 			       offsetof(struct ns_pkt, ip_len) == 36,
 		       "fixed_store(): the link type and offsets");
-	_Static_assert(offsetof(struct ns_pkt, layers) == 40 &&
-			       offsetof(struct ns_pkt, link_proto) == 42 &&
-			       offsetof(struct ns_pkt, vlan) == 44 &&
-			       offsetof(struct ns_pkt, vlan_count) == 48 &&
-			       offsetof(struct ns_pkt, verdict) == 49 &&
-			       offsetof(struct ns_pkt, reason) == 50 &&
-			       offsetof(struct ns_pkt, l3) == 51 &&
-			       offsetof(struct ns_pkt, l4) == 52 &&
-			       offsetof(struct ns_pkt, ip_version) == 53 &&
-			       offsetof(struct ns_pkt, ttl) == 54 &&
-			       offsetof(struct ns_pkt, ip_proto) == 55,
-		       "fixed_store(): layers to ip_proto");
 	_Static_assert(
-		offsetof(struct ns_pkt, ip6_ext) == 56 && offsetof(struct ns_pkt, frag) == 57 &&
+		offsetof(struct ns_pkt, link_proto) == 40 && offsetof(struct ns_pkt, vlan) == 42 &&
+			offsetof(struct ns_pkt, vlan_count) == 46 &&
+			offsetof(struct ns_pkt, ip6_ext) == 47 &&
+			offsetof(struct ns_pkt, layers) == 48 &&
+			offsetof(struct ns_pkt, verdict) == 50 &&
+			offsetof(struct ns_pkt, reason) == 51 &&
+			offsetof(struct ns_pkt, frag) == 52 && offsetof(struct ns_pkt, l3) == 53 &&
+			offsetof(struct ns_pkt, l4) == 54 &&
+			offsetof(struct ns_pkt, ip_version) == 55,
+		"fixed_store(): link_proto to ip_version");
+	_Static_assert(
+		offsetof(struct ns_pkt, ttl) == 56 && offsetof(struct ns_pkt, ip_proto) == 57 &&
 			offsetof(struct ns_pkt, frag_off) == 58 &&
 			offsetof(struct ns_pkt, frag_id) == 60 &&
 			offsetof(struct ns_pkt, src) == 64 && offsetof(struct ns_pkt, dst) == 80 &&
@@ -777,7 +776,7 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 			offsetof(struct ns_pkt, dport) == 98 &&
 			offsetof(struct ns_pkt, tcp_flags) == 100 &&
 			offsetof(struct ns_pkt, tcp_opts) == 112 && sizeof(struct ns_pkt) == 136,
-		"fixed_store(): fragment fields to the end");
+		"fixed_store(): ttl to the end");
 
 	pkt->data = data;
 	pkt->caplen = caplen;
@@ -788,18 +787,18 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 	pkt->payload_off = tcp ? 34 + hlen : 34 + 8;
 	pkt->payload_len = tcp ? tot - 20 - hlen : ulen - 8;
 	pkt->ip_len = tot;
-	/* layers, link_proto, no VLAN tags */
-	w = NS_LAYER_BIT(ETH) | NS_LAYER_BIT(IPV4) | (tcp ? NS_LAYER_BIT(TCP) : NS_LAYER_BIT(UDP)) |
-	    (uint64_t)ET_IPV4 << 16;
+	/* link_proto, no VLAN tags, no IPv6 extension headers */
+	w = ET_IPV4;
 	PKT_PUT(pkt, 40, w);
-	/* no tag count, verdict OK, reason NONE, l3, l4, ip_version, then TTL and Protocol */
-	memcpy(&ttl_proto, ip + 8, 2);
-	w = (uint64_t)NS_L3_IPV4 << 24 | (uint64_t)(tcp ? NS_L4_TCP : NS_L4_UDP) << 32 |
-	    (uint64_t)4 << 40 | (uint64_t)ttl_proto << 48;
+	/* layers, verdict OK, reason NONE, not a fragment, l3, l4, ip_version */
+	w = NS_LAYER_BIT(ETH) | NS_LAYER_BIT(IPV4) | (tcp ? NS_LAYER_BIT(TCP) : NS_LAYER_BIT(UDP)) |
+	    (uint64_t)NS_L3_IPV4 << 40 | (uint64_t)(tcp ? NS_L4_TCP : NS_L4_UDP) << 48 |
+	    (uint64_t)4 << 56;
 	PKT_PUT(pkt, 48, w);
-	/* no IPv6 extension headers, not a fragment, frag_id = Identification */
+	/* TTL and Protocol, fragment offset 0, frag_id = Identification */
+	memcpy(&ttl_proto, ip + 8, 2);
 	id = rd_be16(ip + 4);
-	w = (uint64_t)id << 32;
+	w = ttl_proto | (uint64_t)id << 32;
 	PKT_PUT(pkt, 56, w);
 	/* ::ffff:a.b.c.d: eight zero bytes, two more and 0xffff, then the address */
 	w = 0;

@@ -60,24 +60,30 @@ count_run(struct ns_pkt_counters *c, unsigned layers, unsigned reason, uint64_t 
 }
 
 /*
- * The verdict and the reason in one 16-bit value: they are adjacent bytes of struct ns_pkt, so
- * a run compares both with one load.
+ * Layers, verdict, reason, fragment bits, l3, l4 and IP version: one aligned 8-byte word of
+ * struct ns_pkt, so a run compares them all with one load. Equal words mean equal layers,
+ * verdict and reason, and the fragment bits of the run's first packet, which is plain.
  */
-static inline uint16_t
-verdict_reason(const struct ns_pkt *p)
+static inline uint64_t
+class_word(const struct ns_pkt *p)
 {
-	uint16_t v;
+	uint64_t v;
 
-	_Static_assert(offsetof(struct ns_pkt, reason) == offsetof(struct ns_pkt, verdict) + 1,
-		       "verdict and reason must be adjacent");
-	memcpy(&v, (const uint8_t *)p + offsetof(struct ns_pkt, verdict), sizeof(v));
+#define IN_WORD(f)                                                        \
+	(offsetof(struct ns_pkt, f) >= offsetof(struct ns_pkt, layers) && \
+	 offsetof(struct ns_pkt, f) + sizeof(p->f) <= offsetof(struct ns_pkt, layers) + 8)
+	_Static_assert(offsetof(struct ns_pkt, layers) % 8 == 0 && IN_WORD(layers) &&
+			       IN_WORD(verdict) && IN_WORD(reason) && IN_WORD(frag),
+		       "layers, verdict, reason and frag in one aligned word");
+#undef IN_WORD
+	memcpy(&v, (const uint8_t *)p + offsetof(struct ns_pkt, layers), sizeof(v));
 	return v;
 }
 
 /*
- * Consecutive plain packets with the same layers, verdict and reason are counted as one run:
- * per packet, four compares and the byte sum. The run's first packet was plain, so the others
- * need only the same verdict, not the MALFORMED and UNSUPPORTED tests again.
+ * Consecutive plain packets with the same layers, verdict, reason (and l3, l4, version) are
+ * counted as one run: per packet, two compares and the byte sum. The run's first packet was
+ * plain, so the others need only the same word and no snaplen cut.
  */
 void
 ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsigned n)
@@ -87,7 +93,7 @@ ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsig
 
 	while (p < end) {
 		const struct ns_pkt *q = p + 1;
-		uint16_t layers = p->layers, vr = verdict_reason(p);
+		uint64_t cw = class_word(p);
 
 		if (!count_plain(p)) {
 			ns_stats_count_pkt(c, p);
@@ -98,12 +104,11 @@ ns_stats_count_burst(struct ns_pkt_counters *c, const struct ns_pkt *pkts, unsig
 		for (; q < end; q++) {
 			uint32_t wirelen = q->wirelen;
 
-			if (q->layers != layers || verdict_reason(q) != vr ||
-			    (q->frag & NS_FRAG_IS) || q->caplen < wirelen)
+			if (class_word(q) != cw || q->caplen < wirelen)
 				break;
 			bytes += wirelen;
 		}
-		count_run(c, layers, p->reason, (uint64_t)(q - p));
+		count_run(c, p->layers, p->reason, (uint64_t)(q - p));
 		p = q;
 	}
 	c->bytes += bytes;

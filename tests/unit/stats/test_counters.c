@@ -97,7 +97,7 @@ test_run_breaks(void)
 	base.layers = NS_LAYER_BIT(ETH) | NS_LAYER_BIT(IPV4) | NS_LAYER_BIT(UDP);
 	base.caplen = base.wirelen = 60;
 	base.ip_version = 4;
-	for (unsigned what = 0; what < 9; what++) {
+	for (unsigned what = 0; what < 12; what++) {
 		for (unsigned at = 0; at < NS_ARRAY_SIZE(pkts); at++) {
 			struct ns_pkt_counters a, b;
 			struct ns_pkt *p = &pkts[at];
@@ -131,6 +131,15 @@ test_run_breaks(void)
 				break;
 			case 7:
 				p->caplen = p->wirelen - 1;
+				break;
+			case 8: /* in the compared word but not counted: the run breaks, */
+				p->l4 = NS_L4_UDP; /* the counts do not change */
+				break;
+			case 9:
+				p->frag = NS_FRAG_MORE; /* without NS_FRAG_IS: not a fragment */
+				break;
+			case 10:
+				p->ip_version = 6;
 				break;
 			default: /* more than the wire: not "truncated" */
 				p->caplen = p->wirelen + 1;
