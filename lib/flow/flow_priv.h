@@ -1030,14 +1030,14 @@ flow_cold_roll(struct ns_flow_table *t, unsigned n)
 
 /*
  * Whether pass_match() prefetches, for writing, the cold line of the record of TCP segment
- * @p's flow: in a pass that flow_cold_roll() chose, and for every SYN (the SYN/ACK stores its
- * base sequence number and the SYN -> SYN/ACK time there; a SYN on a known flow reads the base
- * sequence numbers) and RST (its counter).
+ * @p's flow: in a pass that flow_cold_roll() chose (@pass_pf, t->cold_pf read once a pass),
+ * and for every SYN (the SYN/ACK stores its base sequence number and the SYN -> SYN/ACK time
+ * there; a SYN on a known flow reads the base sequence numbers) and RST (its counter).
  */
 static inline bool
-flow_tcp_cold_pf(const struct ns_flow_table *t, const struct ns_pkt *p)
+flow_tcp_cold_pf(bool pass_pf, const struct ns_pkt *p)
 {
-	return t->cold_pf || (p->tcp_flags & (NS_TCP_SYN | NS_TCP_RST)) != 0;
+	return pass_pf || (p->tcp_flags & (NS_TCP_SYN | NS_TCP_RST)) != 0;
 }
 
 /*

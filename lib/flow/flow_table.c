@@ -1168,10 +1168,10 @@ prefetch_new_rec(const struct ns_flow_table *t, uint32_t idx)
 static __attribute__((noinline)) void
 pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
 {
-	const struct flow_key *keys = ps->keys;
 	const uint64_t *hv = ps->hv;
 	const uint32_t *bkt = ps->bkt;
 	uint32_t *cand = ps->cand;
+	const bool cold_pf = t->cold_pf;
 	/* records the next creations take: the free list's head, else the never-used ones */
 	uint32_t pf_next = t->free_head != t->capacity ? t->free_head : t->bump;
 	const uint32_t pf_end = t->free_head != t->capacity ? t->free_head + 1 : t->capacity;
@@ -1185,9 +1185,10 @@ pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
 		if (m != 0) {
 			cand[k] = slot_idx(b, (unsigned)__builtin_ctz(m));
 			__builtin_prefetch(&t->recs[cand[k]].hot, 1, REC_PF_LOCALITY);
-			if (keys[k].proto == 6) {
+			/* the TCP line of a segment flow_apply() may analyse */
+			if (pkts[k].l4 == NS_L4_TCP) {
 				__builtin_prefetch(&t->recs[cand[k]].tcp, 1, REC_PF_LOCALITY);
-				if (flow_tcp_cold_pf(t, &pkts[k]))
+				if (flow_tcp_cold_pf(cold_pf, &pkts[k]))
 					__builtin_prefetch(&t->recs[cand[k]].cold, 1);
 			}
 		} else if (b->out_cnt != 0 && (b->out_bloom & bloom_bit(tag))) {

@@ -693,7 +693,7 @@ test_replay_tables(void)
 }
 
 /*
- * process_pass() prefetches a TCP record's cold line for a SYN or RST whatever the previous
+ * pass_match() prefetches a TCP record's cold line for a SYN or RST whatever the previous
  * pass did (flow_tcp_cold_pf()): those always use it, the SYN/ACK to store its handshake times.
  */
 static void
@@ -712,17 +712,13 @@ test_cold_pf_decision(void)
 		{ NS_TCP_FIN | NS_TCP_ACK, false },
 		{ 0, false },
 	};
-	struct ns_flow_table *t = table_new(64, NULL);
 
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(c); i++) {
 		struct ns_pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, c[i].fl, 1, 1, 100, 0);
 
-		t->cold_pf = false;
-		CU_ASSERT_EQUAL(flow_tcp_cold_pf(t, &p), c[i].pf);
-		t->cold_pf = true;
-		CU_ASSERT_TRUE(flow_tcp_cold_pf(t, &p));
+		CU_ASSERT_EQUAL(flow_tcp_cold_pf(false, &p), c[i].pf);
+		CU_ASSERT_TRUE(flow_tcp_cold_pf(true, &p));
 	}
-	ns_flow_table_destroy(t);
 }
 
 static const struct ns_test_case cases[] = {
