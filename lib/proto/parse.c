@@ -779,8 +779,10 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 		"fixed_store(): ttl to the end");
 
 	pkt->data = data;
-	pkt->caplen = caplen;
-	pkt->wirelen = wirelen;
+	/* caplen, wirelen as one word: the two fields of the frame descriptor it was read from
+	 * (gcc otherwise pairs them in a vector register and takes them apart again) */
+	w = caplen | (uint64_t)wirelen << 32;
+	PKT_PUT(pkt, 8, w);
 	w = NS_LINK_EN10MB | (uint64_t)14 << 32; /* linktype, l3_off */
 	PKT_PUT(pkt, 16, w);
 	pkt->l4_off = 34;
@@ -818,8 +820,12 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 		pkt->tcp_flags = l4[13];
 		pkt->tcp_hlen = (uint8_t)hlen;
 		pkt->tcp_win = rd_be16(l4 + 14);
-		pkt->tcp_seq = rd_be32(l4 + 4);
-		pkt->tcp_ack = rd_be32(l4 + 8);
+		/* Sequence and Acknowledgment Numbers: one load, one byte swap that also swaps
+		 * the two, and a rotation back */
+		memcpy(&w, l4 + 4, 8);
+		w = __builtin_bswap64(w);
+		w = w >> 32 | w << 32;
+		PKT_PUT(pkt, 104, w);
 	} else {
 		u = 0;
 		w = 0;
@@ -865,6 +871,13 @@ fixed_store(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 }
 #endif
 
+/* A 16-bit constant as a plain load of its big-endian bytes gives it (for masks). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BE16_AS_LOADED(v) ((uint16_t)__builtin_bswap16(v))
+#else
+#define BE16_AS_LOADED(v) ((uint16_t)(v))
+#endif
+
 /*
  * The common frame at fixed offsets: untagged Ethernet, IPv4 with IHL 5 that is not a
  * fragment, and TCP or UDP, all inside caplen and all lengths consistent, with one bounds check
@@ -889,17 +902,20 @@ parse_fixed(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t w
 {
 	const uint8_t *ip = data + 14, *l4 = data + 34;
 	uint32_t tot, ulen = 0, hlen = 0;
+	uint16_t ff;
 
 	/* cur_pull(0, FAST_HDRS) without its NULL: @data is not checked against NULL */
 	if (caplen < FAST_HDRS || rd_be16(data + 12) != ET_IPV4)
 		return false;
-	if (ip[0] != 0x45 || (rd_be16(ip + 6) & 0x3fff) != 0)
+	/* flags and fragment offset as loaded, against the mask in the same byte order */
+	memcpy(&ff, ip + 6, 2);
+	if (ip[0] != 0x45 || (ff & BE16_AS_LOADED(0x3fff)) != 0)
 		return false;
 	tot = rd_be16(ip + 2);
 	if (tot > wire - 14) /* wire >= caplen >= FAST_HDRS */
 		return false;
 	if (ip[9] == P_TCP) {
-		hlen = (uint32_t)(l4[12] >> 4) * 4;
+		hlen = (uint32_t)(l4[12] >> 2) & 0x3c; /* Data Offset * 4 */
 		/* cur_pull(34, hlen): caplen >= 34 here */
 		if (hlen < 20 || tot < 20 + hlen || hlen > caplen - 34)
 			return false;
