@@ -368,7 +368,6 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 	const size_t last = r->size - PCAP_REC_HDR; /* size >= PCAP_FILE_HDR: no wrap */
 	const uint32_t snaplen = r->walk_caplen, mult = r->ts_mult;
 	struct ns_frame *f = frames, *const end = frames + n;
-	const size_t size = r->size;
 	size_t pos = r->pos, pf = NS_MAX(r->pf, pos); /* nothing behind the cursor */
 	uint64_t sum = 0;
 
@@ -385,8 +384,9 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 		uint32_t caplen, len;
 		size_t next;
 
-		for (const size_t want = NS_MIN(pos + PREFETCH_AHEAD, size); pf < want;
-		     pf += NS_CACHE_LINE)
+		/* past the end of the mapping too: a prefetch never faults (and is not bounded by
+		 * the size here, two instructions a record) */
+		for (const size_t want = pos + PREFETCH_AHEAD; pf < want; pf += NS_CACHE_LINE)
 			__builtin_prefetch(map + pf);
 		memcpy(&h, map + pos, sizeof(h));
 		caplen = file_u32(h.caplen, swapped);
