@@ -655,6 +655,14 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
 	}
 }
 
+/* What flow_tcp_shortcut() did: nothing, or took the segment touching the cold line or not. */
+enum {
+	TS_NONE,
+	TS_HOT, /* the hot and TCP lines only (mostly: a duplicate ACK touches the cold line too) */
+	TS_COLD,
+	TS_IRTT, /* TS_HOT, and the handshake RTT waits in the TCP line (flow_irtt_queue()) */
+};
+
 /*
  * The common TCP segment in one pass: an ACK (PSH, URG, ECE, CWR allowed; no SYN, FIN, RST)
  * carrying exactly the next expected sequence number (not 0), a non-zero window, towards a
@@ -677,13 +685,15 @@ flow_tcp_irtt(struct flow_rec *r, uint32_t t)
  *   the state machine: SYN_SENT and SYN_RECEIVED go to ESTABLISHED, CLOSING to CLOSED when
  *   the ACK answers the last FIN, the others (RESET too) stay; Zeek's endpoints: a bare ACK
  *   moves only an INACTIVE one (the payload bit aside).
- * Returns false, having changed nothing, when the segment does not qualify.
+ * Returns TS_NONE, having changed nothing, when the segment does not qualify; else TS_IRTT
+ * when this segment's handshake RTT waits in the TCP line, TS_HOT otherwise (decided where
+ * rule 19 runs, so no value lives through the rest).
  * tests/unit/flow/test_flow_fast.c compares both paths byte for byte on random traffic.
  * The ACK field is read from @p where it is used and the new nextseq from @fwd: kept in
  * locals, both were spilled to the stack and loaded back (pass_apply() runs out of registers).
  */
-static inline bool
-flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+static inline int
+flow_tcp_fast_ts(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
 {
 	struct flow_hot *h = &r->hot;
 	struct flow_tcp *tc = &r->tcp;
@@ -700,13 +710,13 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	    ((rev->bits & TD_WIN_SET) && rev->window == 0) ||
 	    (rev->maxseqtobeacked != 0 && seq_gt(p->tcp_ack, rev->maxseqtobeacked)) ||
 	    (seglen > 0 && rev->lastack != 0 && seq_le(seq + seglen, rev->lastack)))
-		return false;
+		return TS_NONE;
 	if (seglen == 0 && p->tcp_ack == fwd->lastack) {
 		/* 5-9: a duplicate ACK unless a window update or a keep-alive ACK */
 		dup = (fwd->bits & TD_WIN_SET) && p->tcp_win == fwd->window &&
 		      !(rev->bits & TD_KEEPALIVE);
 		if (dup && r->cold.dupack[d] >= UINT16_MAX - 1)
-			return false;
+			return TS_NONE;
 	}
 
 	tc->tcp_flags[d] |= p->tcp_flags;
@@ -731,10 +741,20 @@ flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t
 	flow_tcp_rules15_17(fwd, p);
 	/* 18: this segment cannot be a retransmission */
 	flow_tcp_rtt(r, d, p->tcp_ack, t, (int32_t)seglen > 0, fwd->nextseq);
-	/* 19, state machines */
-	flow_tcp_irtt(r, t);
+	/* state machines, 19 (the handshake's ACK: its RTT may wait in the TCP line) */
 	h->state = flow_tcp_ack_state(h, d);
-	return true;
+	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
+		flow_tcp_irtt(r, t);
+		return flow_tcp_irtt_parked(r) ? TS_IRTT : TS_HOT;
+	}
+	return TS_HOT;
+}
+
+/* flow_tcp_fast_ts() as a yes or no (tests/unit/flow/test_flow_fast.c). */
+static inline bool
+flow_tcp_fast(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t)
+{
+	return flow_tcp_fast_ts(r, p, d, t) != TS_NONE;
 }
 
 /*
@@ -970,14 +990,6 @@ flow_tcp_below(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t 
 	return true;
 }
 
-/* What flow_tcp_shortcut() did: nothing, or took the segment touching the cold line or not. */
-enum {
-	TS_NONE,
-	TS_HOT, /* the hot and TCP lines only (mostly: a duplicate ACK touches the cold line too) */
-	TS_COLD,
-	TS_IRTT, /* TS_HOT, and the handshake RTT waits in the TCP line (flow_irtt_queue()) */
-};
-
 /*
  * The shortcuts above, each tried only on the flags it takes. @created: the record was set up
  * for this packet by flow_init() (only flow_tcp_syn_new() applies then; the others need a
@@ -991,13 +1003,8 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 		return flow_tcp_syn_new(r, p, d, t) ? TS_COLD : TS_NONE;
 	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
 	case NS_TCP_ACK:
-		if (p->tcp_seq == r->tcp.dir[d].nextseq) {
-			bool hs = (r->hot.flags & (FF_SYN | FF_IRTT)) == FF_SYN;
-
-			if (!flow_tcp_fast(r, p, d, t))
-				return TS_NONE;
-			return NS_UNLIKELY(hs) && flow_tcp_irtt_parked(r) ? TS_IRTT : TS_HOT;
-		}
+		if (p->tcp_seq == r->tcp.dir[d].nextseq)
+			return flow_tcp_fast_ts(r, p, d, t);
 		if (!flow_tcp_below(r, p, d, t))
 			return TS_NONE;
 		return p->payload_len != 0 ? TS_COLD : TS_HOT; /* retransmissions are counted */
