@@ -384,10 +384,11 @@ walk(struct file_reader *r, struct ns_frame *frames, unsigned n, bool swapped, u
 		uint32_t caplen, len;
 		size_t next;
 
-		/* past the end of the mapping too: a prefetch never faults (and is not bounded by
-		 * the size here, two instructions a record) */
+		/* past the end of the mapping too (not bounded by the size here: two instructions
+		 * a record): a prefetch never faults, and the address is formed as an integer, so
+		 * no pointer leaves the mapping */
 		for (const size_t want = pos + PREFETCH_AHEAD; pf < want; pf += NS_CACHE_LINE)
-			__builtin_prefetch(map + pf);
+			__builtin_prefetch((const void *)((uintptr_t)map + pf));
 		memcpy(&h, map + pos, sizeof(h));
 		caplen = file_u32(h.caplen, swapped);
 		next = pos + PCAP_REC_HDR + caplen;

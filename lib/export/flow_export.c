@@ -722,6 +722,8 @@ make_room(struct ns_flow_export *e)
 	return write_out(e, NS_MIN(e->len, e->due));
 }
 
+/* write_recs()' CSV loop does what make_room() and commit() do with its own locals: a change
+ * here is a change there. */
 static inline void
 commit(struct ns_flow_export *e, const char *p)
 {

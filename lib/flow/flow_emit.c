@@ -44,9 +44,10 @@ record_zero(struct ns_flow_record *o)
 }
 
 /*
- * flow_tcp_conn_state() of every ep byte, written as one constant expression so the table is
- * built by the compiler: a record's conn_state is then one load instead of ~38 instructions of
- * tests and a call. test_flow_tcp.c holds the two to the same answer for all 256 values.
+ * Zeek's conn_state (Conn::conn_state() in base/protocols/conn/main.zeek, docs/flow-tracking.md)
+ * of every ep byte, written as one constant expression so the table is built by the compiler:
+ * a record's conn_state is one load instead of ~38 instructions of tests and a call.
+ * test_flow_tcp.c holds it to a plainly written reference for all 256 values.
  */
 #define CS_O(ep) ((ep)&7u) /* originator */
 #define CS_R(ep) (((ep) >> 3) & 7u) /* responder */

@@ -325,9 +325,7 @@ void flow_tcp_init(struct flow_rec *r);
  */
 bool flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_t t_us);
 
-/** Zeek conn_state of a TCP flow. */
-enum ns_flow_conn_state flow_tcp_conn_state(const struct flow_rec *r);
-/* flow_tcp_conn_state() of every hot.ep byte, for flow_record_fill() (flow_emit.c) */
+/* Zeek's conn_state of a TCP flow for every hot.ep byte (flow_emit.c), for flow_record_fill() */
 extern const uint8_t flow_conn_state_of[256];
 
 /** True when a bare SYN on an existing flow starts a new tcp.stream (tcp-analysis.md §2.2). */
@@ -446,8 +444,9 @@ flow_last_us(const struct ns_flow_table *t, const struct flow_rec *r)
 /*
  * flow_tcp_irtt_set() completes the handshake RTT (FF_IRTT) without touching the cold line
  * while rtt_cnt == 0: the value (never 0) then waits in tcp.rtt_min, which is 0 otherwise at
- * that count. When flow_tcp_fast() took the handshake's ACK, flow_tcp_analyse() queues the
- * record and prefetches its cold line, where the next pass stores the value
+ * that count. When the in-order shortcut took the handshake's ACK (flow_tcp_fast_ts() returned
+ * TS_IRTT), flow_tcp_analyse() queues the record and prefetches its cold line, where the next
+ * pass stores the value
  * (flow_irtt_queue(), flow_cold_roll()). The first running-RTT sample and an interim record
  * store it first when they come earlier, so a waiting value is never lost, flushed or not;
  * flow_tcp_irtt_us() reads it from either place.

@@ -102,12 +102,6 @@ ep_set(uint8_t ep, bool orig, unsigned v)
 	return orig ? (uint8_t)((ep & ~7u) | v) : (uint8_t)((ep & ~(7u << 3)) | (v << 3));
 }
 
-static inline bool
-ep_is_reset(unsigned e)
-{
-	return e == EP_RESET || e == EP_RESET_S0;
-}
-
 /*
  * Zeek's per-endpoint TCP state machine (TCPSessionAdapter::UpdateStateMachine), reduced to the
  * transitions that decide conn_state. @orig: the segment comes from the originator.
@@ -171,38 +165,6 @@ ep_update(uint8_t ep, bool orig, uint8_t fl, uint32_t seglen)
 	}
 	ep = ep_set(ep, orig, e);
 	return ep_set(ep, !orig, p);
-}
-
-enum ns_flow_conn_state
-flow_tcp_conn_state(const struct flow_rec *r)
-{
-	uint8_t ep = r->hot.ep;
-	unsigned os = ep_get(ep, true), rs = ep_get(ep, false);
-	bool o_inactive = os == EP_INACTIVE || os == EP_PARTIAL;
-	bool r_inactive = rs == EP_INACTIVE || rs == EP_PARTIAL;
-	bool no_data = (ep & (EP_DATA_ORIG | EP_DATA_RESP)) == 0;
-
-	if (ep_is_reset(rs)) {
-		if (os == EP_SYN_SENT || os == EP_SYN_ACK_SENT || (ep_is_reset(os) && no_data))
-			return NS_FLOW_CONN_REJ;
-		return o_inactive ? NS_FLOW_CONN_RSTRH : NS_FLOW_CONN_RSTR;
-	}
-	if (ep_is_reset(os)) {
-		if (r_inactive)
-			return os == EP_RESET_S0 ? NS_FLOW_CONN_RSTOS0 : NS_FLOW_CONN_OTH;
-		return NS_FLOW_CONN_RSTO;
-	}
-	if (rs == EP_CLOSED && os == EP_CLOSED)
-		return NS_FLOW_CONN_SF;
-	if (os == EP_CLOSED)
-		return r_inactive ? NS_FLOW_CONN_SH : NS_FLOW_CONN_S2;
-	if (rs == EP_CLOSED)
-		return o_inactive ? NS_FLOW_CONN_SHR : NS_FLOW_CONN_S3;
-	if (os == EP_SYN_SENT && rs == EP_INACTIVE)
-		return NS_FLOW_CONN_S0;
-	if (os == EP_ESTABLISHED && rs == EP_ESTABLISHED)
-		return NS_FLOW_CONN_S1;
-	return NS_FLOW_CONN_OTH;
 }
 
 bool

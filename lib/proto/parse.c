@@ -946,26 +946,39 @@ parse_layers(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t cap
 		pkt->verdict = NS_PARSE_MALFORMED;
 }
 
+/* A record claiming less on the wire than it captured: the captured bytes are the frame. */
+static inline uint32_t
+frame_wire(uint32_t caplen, uint32_t wirelen)
+{
+	return wirelen < caplen ? caplen : wirelen;
+}
+
+/* The general parse of a frame whose wire length @wire is already known. */
+static inline void
+parse_general_wire(struct ns_pkt *pkt, int linktype, const uint8_t *data, uint32_t caplen,
+		   uint32_t wirelen, uint32_t wire)
+{
+	pkt_init(pkt, linktype, data, caplen, wirelen);
+	parse_layers(pkt, linktype, data, caplen, wire);
+}
+
 int
 ns_parse(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
 {
-	/* a record claiming less on the wire than it captured: the captured bytes are the frame */
-	uint32_t wire = wirelen < caplen ? caplen : wirelen;
+	uint32_t wire = frame_wire(caplen, wirelen);
 
-	if (linktype == NS_LINK_EN10MB && parse_fixed(pkt, data, caplen, wirelen, wire))
-		return pkt->verdict;
-	pkt_init(pkt, linktype, data, caplen, wirelen);
-	parse_layers(pkt, linktype, data, caplen, wire);
+	if (linktype != NS_LINK_EN10MB || !parse_fixed(pkt, data, caplen, wirelen, wire))
+		parse_general_wire(pkt, linktype, data, caplen, wirelen, wire);
 	return pkt->verdict;
 }
 
-/* The general parse for the burst loop: out of line, so the loop holds only the fast path. */
+/* The general parse of an Ethernet frame for the burst loop: out of line, so the loop holds
+ * only the fast path. */
 static __attribute__((noinline)) void
-parse_general_call(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
-		   uint32_t wire)
+parse_eth_general(struct ns_pkt *pkt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+		  uint32_t wire)
 {
-	pkt_init(pkt, NS_LINK_EN10MB, data, caplen, wirelen);
-	parse_layers(pkt, NS_LINK_EN10MB, data, caplen, wire);
+	parse_general_wire(pkt, NS_LINK_EN10MB, data, caplen, wirelen, wire);
 }
 
 void
@@ -985,11 +998,11 @@ ns_parse_burst(int linktype, const struct ns_frame *frames, unsigned n, struct n
 		/* in registers: a store to the result could alias the frame descriptor */
 		const uint8_t *data = frames[i].data;
 		uint32_t caplen = frames[i].caplen, wirelen = frames[i].wirelen;
-		uint32_t wire = wirelen < caplen ? caplen : wirelen;
+		uint32_t wire = frame_wire(caplen, wirelen);
 
 		ts_ns[i] = frames[i].ts_ns;
 		if (!parse_fixed(&pkts[i], data, caplen, wirelen, wire))
-			parse_general_call(&pkts[i], data, caplen, wirelen, wire);
+			parse_eth_general(&pkts[i], data, caplen, wirelen, wire);
 	}
 }
 
@@ -997,8 +1010,7 @@ int
 parse_general(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 	      struct ns_pkt *pkt)
 {
-	pkt_init(pkt, linktype, data, caplen, wirelen);
-	parse_layers(pkt, linktype, data, caplen, wirelen < caplen ? caplen : wirelen);
+	parse_general_wire(pkt, linktype, data, caplen, wirelen, frame_wire(caplen, wirelen));
 	return pkt->verdict;
 }
 
@@ -1006,7 +1018,7 @@ bool
 parse_fast(int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, struct ns_pkt *pkt)
 {
 	if (linktype == NS_LINK_EN10MB &&
-	    parse_fixed(pkt, data, caplen, wirelen, wirelen < caplen ? caplen : wirelen))
+	    parse_fixed(pkt, data, caplen, wirelen, frame_wire(caplen, wirelen)))
 		return true;
 	pkt_init(pkt, linktype, data, caplen, wirelen);
 	return false;

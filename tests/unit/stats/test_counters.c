@@ -86,7 +86,10 @@ test_burst_equals_per_packet(void)
 /*
  * A run of equal plain packets broken at every position by one packet that differs in one
  * counted property (layers, verdict, reason, fragment, cut by the snaplen), with runs at the
- * start and the end of the burst and reasons beyond the table (not counted per reason).
+ * start and the end of the burst and reasons beyond the table (not counted per reason); and by
+ * a packet that differs only in a field of the compared word that is not counted (l4,
+ * ip_version, frag bits other than NS_FRAG_IS), where the run breaks and the counts must not
+ * change.
  */
 static void
 test_run_breaks(void)
