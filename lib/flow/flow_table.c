@@ -1243,7 +1243,7 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 	const uint64_t *hv = ps->hv;
 	const uint32_t *bkt = ps->bkt;
 	const uint32_t *cand = ps->cand;
-	unsigned tracked = 0;
+	unsigned untracked = 0;
 	bool changed = false;
 
 	for (unsigned k = 0; k < n; k++) {
@@ -1260,20 +1260,23 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 			if (idx == NO_IDX) {
 				bool tcp_ok;
 
-				if (NS_UNLIKELY(keys[k].ip_ver == 0))
-					continue; /* no IP layer: counted in stage 1 */
+				if (NS_UNLIKELY(keys[k].ip_ver == 0)) {
+					untracked++; /* no IP layer: counted in stage 1 */
+					continue;
+				}
 				tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
 				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, ps->dir[k], ts_ns,
 						  tcp_ok);
-				if (idx == NO_IDX)
+				if (idx == NO_IDX) {
+					untracked++;
 					continue;
+				}
 				created = changed = true;
 			}
 		}
 		flow_apply(t, idx, p, ps->dir[k], ts_ns, created);
-		tracked++;
 	}
-	return tracked;
+	return n - untracked;
 }
 
 static unsigned
