@@ -1249,6 +1249,7 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 	for (unsigned k = 0; k < n; k++) {
 		const struct ns_pkt *p = &pkts[k];
 		const uint64_t ts_ns = ts[k];
+		const unsigned d = ps->dir[k];
 		uint32_t idx = cand[k];
 		bool created = false;
 
@@ -1265,7 +1266,7 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 					continue;
 				}
 				tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
-				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, ps->dir[k], ts_ns,
+				idx = flow_create(t, &keys[k], hv[k], bkt[k], p, d, ts_ns,
 						  tcp_ok);
 				if (idx == NO_IDX) {
 					untracked++;
@@ -1274,7 +1275,7 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 				created = changed = true;
 			}
 		}
-		flow_apply(t, idx, p, ps->dir[k], ts_ns, created);
+		flow_apply(t, idx, p, d, ts_ns, created);
 	}
 	return n - untracked;
 }
