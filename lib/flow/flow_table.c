@@ -929,6 +929,13 @@ flow_apply(struct ns_flow_table *t, uint32_t idx, const struct ns_pkt *p, unsign
 			}
 		}
 	}
+	/*
+	 * Before the reuse and overflow records below, which read it only to rebuild the flow's
+	 * last time (flow_last_us()): the same value from either now while that time is less than
+	 * 2^40 us back, which housekeeping's six-day visits ensure (struct flow_hot).
+	 */
+	if (t_us > t->now_us)
+		t->now_us = t_us;
 	/* tcp-analysis.md §2 rule 2: a bare SYN with a new ISN starts a new tcp.stream */
 	if (!created && (p->tcp_flags & (NS_TCP_SYN | NS_TCP_ACK)) == NS_TCP_SYN &&
 	    pkt_is_tcp(h, p) && tcp_skip_reason(p) < 0 && flow_tcp_is_reuse(r, p, d)) {
@@ -961,8 +968,6 @@ counted:
 		h->last_lo = (uint32_t)t40;
 		h->last_hi = (uint8_t)(t40 >> 32);
 	}
-	if (t_us > t->now_us)
-		t->now_us = t_us;
 	if (!pkt_is_tcp(h, p))
 		return;
 	skip = tcp_skip_reason(p);
