@@ -10,12 +10,11 @@
  * the test also fails if the fast path stops taking the frames it exists for.
  * The corpus directory comes as argv[1] (meson passes `corpus_dir`) or NS_CORPUS_DIR.
  */
-#include <dirent.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus_walk.h"
 #include "ns_test.h"
 #include "pkt_build.h"
 #include "proto_priv.h"
@@ -365,47 +364,23 @@ test_fast_declines(void)
 
 /* Every frame of every capture in the corpus, whole and cut at every caplen up to 80. */
 static void
+fast_corpus_frame(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+		  uint32_t wirelen)
+{
+	(void)ctx;
+	compare3(linktype, data, caplen, wirelen);
+	for (uint32_t cap = 0; cap < caplen && cap <= 80; cap++)
+		compare3(linktype, data, cap, wirelen);
+}
+
+static void
 test_fast_corpus(void)
 {
-	const unsigned long diff0 = n_diff;
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct dirent **names;
-	unsigned long fast_before = n_fast, frames = 0;
-	char *pcaps;
-	int nfiles, files = 0;
+	const unsigned long diff0 = n_diff, fast_before = n_fast;
+	const struct corpus_walk w = { fast_corpus_frame, NULL, NULL };
+	unsigned long frames = 0;
+	int files = corpus_walk(corpus_dir, &w, &frames);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(corpus_dir);
-	CU_ASSERT_FATAL(asprintf(&pcaps, "%s/pcaps", corpus_dir) > 0);
-	nfiles = scandir(pcaps, &names, NULL, alphasort);
-	CU_ASSERT_FATAL(nfiles > 0);
-	for (int i = 0; i < nfiles; i++) {
-		struct pcap_pkthdr *hdr;
-		const u_char *data;
-		char *path;
-		pcap_t *pc;
-
-		if (names[i]->d_name[0] != '.' &&
-		    asprintf(&path, "%s/%s", pcaps, names[i]->d_name) > 0) {
-			pc = pcap_open_offline(path, errbuf);
-			if (pc != NULL) {
-				int lt = pcap_datalink(pc);
-
-				files++;
-				while (pcap_next_ex(pc, &hdr, &data) == 1) {
-					frames++;
-					compare3(lt, data, hdr->caplen, hdr->len);
-					for (uint32_t cap = 0; cap < hdr->caplen && cap <= 80;
-					     cap++)
-						compare3(lt, data, cap, hdr->len);
-				}
-				pcap_close(pc);
-			}
-			free(path);
-		}
-		free(names[i]);
-	}
-	free(names);
-	free(pcaps);
 	fprintf(stderr, "\n  %d files, %lu frames, %lu parses took the fast path ", files, frames,
 		n_fast - fast_before);
 	CU_ASSERT(files >= 35);

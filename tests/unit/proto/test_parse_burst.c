@@ -10,12 +10,11 @@
  * read past caplen. The corpus directory comes as argv[1] (meson passes `corpus_dir`) or
  * NS_CORPUS_DIR.
  */
-#include <dirent.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus_walk.h"
 #include "ns_core.h"
 #include "ns_test.h"
 #include "pkt_build.h"
@@ -227,52 +226,36 @@ test_burst_crafted(void)
 /* Every frame of every corpus capture, whole and cut to 60 bytes, at its own link type and as
  * Ethernet (or as Linux cooked capture when it is Ethernet). */
 static void
+burst_corpus_frame(void *ctx, int linktype, const uint8_t *data, uint32_t caplen,
+		   uint32_t wirelen)
+{
+	struct flist *l = ctx;
+
+	(void)linktype;
+	flist_add(l, data, caplen, wirelen);
+	if (caplen > 60)
+		flist_add(l, data, 60, wirelen);
+}
+
+static void
+burst_corpus_file_end(void *ctx, int linktype)
+{
+	struct flist *l = ctx;
+
+	compare_all_bursts(linktype, l);
+	compare_all_bursts(linktype == NS_LINK_EN10MB ? NS_LINK_LINUX_SLL : NS_LINK_EN10MB, l);
+	flist_free(l);
+}
+
+static void
 test_burst_corpus(void)
 {
 	const unsigned long diff0 = n_diff;
-	char errbuf[PCAP_ERRBUF_SIZE];
-	struct dirent **names;
+	struct flist l = { 0 };
+	const struct corpus_walk w = { burst_corpus_frame, burst_corpus_file_end, &l };
 	unsigned long frames = 0;
-	char *pcaps;
-	int nfiles, files = 0;
+	int files = corpus_walk(corpus_dir, &w, &frames);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(corpus_dir);
-	CU_ASSERT_FATAL(asprintf(&pcaps, "%s/pcaps", corpus_dir) > 0);
-	nfiles = scandir(pcaps, &names, NULL, alphasort);
-	CU_ASSERT_FATAL(nfiles > 0);
-	for (int i = 0; i < nfiles; i++) {
-		struct pcap_pkthdr *hdr;
-		const u_char *data;
-		struct flist l = { 0 };
-		char *path;
-		pcap_t *pc;
-
-		if (names[i]->d_name[0] != '.' &&
-		    asprintf(&path, "%s/%s", pcaps, names[i]->d_name) > 0) {
-			pc = pcap_open_offline(path, errbuf);
-			if (pc != NULL) {
-				int lt = pcap_datalink(pc);
-
-				files++;
-				while (pcap_next_ex(pc, &hdr, &data) == 1) {
-					frames++;
-					flist_add(&l, data, hdr->caplen, hdr->len);
-					if (hdr->caplen > 60)
-						flist_add(&l, data, 60, hdr->len);
-				}
-				pcap_close(pc);
-				compare_all_bursts(lt, &l);
-				compare_all_bursts(lt == NS_LINK_EN10MB ? NS_LINK_LINUX_SLL
-									: NS_LINK_EN10MB,
-						   &l);
-				flist_free(&l);
-			}
-			free(path);
-		}
-		free(names[i]);
-	}
-	free(names);
-	free(pcaps);
 	CU_ASSERT(files >= 35);
 	CU_ASSERT(frames > 1000);
 	CU_ASSERT_EQUAL(n_diff, diff0);
