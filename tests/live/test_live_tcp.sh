@@ -206,8 +206,9 @@ start_captures() {
 		--time-stamp-precision=nano -w "$dir/cap.pcap" 2>"$dir/tcpdump.log"
 	TCPDUMP=$!
 	# shellcheck disable=SC2086 # extra options split into words on purpose
+	# -w: what netscope itself captured, with its own timestamps (compare_flows.py --ours-pcap)
 	bg_in "$NS_M" "$NETSCOPE" -i mid1 -q ${LIVE_NETSCOPE_ARGS:-} --export-flows "$dir/flows.json" \
-		--summary-json "$dir/summary.json" 2>"$dir/netscope.log"
+		--summary-json "$dir/summary.json" -w "$dir/ours.pcap" 2>"$dir/netscope.log"
 	NETSCOPE_PID=$!
 	wait_for "$dir/tcpdump.log" "listening on" 5 &&
 		wait_for "$dir/netscope.log" "listening on" 5
@@ -246,7 +247,8 @@ compare() { # compare PHASE_DIR ARGS...: oracle + compare_flows.py, counts its r
 		{ bad "$(basename "$dir"): oracle.py on the capture"; return; }
 	out=$("$PY" "$HERE/compare_flows.py" --label "$(basename "$dir")" \
 		--oracle "$dir/expected.json" --pcap "$dir/cap.pcap" --flows "$dir/flows.json" \
-		--summary "$dir/summary.json" --tcpdump-log "$dir/tcpdump.log" "$@" 2>&1)
+		--summary "$dir/summary.json" --tcpdump-log "$dir/tcpdump.log" \
+		--ours-pcap "$dir/ours.pcap" "$@" 2>&1)
 	echo "$out" | grep -v '^RESULT '
 	res=$(echo "$out" |
 		sed -En 's/^RESULT passed=([0-9]+) failed=([0-9]+) skipped=([0-9]+)$/\1 \2 \3/p')
