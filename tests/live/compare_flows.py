@@ -57,19 +57,23 @@ def ep(ip, port):
     return (ipaddress.ip_address(ip), int(port))
 
 
-def per_direction(pcap, streams):
-    """tshark flags per stream and direction (c2s/s2c), and the first initial_rtt (s)."""
-    fields = ['tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport', 'tcp.analysis.initial_rtt'] + \
-        ['tcp.analysis.' + f for f in FLAGS]
-    cmd = ['tshark', '-n', '-r', pcap] + PREFS + ['-T', 'fields', '-E', 'separator=\t',
-                                                   '-E', 'occurrence=f']
+def tshark_rows(pcap, fields, extra=()):
+    """One list per frame: @fields, then the analysis flags (FLAGS), '' where absent."""
+    fields = fields + ['tcp.analysis.' + f for f in FLAGS]
+    cmd = ['tshark', '-n', '-r', pcap] + PREFS + list(extra) + \
+        ['-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f']
     for f in fields:
         cmd += ['-e', f]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          check=True).stdout.decode()
+    return [line.split('\t') + [''] * len(fields) for line in out.splitlines()]
+
+
+def per_direction(pcap, streams):
+    """tshark flags per stream and direction (c2s/s2c), and the first initial_rtt (s)."""
     res = {}
-    for line in out.splitlines():
-        c = line.split('\t') + [''] * len(fields)
+    for c in tshark_rows(pcap, ['tcp.stream', 'ip.src', 'ipv6.src', 'tcp.srcport',
+                                'tcp.analysis.initial_rtt']):
         if c[0] == '':
             continue
         sid = int(c[0])
@@ -90,17 +94,9 @@ def per_direction(pcap, streams):
 
 def per_direction_by_ep(pcap):
     """tshark flags per endpoint pair and sending endpoint, for a capture without an oracle."""
-    fields = ['ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport'] + \
-        ['tcp.analysis.' + f for f in FLAGS]
-    cmd = ['tshark', '-n', '-r', pcap] + PREFS + ['-Y', 'tcp', '-T', 'fields',
-                                                   '-E', 'separator=\t', '-E', 'occurrence=f']
-    for f in fields:
-        cmd += ['-e', f]
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         check=True).stdout.decode()
     res = {}
-    for line in out.splitlines():
-        c = line.split('\t') + [''] * len(fields)
+    for c in tshark_rows(pcap, ['ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst',
+                                'tcp.dstport'], ['-Y', 'tcp']):
         src, dst = ep(c[0] or c[1], c[2]), ep(c[3] or c[4], c[5])
         d = res.setdefault(frozenset((src, dst)), {}).setdefault(src, dict.fromkeys(FLAGS, 0))
         for i, f in enumerate(FLAGS):
