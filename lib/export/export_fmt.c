@@ -58,10 +58,6 @@ fmt_u64_long(char *p, uint64_t v)
 			       : (n) >= 10 ? 2                   \
 					   : 1)                  \
 	}
-#define D3PAD(n)                                                                                \
-	{                                                                                       \
-		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), 0 \
-	}
 #define X10(X, n)                                                                             \
 	X(n), X(n + 1), X(n + 2), X(n + 3), X(n + 4), X(n + 5), X(n + 6), X(n + 7), X(n + 8), \
 		X(n + 9)
@@ -86,7 +82,7 @@ fmt_u64_long(char *p, uint64_t v)
 					   : 0),                 \
 			(char)((n) >= 100 ? ',' : 0)             \
 	}
-#define D3PADC(n)                                                                                 \
+#define D3PAD(n)                                                                                 \
 	{                                                                                         \
 		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), ',' \
 	}
@@ -112,7 +108,6 @@ const uint64_t fmt_oct_dot[256] = { X256(OCT_DOT) };
 const uint64_t fmt_oct_comma[256] = { X256(OCT_COMMA) };
 const char fmt_d3pad[1000][4] = { X1000(D3PAD) };
 const char fmt_d3c[1000][4] = { X1000(D3C) };
-const char fmt_d3padc[1000][4] = { X1000(D3PADC) };
 
 /* One group in lowercase hex without leading zeros (RFC 5952 section 4.1 and 4.3). */
 static inline char *

@@ -81,13 +81,13 @@ fmt_u32_pad8(char *p, uint32_t v)
 
 /*
  * Every value below 1000 as text: fmt_d3 without leading zeros, its last byte the count of
- * digits; fmt_d3pad zero-padded to three. 4 KB each, so a lookup is one 4-byte load.
+ * digits; fmt_d3pad zero-padded to three, then CSV's comma (elsewhere the next field
+ * overwrites it). 4 KB each, so a lookup is one 4-byte load.
  */
 extern const char fmt_d3[1000][4];
 extern const char fmt_d3pad[1000][4];
-/* The same two followed by a comma (CSV), its count that of fmt_d3 plus one. */
+/* fmt_d3 followed by a comma (CSV), its count that of fmt_d3 plus one. */
 extern const char fmt_d3c[1000][4];
-extern const char fmt_d3padc[1000][4];
 /*
  * An IPv4 octet and what follows it: its text and the separator in the low four bytes (first
  * character lowest), their count above. One 8-byte load gives both, so a lookup is one load,

@@ -63,6 +63,7 @@ struct ns_flow_export {
 	struct fmt_ts_cache ts;
 	/* every string field, escaped for fmt at open, for every byte value (unknown ones "?") */
 	struct export_proto proto[256];
+	struct export_name csv_proto[2][256]; /* CSV: proto, ip_proto, ip_version 4 [0] or 6 [1] */
 	struct export_name tcp_flags[256];
 	struct export_name end[256];
 	struct export_name tcp_state[256];
@@ -262,8 +263,15 @@ texts_init(struct ns_flow_export *e)
 		n = text_set(e, e->proto[i].s, sizeof(e->proto[i].s), name, tail);
 		e->proto[i].len = (uint8_t)(n > 0 ? n : 0);
 		rc |= n < 0 ? n : 0;
-		if (e->fmt == NS_FLOW_EXPORT_CSV && n > 16)
-			rc |= -ENAMETOOLONG; /* proto16() copies 16 bytes */
+		if (e->fmt == NS_FLOW_EXPORT_CSV && n > 13) {
+			rc |= -ENAMETOOLONG; /* proto16() copies 16 bytes, csv_proto adds "4," */
+		} else if (e->fmt == NS_FLOW_EXPORT_CSV && n > 0) {
+			for (unsigned v = 0; v < 2; v++) {
+				memcpy(e->csv_proto[v][i].s, e->proto[i].s, (size_t)n);
+				memcpy(e->csv_proto[v][i].s + n, v == 0 ? "4," : "6,", 2);
+				e->csv_proto[v][i].len = (uint8_t)(n + 2);
+			}
+		}
 		rc |= name_set(e, &e->tcp_flags[i],
 			       ns_flow_tcp_flags_str((uint8_t)i, buf, sizeof(buf)));
 		rc |= name_set(e, &e->end[i], ns_flow_end_name(i));
@@ -523,7 +531,7 @@ csv_num(char *p, uint64_t v)
 		hi = (uint32_t)v / 1000;
 		lo = (uint32_t)v - hi * 1000;
 		p = fmt_u3(p, hi);
-		memcpy(p, fmt_d3padc[lo], 4);
+		memcpy(p, fmt_d3pad[lo], 4);
 		return p + 4;
 	}
 	if (NS_LIKELY(v < 1000000000)) {
@@ -531,7 +539,7 @@ csv_num(char *p, uint64_t v)
 		lo = (uint32_t)v - hi * 1000000;
 		p = fmt_u3(p, hi);
 		memcpy(p, fmt_d3pad[lo / 1000], 4);
-		memcpy(p + 3, fmt_d3padc[lo % 1000], 4);
+		memcpy(p + 3, fmt_d3pad[lo % 1000], 4);
 		return p + 7;
 	}
 	p = fmt_u64_long(p, v);
@@ -638,8 +646,13 @@ static inline __attribute__((always_inline)) char *
 csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 {
 	p = csv_num(p, r->flow_id);
-	p = proto16(p, e->proto, r->proto); /* proto and ip_proto */
-	p = csv_num(p, r->ip_version);
+	if (NS_LIKELY((r->ip_version | 2) == 6)) {
+		/* 4 or 6: proto, ip_proto and ip_version are one name */
+		p = name(p, e->csv_proto[r->ip_version >> 1 & 1], r->proto);
+	} else {
+		p = proto16(p, e->proto, r->proto); /* proto and ip_proto */
+		p = csv_num(p, r->ip_version);
+	}
 	p = csv_addr(p, &r->src);
 	p = csv_num(p, r->src_port);
 	p = csv_addr(p, &r->dst);
@@ -710,6 +723,11 @@ tcp:
 	return LIT(p, "\r\n"); /* RFC 4180 section 2.1 */
 }
 
+/* The shortest CSV row: two timestamps and their commas, the 40 other commas, CRLF. */
+#define CSV_ROW_MIN (2 * (FMT_RFC3339_LEN + 1) + 40 + 2)
+_Static_assert(CSV_ROW_MIN > 64 && EXPORT_CHUNK / 64 + 2 <= EXPORT_RECS_MAX,
+	       "a buffer piece holds fewer CSV rows than rec_end has entries");
+
 /*
  * Room for one record at the end of the buffer: the current piece goes out first once the
  * buffer holds all of it (one check per record). Returns 0 or -EIO.
@@ -742,15 +760,16 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 		/*
 		 * make_room() and commit() with the buffer's length, record count and room in
 		 * locals: the records' bytes are stores through a char pointer, which may alias
-		 * any field of @e, so fields would be reloaded and stored again per record.
+		 * any field of @e, so fields would be reloaded and stored again per record. The
+		 * record count needs no check: a row is longer than 64 bytes (CSV_ROW_MIN), so
+		 * fewer than EXPORT_RECS_MAX fit below EXPORT_CHUNK with the tail of one more.
 		 */
 		char *buf = e->buf, *p = buf + e->len, *due = buf + e->due;
 		uint32_t *end = e->rec_end + e->nrec;
-		const uint32_t *ends_max = e->rec_end + EXPORT_RECS_MAX;
 		const struct ns_flow_record *r = recs, *last = recs + n, *counted = recs;
 
 		for (; r < last; r++) {
-			if (NS_UNLIKELY(p >= due || end >= ends_max)) {
+			if (NS_UNLIKELY(p >= due)) {
 				e->len = (size_t)(p - buf);
 				e->nrec = (unsigned)(end - e->rec_end);
 				e->written += (uint64_t)(r - counted);

@@ -453,6 +453,9 @@ rnd_record(struct ns_flow_record *r)
 	r->ip_version = rnd() % 2 ? 4 : 6;
 	rnd_addr(&r->src, r->ip_version == 4);
 	rnd_addr(&r->dst, r->ip_version == 4);
+	/* a version that is neither: CSV's combined proto/ip_version text does not apply */
+	if (rnd() % 16 == 0)
+		r->ip_version = (uint8_t)rnd();
 	r->proto = rnd() % 8 == 0 ? (uint8_t)rnd() : protos[rnd() % NS_ARRAY_SIZE(protos)];
 	r->src_port = (uint16_t)rnd_num(16);
 	r->dst_port = (uint16_t)rnd_num(16);
