@@ -48,7 +48,7 @@ struct export_proto {
  */
 #define TCP_NAMES_BITS 6
 struct export_tcp_names {
-	uint64_t key; /* tcp_names_key(); 0 while empty */
+	uint64_t key; /* tcp_names_key(); UINT64_MAX (no key has bits above 40) while empty */
 	char s[48];
 	uint8_t len;
 };
@@ -307,6 +307,8 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 	e->fmt = fmt;
 	e->first = true;
 	e->due = EXPORT_CHUNK;
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->tcp_names); i++)
+		e->tcp_names[i].key = UINT64_MAX;
 	fmt_ts_cache_init(&e->ts);
 	if (texts_init(e) != 0) {
 		NS_LOG(ERR, "export", "a flow record name does not fit its escape table");
@@ -547,6 +549,17 @@ csv_num(char *p, uint64_t v)
 	return p + 1;
 }
 
+/* csv_num() for a field mostly below 1000 (counts of packets, VLAN ids): that case inline. */
+static inline char *
+csv_small(char *p, uint64_t v)
+{
+	if (NS_LIKELY(v < 1000)) {
+		memcpy(p, fmt_d3c[v], 4);
+		return p + fmt_d3[v][3] + 1;
+	}
+	return csv_num(p, v);
+}
+
 /*
  * Append the @n bytes before @p (a number and its comma, at most 11 bytes for a uint32_t) twice
  * more: two 16-byte copies of the same source, the second overlapping the first's tail.
@@ -583,7 +596,7 @@ csv_addr(char *p, const struct ns_addr *a)
 	return p + 1;
 }
 
-/* The five bytes the TCP name columns come from, and a bit no empty slot has. */
+/* The five bytes the TCP name columns come from. */
 static inline uint64_t
 tcp_names_key(const struct ns_flow_record *r)
 {
@@ -600,7 +613,7 @@ tcp_names_key(const struct ns_flow_record *r)
 	a &= 0xffffff;
 #endif
 	memcpy(&f, r->tcp_flags, 2);
-	return (uint64_t)a | (uint64_t)f << 24 | 1ull << 40;
+	return (uint64_t)a | (uint64_t)f << 24;
 }
 
 /* csv_tcp_names() for a combination not in the cache: the names, then the slot is theirs. */
@@ -656,14 +669,14 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = csv_addr(p, &r->src);
 	p = csv_num(p, r->src_port);
 	p = csv_addr(p, &r->dst);
-	p = csv_num(p, r->dst_port);
-	p = csv_num(p, r->vlan);
+	p = csv_small(p, r->dst_port);
+	p = csv_small(p, r->vlan);
 	p = fmt_rfc3339(&e->ts, p, r->first_ns);
 	*p++ = ',';
 	p = fmt_rfc3339(&e->ts, p, r->last_ns);
 	*p++ = ',';
-	p = csv_num(p, r->pkts[NS_FLOW_TOSERVER]);
-	p = csv_num(p, r->pkts[NS_FLOW_TOCLIENT]);
+	p = csv_small(p, r->pkts[NS_FLOW_TOSERVER]);
+	p = csv_small(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOCLIENT]);
 	if (NS_LIKELY(r->proto == 6))
@@ -698,12 +711,12 @@ tcp:
 
 		p = csv_num(p, r->rtt_min_us);
 		p = csv_copy3(p, q, (size_t)(p - q));
-		p = csv_num(p, r->rtt_samples);
+		p = csv_small(p, r->rtt_samples);
 	} else {
 		p = csv_num(p, r->rtt_min_us);
 		p = csv_num(p, r->rtt_avg_us);
 		p = csv_num(p, r->rtt_max_us);
-		p = csv_num(p, r->rtt_samples);
+		p = csv_small(p, r->rtt_samples);
 	}
 	if (tcp_counters_zero(r))
 		return LIT(p, "0,0,0,0,0,0,0,0,0,0,0,0,0\r\n");
