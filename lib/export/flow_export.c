@@ -64,6 +64,7 @@ struct ns_flow_export {
 	/* every string field, escaped for fmt at open, for every byte value (unknown ones "?") */
 	struct export_proto proto[256];
 	struct export_name csv_proto[2][256]; /* CSV: proto, ip_proto, ip_version 4 [0] or 6 [1] */
+	const struct export_name *csv_proto_of[256]; /* csv_proto by ip_version; NULL but 4, 6 */
 	struct export_name tcp_flags[256];
 	struct export_name end[256];
 	struct export_name tcp_state[256];
@@ -328,6 +329,8 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 	e->due = EXPORT_CHUNK;
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->tcp_names); i++)
 		e->tcp_names[i].key = UINT64_MAX;
+	e->csv_proto_of[4] = e->csv_proto[0];
+	e->csv_proto_of[6] = e->csv_proto[1];
 	fmt_ts_cache_init(&e->ts);
 	if (texts_init(e) != 0) {
 		NS_LOG(ERR, "export", "a flow record name does not fit its escape table");
@@ -678,9 +681,9 @@ static inline __attribute__((always_inline)) char *
 csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 {
 	p = csv_num(p, r->flow_id);
-	if (NS_LIKELY((r->ip_version | 2) == 6)) {
+	if (NS_LIKELY(e->csv_proto_of[r->ip_version] != NULL)) {
 		/* 4 or 6: proto, ip_proto and ip_version are one name */
-		p = name(p, e->csv_proto[r->ip_version >> 1 & 1], r->proto);
+		p = name(p, e->csv_proto_of[r->ip_version], r->proto);
 	} else {
 		p = proto16(p, e->proto, r->proto); /* proto and ip_proto */
 		p = csv_num(p, r->ip_version);
