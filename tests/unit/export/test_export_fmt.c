@@ -975,6 +975,105 @@ test_partial_write(void)
  * was lost is counted, the rest comes out in full, and no piece of a lost record follows
  * (the file's lines are exactly the records counted written).
  */
+/* A UDP record whose CSV row is @extra (at most FILLER_EXTRA) bytes longer than the shortest. */
+#define FILLER_EXTRA (5 * 19 + 3 * 4)
+static void
+filler_record(struct ns_flow_record *r, unsigned extra)
+{
+	uint64_t *wide[] = { &r->flow_id, &r->pkts[0], &r->pkts[1], &r->bytes[0], &r->bytes[1] };
+	uint16_t *narrow[] = { &r->src_port, &r->dst_port, &r->vlan };
+
+	memset(r, 0, sizeof(*r));
+	r->proto = 17;
+	r->ip_version = 4;
+	r->src.b[10] = r->src.b[11] = r->dst.b[10] = r->dst.b[11] = 0xff;
+	r->first_ns = r->last_ns = 1764170077ull * SEC;
+	/* a field of d digits: 10^(d-1) */
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(wide); i++) {
+		unsigned d = NS_MIN(extra, 19u);
+
+		*wide[i] = 1;
+		for (unsigned k = 0; k < d; k++)
+			*wide[i] *= 10;
+		extra -= d;
+	}
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(narrow); i++) {
+		unsigned d = NS_MIN(extra, 4u);
+
+		*narrow[i] = 1;
+		for (unsigned k = 0; k < d; k++)
+			*narrow[i] = (uint16_t)(*narrow[i] * 10);
+		extra -= d;
+	}
+	CU_ASSERT_EQUAL(extra, 0);
+}
+
+/*
+ * A row that ends exactly where a piece does leaves with that piece: when the next piece's
+ * write fails, the row is counted written and the file holds it whole.
+ */
+static void
+test_piece_boundary(void)
+{
+	const char *path = tmp_file(".csv");
+	struct ns_flow_record *r = rnd_records();
+	struct ns_flow_export *e = ns_flow_export_open(path, NS_FLOW_EXPORT_CSV);
+	struct ns_flow_record f;
+	struct rlimit old, lim;
+	void (*old_sig)(int);
+	char line[1024];
+	size_t len, lines = 0, rem, shortest;
+	unsigned i = 0, rows, k;
+	char *got;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL_FATAL(ns_flow_export_flush(e), 0);
+	rem = EXPORT_CHUNK - (size_t)file_size(path); /* after the header */
+	filler_record(&f, 0);
+	shortest = ref_csv(&f, line, sizeof(line));
+	/* random rows, then as many fillers as it takes to end exactly at the piece's end */
+	while (rem > 4 * (shortest + FILLER_EXTRA))
+		rem -= ref_csv(&r[i++], line, sizeof(line));
+	k = (unsigned)((rem + shortest + FILLER_EXTRA - 1) / (shortest + FILLER_EXTRA));
+	CU_ASSERT_FATAL(k * shortest <= rem);
+	rem -= k * shortest;
+	for (unsigned j = 0; j < k; j++, i++) {
+		unsigned extra = (unsigned)NS_MIN(rem, (size_t)FILLER_EXTRA);
+
+		filler_record(&r[i], extra);
+		CU_ASSERT_EQUAL(ref_csv(&r[i], line, sizeof(line)), shortest + extra);
+		rem -= extra;
+	}
+	CU_ASSERT_EQUAL_FATAL(rem, 0);
+	rows = i;
+
+	/* the file may grow to the piece's end: the next piece's write fails */
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	old_sig = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = EXPORT_CHUNK;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (i = 0; i < rows + 2000; i += 64)
+		ns_flow_export_sink(e, r + i, 64);
+	CU_ASSERT_TRUE(ns_flow_export_errors(e) > 0);
+	CU_ASSERT_EQUAL(ns_flow_export_flush(e), -EIO);
+	CU_ASSERT_EQUAL(ns_flow_export_written(e), rows);
+	CU_ASSERT_EQUAL(ns_flow_export_written(e) + ns_flow_export_errors(e), i);
+	ns_flow_export_close(e);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_sig);
+
+	got = slurp(path, &len);
+	CU_ASSERT_EQUAL(len, EXPORT_CHUNK);
+	for (size_t j = 0; j < len; j++)
+		lines += got[j] == '\n';
+	CU_ASSERT_EQUAL(lines, rows + 1); /* and the header */
+	CU_ASSERT_TRUE(len >= 2 && memcmp(got + len - 2, "\r\n", 2) == 0);
+	free(got);
+	free(r);
+	unlink(path);
+}
+
 static void
 test_write_resumes(void)
 {
@@ -1032,7 +1131,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_u64),           NS_TEST(test_rfc3339),       NS_TEST(test_addr),
 	NS_TEST(test_octet_tables),  NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),
 	NS_TEST(test_jsonl_records), NS_TEST(test_json_records),  NS_TEST(test_aligned_pieces),
-	NS_TEST(test_partial_write), NS_TEST(test_write_resumes),
+	NS_TEST(test_partial_write), NS_TEST(test_write_resumes), NS_TEST(test_piece_boundary),
 };
 
 NS_TEST_MAIN("export_fmt", cases)
