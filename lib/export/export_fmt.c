@@ -82,7 +82,7 @@ fmt_u64_long(char *p, uint64_t v)
 					   : 0),                 \
 			(char)((n) >= 100 ? ',' : 0)             \
 	}
-#define D3PAD(n)                                                                                 \
+#define D3PAD(n)                                                                                  \
 	{                                                                                         \
 		(char)('0' + (n) / 100), (char)('0' + (n) / 10 % 10), (char)('0' + (n) % 10), ',' \
 	}

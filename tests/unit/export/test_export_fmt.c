@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <linux/magic.h>
 
 #include "export_priv.h"
 #include "ns_core.h"
@@ -1074,6 +1076,41 @@ test_piece_boundary(void)
 	unlink(path);
 }
 
+/*
+ * On ext4 the exporter reserves the file's blocks ahead of the pieces it writes, and gives back
+ * at close what lies past the end: the file then holds no more blocks than its size needs.
+ * Elsewhere nothing is reserved, and the same holds.
+ */
+static void
+test_reserved_blocks(void)
+{
+	const char *path = tmp_file(".csv");
+	struct ns_flow_record *r = rnd_records();
+	struct ns_flow_export *e = ns_flow_export_open(path, NS_FLOW_EXPORT_CSV);
+	struct statfs sf;
+	struct stat st;
+	bool ext4;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL_FATAL(statfs(path, &sf), 0);
+	ext4 = sf.f_type == EXT4_SUPER_MAGIC;
+	for (unsigned i = 0; i < 640; i += 64)
+		ns_flow_export_sink(e, r + i, 64);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	CU_ASSERT_TRUE(st.st_size > 0 && st.st_size % EXPORT_CHUNK == 0);
+	if (ext4) /* a step reserved ahead of the pieces */
+		CU_ASSERT_TRUE((uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size + EXPORT_CHUNK);
+	for (unsigned i = 640; i < NRECS; i += 64)
+		ns_flow_export_sink(e, r + i, NS_MIN(64u, NRECS - i));
+	CU_ASSERT_EQUAL(ns_flow_export_close(e), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+	CU_ASSERT_TRUE(st.st_size > 4 * (1 << 20));
+	/* its 4 KiB blocks, and a few for the extent tree */
+	CU_ASSERT_TRUE((uint64_t)st.st_blocks * 512 <= ((uint64_t)st.st_size | 4095) + 1 + 65536);
+	free(r);
+	unlink(path);
+}
+
 static void
 test_write_resumes(void)
 {
@@ -1128,10 +1165,19 @@ test_write_resumes(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_u64),           NS_TEST(test_rfc3339),       NS_TEST(test_addr),
-	NS_TEST(test_octet_tables),  NS_TEST(test_csv_quote_all), NS_TEST(test_csv_records),
-	NS_TEST(test_jsonl_records), NS_TEST(test_json_records),  NS_TEST(test_aligned_pieces),
-	NS_TEST(test_partial_write), NS_TEST(test_write_resumes), NS_TEST(test_piece_boundary),
+	NS_TEST(test_u64),
+	NS_TEST(test_rfc3339),
+	NS_TEST(test_addr),
+	NS_TEST(test_octet_tables),
+	NS_TEST(test_csv_quote_all),
+	NS_TEST(test_csv_records),
+	NS_TEST(test_jsonl_records),
+	NS_TEST(test_json_records),
+	NS_TEST(test_aligned_pieces),
+	NS_TEST(test_partial_write),
+	NS_TEST(test_write_resumes),
+	NS_TEST(test_piece_boundary),
+	NS_TEST(test_reserved_blocks),
 };
 
 NS_TEST_MAIN("export_fmt", cases)
