@@ -999,13 +999,16 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 {
 	if (created)
 		return flow_tcp_syn_new(r, p, d, t) ? TS_COLD : TS_NONE;
-	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
-	case NS_TCP_ACK:
+	/* the ACK first: a switch tested it after the FIN and the SYN/ACK */
+	if (NS_LIKELY((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) ==
+		      NS_TCP_ACK)) {
 		if (p->tcp_seq == r->tcp.dir[d].nextseq)
 			return flow_tcp_fast_ts(r, p, d, t);
 		if (!flow_tcp_below(r, p, d, t))
 			return TS_NONE;
 		return p->payload_len != 0 ? TS_COLD : TS_HOT; /* retransmissions are counted */
+	}
+	switch (p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) {
 	case NS_TCP_FIN | NS_TCP_ACK:
 		return flow_tcp_fin(r, p, d, t) ? TS_HOT : TS_NONE;
 	case NS_TCP_SYN | NS_TCP_ACK:
