@@ -1002,7 +1002,7 @@ flow_tcp_shortcut(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32
 	/* the ACK first: a switch tested it after the FIN and the SYN/ACK */
 	if (NS_LIKELY((p->tcp_flags & (NS_TCP_SYN | NS_TCP_FIN | NS_TCP_RST | NS_TCP_ACK)) ==
 		      NS_TCP_ACK)) {
-		if (p->tcp_seq == r->tcp.dir[d].nextseq)
+		if (NS_LIKELY(p->tcp_seq == r->tcp.dir[d].nextseq))
 			return flow_tcp_fast_ts(r, p, d, t);
 		if (!flow_tcp_below(r, p, d, t))
 			return TS_NONE;
