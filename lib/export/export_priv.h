@@ -234,13 +234,9 @@ void fmt_ts_cache_init(struct fmt_ts_cache *c);
 /** Fill @s with second @sec (since the epoch). */
 void fmt_ts_cache_fill(struct fmt_ts_cache *c, struct fmt_ts_slot *s, uint64_t sec);
 
-/**
- * Append @ts_ns as ns_time_fmt_rfc3339() does: RFC 3339 UTC with microseconds,
- * "2026-11-26T15:34:37.763603Z" (FMT_RFC3339_LEN bytes, sub-microseconds truncated); may write
- * FMT_SLACK bytes past the end.
- */
+/* fmt_rfc3339() up to the microseconds, its 'Z' not written. */
 static inline char *
-fmt_rfc3339(struct fmt_ts_cache *c, char *p, uint64_t ts_ns)
+fmt_rfc3339_digits(struct fmt_ts_cache *c, char *p, uint64_t ts_ns)
 {
 	uint64_t sec = ts_ns / NS_NSEC_PER_SEC;
 	uint32_t usec = (uint32_t)(ts_ns - sec * NS_NSEC_PER_SEC) / (uint32_t)NS_NSEC_PER_USEC;
@@ -251,8 +247,37 @@ fmt_rfc3339(struct fmt_ts_cache *c, char *p, uint64_t ts_ns)
 	memcpy(p, s->text, sizeof(s->text));
 	memcpy(p + 20, fmt_d3pad[usec / 1000], 4);
 	memcpy(p + 23, fmt_d3pad[usec % 1000], 4);
-	p[26] = 'Z';
-	return p + FMT_RFC3339_LEN;
+	return p + FMT_RFC3339_LEN - 1;
+}
+
+/**
+ * Append @ts_ns as ns_time_fmt_rfc3339() does: RFC 3339 UTC with microseconds,
+ * "2026-11-26T15:34:37.763603Z" (FMT_RFC3339_LEN bytes, sub-microseconds truncated); may write
+ * FMT_SLACK bytes past the end.
+ */
+static inline char *
+fmt_rfc3339(struct fmt_ts_cache *c, char *p, uint64_t ts_ns)
+{
+	p = fmt_rfc3339_digits(c, p, ts_ns);
+	*p = 'Z';
+	return p + 1;
+}
+
+/**
+ * fmt_rfc3339(), then @sep: the 'Z', @sep and two bytes of slack are one 4-byte store of a
+ * constant (a 2-byte one would take a register or a load). Returns the end, past @sep.
+ */
+static inline char *
+fmt_rfc3339_sep(struct fmt_ts_cache *c, char *p, uint64_t ts_ns, char sep)
+{
+	uint32_t tail = 'Z' | (uint32_t)(unsigned char)sep << 8;
+
+	p = fmt_rfc3339_digits(c, p, ts_ns);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	tail = __builtin_bswap32(tail);
+#endif
+	memcpy(p, &tail, 4);
+	return p + 2;
 }
 
 /*

@@ -494,10 +494,10 @@ json_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = LIT(p, ",\"vlan\":");
 	p = fmt_u64(p, r->vlan);
 	p = LIT(p, ",\"first_seen\":\"");
-	p = fmt_rfc3339(&e->ts, p, r->first_ns);
-	p = LIT(p, "\",\"last_seen\":\"");
-	p = fmt_rfc3339(&e->ts, p, r->last_ns);
-	p = LIT(p, "\",\"pkts_toserver\":");
+	p = fmt_rfc3339_sep(&e->ts, p, r->first_ns, '"');
+	p = LIT(p, ",\"last_seen\":\"");
+	p = fmt_rfc3339_sep(&e->ts, p, r->last_ns, '"');
+	p = LIT(p, ",\"pkts_toserver\":");
 	p = fmt_u64(p, r->pkts[NS_FLOW_TOSERVER]);
 	p = LIT(p, ",\"pkts_toclient\":");
 	p = fmt_u64(p, r->pkts[NS_FLOW_TOCLIENT]);
@@ -743,10 +743,8 @@ csv_record(struct ns_flow_export *e, char *p, const struct ns_flow_record *r)
 	p = csv_addr(p, &r->dst);
 	p = csv_small(p, r->dst_port);
 	p = csv_small(p, r->vlan);
-	p = fmt_rfc3339(&e->ts, p, r->first_ns);
-	*p++ = ',';
-	p = fmt_rfc3339(&e->ts, p, r->last_ns);
-	*p++ = ',';
+	p = fmt_rfc3339_sep(&e->ts, p, r->first_ns, ',');
+	p = fmt_rfc3339_sep(&e->ts, p, r->last_ns, ',');
 	p = csv_small(p, r->pkts[NS_FLOW_TOSERVER]);
 	p = csv_small(p, r->pkts[NS_FLOW_TOCLIENT]);
 	p = csv_num(p, r->bytes[NS_FLOW_TOSERVER]);
@@ -814,25 +812,47 @@ _Static_assert(CSV_ROW_MIN > 64 && EXPORT_CHUNK / 64 + 2 <= EXPORT_RECS_MAX,
 	       "a buffer piece holds fewer CSV rows than rec_end has entries");
 
 /*
- * Room for one record at the end of the buffer: the current piece goes out first once the
- * buffer holds all of it (one check per record). Returns 0 or -EIO.
+ * write_recs() for JSON (@lines: JSON lines), its loop the CSV one's with the JSON record and
+ * separators; a function of its own, so that the CSV loop keeps its registers to itself. A
+ * JSON object's keys alone are longer than 64 bytes, so the record count needs no check either.
  */
-static inline int
-make_room(struct ns_flow_export *e)
-{
-	if (NS_LIKELY(e->len < e->due && e->nrec < EXPORT_RECS_MAX))
-		return 0;
-	return write_out(e, NS_MIN(e->len, e->due));
-}
+#define JSON_REC_MIN \
+	(sizeof("{'flow_id':,'proto':,'ip_proto':,'ip_version':,'src_ip':,'dst_ip':") - 1)
+_Static_assert(JSON_REC_MIN > 64, "a JSON object is longer than 64 bytes");
 
-/* write_recs()' CSV loop does what make_room() and commit() do with its own locals: a change
- * here is a change there. */
-static inline void
-commit(struct ns_flow_export *e, const char *p)
+static __attribute__((noinline)) int
+write_json(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned n, bool lines)
 {
-	e->len = (size_t)(p - e->buf);
-	e->rec_end[e->nrec++] = (uint32_t)e->len;
-	e->written++;
+	char *buf = e->buf, *p = buf + e->len, *due = buf + e->due;
+	uint32_t *end = e->rec_end + e->nrec;
+	const struct ns_flow_record *r = recs, *last = recs + n, *counted = recs;
+	bool first = e->first;
+	int rc = 0;
+
+	for (; r < last; r++) {
+		if (NS_UNLIKELY(p >= due)) {
+			e->len = (size_t)(p - buf);
+			e->nrec = (unsigned)(end - e->rec_end);
+			e->written += (uint64_t)(r - counted);
+			counted = r;
+			rc |= write_out(e, NS_MIN(e->len, e->due));
+			p = buf + e->len;
+			due = buf + e->due;
+			end = e->rec_end + e->nrec;
+		}
+		if (!lines && !first)
+			p = LIT(p, ",\n");
+		first = false;
+		p = json_record(e, p, r);
+		if (lines)
+			*p++ = '\n';
+		*end++ = (uint32_t)(p - buf);
+	}
+	e->first = first;
+	e->len = (size_t)(p - buf);
+	e->nrec = (unsigned)(end - e->rec_end);
+	e->written += (uint64_t)(last - counted);
+	return rc;
 }
 
 /* Format @n records into the buffer, writing pieces out as they fill. Returns 0 or -EIO. */
@@ -843,11 +863,12 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 
 	if (e->fmt == NS_FLOW_EXPORT_CSV) {
 		/*
-		 * make_room() and commit() with the buffer's length, record count and room in
-		 * locals: the records' bytes are stores through a char pointer, which may alias
-		 * any field of @e, so fields would be reloaded and stored again per record. The
-		 * record count needs no check: a row is longer than 64 bytes (CSV_ROW_MIN), so
-		 * fewer than EXPORT_RECS_MAX fit below EXPORT_CHUNK with the tail of one more.
+		 * The buffer's length, record count and room in locals (the current piece goes out
+		 * first once the buffer holds all of it, one check per record): the records' bytes
+		 * are stores through a char pointer, which may alias any field of @e, so fields
+		 * would be reloaded and stored again per record. The record count needs no check: a
+		 * row is longer than 64 bytes (CSV_ROW_MIN), so fewer than EXPORT_RECS_MAX fit
+		 * below EXPORT_CHUNK with the tail of one more.
 		 */
 		char *buf = e->buf, *p = buf + e->len, *due = buf + e->due;
 		uint32_t *end = e->rec_end + e->nrec;
@@ -871,21 +892,7 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 		e->nrec = (unsigned)(end - e->rec_end);
 		e->written += (uint64_t)(last - counted);
 	} else {
-		bool lines = e->fmt == NS_FLOW_EXPORT_JSONL;
-
-		for (unsigned i = 0; i < n; i++) {
-			char *p;
-
-			rc |= make_room(e);
-			p = e->buf + e->len;
-			if (!lines && !e->first)
-				p = LIT(p, ",\n");
-			e->first = false;
-			p = json_record(e, p, &recs[i]);
-			if (lines)
-				*p++ = '\n';
-			commit(e, p);
-		}
+		rc = write_json(e, recs, n, e->fmt == NS_FLOW_EXPORT_JSONL);
 	}
 	return rc;
 }

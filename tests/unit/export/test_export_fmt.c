@@ -145,6 +145,12 @@ check_ts(struct fmt_ts_cache *c, uint64_t ts)
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "\n  ts %llu: got %s, want %s\n", (unsigned long long)ts, got,
 			want);
+	/* the same with a separator after the 'Z' */
+	memset(got, 'x', sizeof(got));
+	end = fmt_rfc3339_sep(c, got, ts, ',');
+	CU_ASSERT_EQUAL(end - got, FMT_RFC3339_LEN + 1);
+	CU_ASSERT_EQUAL(end[FMT_SLACK], 'x');
+	CU_ASSERT_TRUE(memcmp(got, want, FMT_RFC3339_LEN) == 0 && end[-1] == ',');
 }
 
 static void
