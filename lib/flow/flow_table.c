@@ -875,6 +875,13 @@ pkt_is_tcp(const struct flow_hot *h, const struct ns_pkt *p)
 	return h->key.proto == 6 && p->l4 == NS_L4_TCP;
 }
 
+/* Index of record @r (flow_apply() needs it only for the rare records it emits). */
+static inline uint32_t
+rec_idx(const struct ns_flow_table *t, const struct flow_rec *r)
+{
+	return (uint32_t)(r - t->recs);
+}
+
 /*
  * Account packet @p (direction @d) in flow record @r, running TCP analysis when it applies.
  * Stage 3 passes the record stage 2 found, not its index, so the record's address is not
@@ -884,7 +891,6 @@ static void
 flow_apply(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, unsigned d,
 	   uint64_t ts_ns, bool created)
 {
-	const uint32_t idx = (uint32_t)(r - t->recs); /* for the rare records it emits */
 	struct flow_hot *h = &r->hot;
 	uint64_t t_us = ts_ns / NS_NSEC_PER_USEC;
 	uint64_t t40 = t_us & US_MASK40;
@@ -905,6 +911,7 @@ flow_apply(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, 
 		    gap > t->timeout_us[tc = flow_tclass(r)]) {
 			if (flow_queue_room(t) != 0) {
 				struct flow_key k = h->key;
+				const uint32_t idx = rec_idx(t, r);
 
 				flow_emit_split(t, idx, tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED
 									  : NS_FLOW_END_IDLE);
@@ -931,6 +938,7 @@ flow_apply(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, 
 	    pkt_is_tcp(h, p) && tcp_skip_reason(p) < 0 && flow_tcp_is_reuse(r, p, d)) {
 		if (flow_queue_room(t) != 0) {
 			struct flow_key k = h->key;
+			const uint32_t idx = rec_idx(t, r);
 
 			/* the record keeps its slot and is re-initialised in place */
 			flow_emit(t, idx, NS_FLOW_END_REUSED);
@@ -942,7 +950,7 @@ flow_apply(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, 
 		}
 	}
 	if (NS_UNLIKELY(h->pkts[d] == UINT32_MAX || h->bytes[d] > UINT32_MAX - len)) {
-		if (!emit_overflow(t, idx)) {
+		if (!emit_overflow(t, rec_idx(t, r))) {
 			/* queue full: saturate rather than wrap */
 			if (h->pkts[d] != UINT32_MAX)
 				h->pkts[d]++;
@@ -966,7 +974,7 @@ counted:
 		return;
 	}
 	if (NS_UNLIKELY(flow_tcp_analyse(t, r, p, d, (uint32_t)t_us, created)))
-		emit_overflow(t, idx);
+		emit_overflow(t, rec_idx(t, r));
 }
 
 /* ---- the burst pipeline ---- */
