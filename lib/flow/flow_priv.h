@@ -740,7 +740,8 @@ flow_tcp_fast_ts(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 	/* 18: this segment cannot be a retransmission */
 	flow_tcp_rtt(r, d, p->tcp_ack, t, (int32_t)p->payload_len > 0, fwd->nextseq);
 	/* state machines, 19 (the handshake's ACK: its RTT may wait in the TCP line) */
-	h->state = flow_tcp_ack_state(h, d);
+	if (NS_UNLIKELY((1u << h->state) & TCP_ACK_MOVES))
+		h->state = flow_tcp_ack_state(h, d);
 	if (NS_UNLIKELY((h->flags & (FF_SYN | FF_IRTT)) == FF_SYN)) {
 		flow_tcp_irtt(r, t);
 		return flow_tcp_irtt_parked(r) ? TS_IRTT : TS_HOT;
