@@ -558,15 +558,27 @@ ns_flow_table_flush(struct ns_flow_table *t)
 
 /* ---- top-N: one pass over the pool with a bounded min-heap ---- */
 
+static inline uint64_t
+heap_bytes(const struct heap_ent *e)
+{
+	return e->bytes_idx >> HEAP_IDX_BITS;
+}
+
+static inline struct heap_ent
+heap_ent_of(uint64_t bytes, uint32_t idx)
+{
+	return (struct heap_ent){ bytes << HEAP_IDX_BITS | idx };
+}
+
 static void
 heap_down(struct heap_ent *h, unsigned n, unsigned i)
 {
 	for (;;) {
 		unsigned l = 2 * i + 1, m = i;
 
-		if (l < n && h[l].bytes < h[m].bytes)
+		if (l < n && heap_bytes(&h[l]) < heap_bytes(&h[m]))
 			m = l;
-		if (l + 1 < n && h[l + 1].bytes < h[m].bytes)
+		if (l + 1 < n && heap_bytes(&h[l + 1]) < heap_bytes(&h[m]))
 			m = l + 1;
 		if (m == i)
 			return;
@@ -584,7 +596,7 @@ heap_up(struct heap_ent *h, unsigned i)
 	while (i > 0) {
 		unsigned p = (i - 1) / 2;
 
-		if (h[p].bytes <= h[i].bytes)
+		if (heap_bytes(&h[p]) <= heap_bytes(&h[i]))
 			return;
 		struct heap_ent tmp = h[i];
 
@@ -611,18 +623,18 @@ ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigne
 			continue;
 		bytes = (uint64_t)fh->bytes[0] + fh->bytes[1];
 		if (k < n) {
-			h[k].bytes = bytes;
-			h[k].idx = idx;
+			h[k] = heap_ent_of(bytes, idx);
 			heap_up(h, k++);
-		} else if (bytes > h[0].bytes) {
-			h[0].bytes = bytes;
-			h[0].idx = idx;
+		} else if (bytes > heap_bytes(&h[0])) {
+			h[0] = heap_ent_of(bytes, idx);
 			heap_down(h, k, 0);
 		}
 	}
 	/* pop the smallest into the last free position: out ends up largest first */
 	for (unsigned m = k; m > 0; m--) {
-		flow_record_fill(t, &t->recs[h[0].idx], NS_FLOW_END_LIVE, &out[m - 1]);
+		flow_record_fill(t,
+				 &t->recs[h[0].bytes_idx & ((1u << HEAP_IDX_BITS) - 1)],
+				 NS_FLOW_END_LIVE, &out[m - 1]);
 		h[0] = h[m - 1];
 		heap_down(h, m - 1, 0);
 	}

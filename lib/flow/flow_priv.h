@@ -206,10 +206,19 @@ enum flow_tclass {
 	TC_MAX,
 };
 
+/*
+ * A top-N candidate in 8 bytes, not 16: the flow's bytes (both directions, below 2^33) above
+ * its 24-bit record index. The heap compares the bytes alone. The 8 KB this saves per table
+ * are what keeps a 21,191-flow table within 200 bytes per flow with the expiry sweep's byte
+ * per record (seen[]).
+ */
 struct heap_ent {
-	uint64_t bytes;
-	uint32_t idx;
+	uint64_t bytes_idx;
 };
+
+#define HEAP_IDX_BITS 24
+
+_Static_assert(NS_FLOW_CAPACITY_MAX < 1u << HEAP_IDX_BITS, "a record index fits the heap");
 
 struct ns_flow_table {
 	/* worker: rw, any thread: ro through ns_flow_table_stats() */
