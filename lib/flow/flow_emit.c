@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "flow_priv.h"
 
 /* 16 bytes of a record, for zeroing it with plain vector stores */
@@ -333,6 +337,186 @@ emergency_check(struct ns_flow_table *t)
 	}
 }
 
+/*
+ * Sweep generations. Each sweep rotation (the cursor walking [0, bump) once) starts
+ * GENS_PER_PASS generations, at even steps of the cursor, and the table notes the table time
+ * each began at. A packet that sets a flow's last time stamps the flow's seen[] byte with the
+ * current generation g (flow_apply()); a packet older than g's start moves the start back to
+ * its time (flow_gen_late()). So the flow has been idle at most now minus g's start, and when
+ * that is less than look_from, the record's own test would pass the flow over: the sweep
+ * passes it over on seen[] alone, 16 records in a few instructions, without loading their
+ * hot lines.
+ *
+ * A flow the sweep reads, finds idle past look_from and keeps is parked in its generation
+ * when its timeout class is one of park_classes (all but the shortest-timeout ones): until a
+ * packet stamps it again its class and last time stay, so it cannot end before now minus g's
+ * start exceeds the least timeout of those classes, and until then the sweep passes it over
+ * too (unless an active timeout may be due: then every flow is read). Only flows the record's
+ * test would pass over are skipped, so no result changes (test_sweep_generations compares).
+ */
+
+/* Start the next generation at the table's clock. */
+static void
+gen_next(struct ns_flow_table *t)
+{
+	t->gen = (uint8_t)((t->gen + 1) % SWEEP_GENS);
+	t->gen_stamp = (uint8_t)(SEEN_PKT + t->gen);
+	t->gen_start_us[t->gen] = t->now_us;
+	t->gen_from_us = t->now_us;
+	if (t->gen_count < GEN_WINDOW)
+		t->gen_count++;
+	t->skip_until_us = 0;
+}
+
+/* The cursor position at which the next generation starts: GENS_PER_PASS per rotation. */
+static inline uint32_t
+gen_next_at(const struct ns_flow_table *t, uint32_t bump)
+{
+	return (uint32_t)((uint64_t)(t->gen_sub + 1) * bump / GENS_PER_PASS);
+}
+
+void
+flow_gen_late(struct ns_flow_table *t, uint64_t t_us)
+{
+	t->gen_from_us = t_us;
+	t->gen_start_us[t->gen] = t_us;
+	t->skip_until_us = 0;
+}
+
+/* The seen[] values the sweep passes over: SEEN_FREE, pkt_lo..pkt_hi and park_lo..park_hi. */
+struct gen_skip {
+#if defined(__SSE2__)
+	__m128i pkt_lo, pkt_hi, park_lo, park_hi;
+#else
+	uint8_t pkt_lo, pkt_hi, park_lo, park_hi;
+#endif
+	bool any; /* false: visit every record (tests) */
+};
+
+/*
+ * The generations whose flows need no visit at the table's clock: stamped ones that started
+ * less than @look_from ago, parked ones less than @park_from ago, among the last gen_count
+ * (not across the wrap of the generation count, which costs a few skips for a while). Each range
+ * ends at the first generation that fails its test (the older ones mostly started earlier
+ * still, and a range must hold only generations that pass). Its result
+ * holds until the first generation in a range gets too old, a new one starts, a late packet
+ * moves the current one's start, or the thresholds change (emergency timeouts).
+ */
+static struct gen_skip
+gen_skippable(struct ns_flow_table *t, uint64_t look_from, uint64_t park_from)
+{
+	uint8_t *rng = t->skip_rng;
+	struct gen_skip k;
+
+	if (t->now_us >= t->skip_until_us || look_from != t->skip_look_from ||
+	    park_from != t->skip_park_from) {
+		uint64_t until = UINT64_MAX;
+		unsigned g = t->gen;
+		bool pkt = true; /* no generation failed look_from yet */
+
+		memset(rng, SEEN_FREE, 4);
+		for (unsigned n = 0; n < t->gen_count; n++, g--) {
+			uint64_t start = t->gen_start_us[g];
+			uint64_t age = t->now_us - start;
+
+			if (age >= park_from)
+				break;
+			rng[2] = (uint8_t)(SEEN_PARK + g);
+			rng[3] = (uint8_t)(SEEN_PARK + t->gen);
+			until = NS_MIN(until, start + park_from);
+			/* (a late packet can leave a generation starting before older ones) */
+			pkt = pkt && age < look_from;
+			if (pkt) {
+				rng[0] = (uint8_t)(SEEN_PKT + g);
+				rng[1] = t->gen_stamp;
+				until = NS_MIN(until, start + look_from);
+			}
+			if (g == 0)
+				break;
+		}
+		t->skip_until_us = until;
+		t->skip_look_from = look_from;
+		t->skip_park_from = park_from;
+	}
+#if defined(__SSE2__)
+	k.pkt_lo = _mm_set1_epi8((char)rng[0]);
+	k.pkt_hi = _mm_set1_epi8((char)rng[1]);
+	k.park_lo = _mm_set1_epi8((char)rng[2]);
+	k.park_hi = _mm_set1_epi8((char)rng[3]);
+#else
+	k.pkt_lo = rng[0];
+	k.pkt_hi = rng[1];
+	k.park_lo = rng[2];
+	k.park_hi = rng[3];
+#endif
+	k.any = t->gen_skip;
+	return k;
+}
+
+/* The least timeout of the classes the sweep parks, plus one (0: none). */
+static uint64_t
+park_from_us(const struct ns_flow_table *t)
+{
+	uint64_t m = 0;
+
+	for (unsigned c = 0; c < TC_MAX; c++)
+		if ((t->park_classes >> c & 1) && (m == 0 || t->timeout_us[c] + 1ull < m))
+			m = t->timeout_us[c] + 1ull;
+	return m;
+}
+
+/* What a flow of class @tc the sweep read and keeps gets in seen[]: parked in the generation
+ * its value @v names, when that is within the window and the class parks; else SEEN_STALE. */
+static inline uint8_t
+gen_park(const struct ns_flow_table *t, uint8_t v, enum flow_tclass tc)
+{
+	int g, d;
+
+	if (v >= SEEN_PARK)
+		g = v - SEEN_PARK;
+	else if (v >= SEEN_PKT)
+		g = v - SEEN_PKT;
+	else
+		return SEEN_STALE;
+	d = t->gen - g;
+	if (d < 0)
+		d += SWEEP_GENS;
+	if (d >= GEN_WINDOW || !(t->park_classes >> tc & 1))
+		return SEEN_STALE;
+	return (uint8_t)(SEEN_PARK + g);
+}
+
+#if defined(__SSE2__)
+static inline __m128i
+in_range(__m128i v, __m128i lo, __m128i hi)
+{
+	return _mm_cmpeq_epi8(_mm_min_epu8(_mm_max_epu8(v, lo), hi), v);
+}
+#endif
+
+/* Bit i set: record i of the 16 whose seen[] bytes start at @s is passed over. */
+static inline unsigned
+gen_skip16(const uint8_t *s, const struct gen_skip *k)
+{
+	if (!k->any)
+		return 0;
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i m = _mm_or_si128(in_range(v, k->pkt_lo, k->pkt_hi),
+				 in_range(v, k->park_lo, k->park_hi));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+#else
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < 16; i++)
+		m |= (unsigned)(s[i] == SEEN_FREE || (s[i] >= k->pkt_lo && s[i] <= k->pkt_hi) ||
+				(s[i] >= k->park_lo && s[i] <= k->park_hi))
+		     << i;
+	return m;
+#endif
+}
+
 /* records the sweep prefetches ahead of its cursor: a visit is ~10 instructions, a miss on a
  * record of a table beyond L2 costs far more (48: housekeeping 11% -> 5% of a min-size run) */
 #define SWEEP_AHEAD 48
@@ -383,22 +567,23 @@ sweep_end_add(struct ns_flow_table *t, struct sweep_end *e, uint32_t idx, enum n
 /*
  * A flow the sweep did not pass over at its first look (idle past the shortest timeout, or an
  * active timeout may be due): whether it ends (CLOSED or IDLE), takes an interim record
- * (ACTIVE) or neither. Notes it in *@e when it does. Returns 1 when it ended, 0 otherwise,
- * -1 when nothing is to be queued.
+ * (ACTIVE) or neither, @idle being its idle time. Notes it in *@e when it does. Returns 1 when it
+ * ended, 0 otherwise, -1 when nothing is to be queued. *@tcp is the flow's timeout class when it
+ * was needed (a flow idle past the shortest timeout), else TC_MAX.
  */
 static inline int
-sweep_look(struct ns_flow_table *t, uint32_t idx, uint64_t now_ns, bool active_due,
-	   struct sweep_end *e)
+sweep_look(struct ns_flow_table *t, uint32_t idx, uint64_t idle, uint64_t now_ns, bool active_due,
+	   struct sweep_end *e, enum flow_tclass *tcp)
 {
 	const struct flow_rec *r = &t->recs[idx];
-	uint64_t idle = t->now_us - flow_last_us(t, r);
-	enum flow_tclass tc;
+	enum flow_tclass tc = TC_MAX;
 
 	if (idle > t->timeout_min_us && idle > t->timeout_us[tc = flow_tclass(r)]) {
 		sweep_end_add(t, e, idx,
 			      tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE, 0);
 		return 1;
 	}
+	*tcp = tc; /* TC_MAX: not needed, idle at most the shortest timeout */
 	/* active timeout: one interim record each time the flow's age passes a multiple */
 	if (!active_due)
 		return -1;
@@ -437,12 +622,18 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	/* what every visit reads, in registers: the flows found ending are noted in pend[],
 	 * whose stores the compiler could not otherwise tell from the table's fields */
 	const struct flow_rec *const recs = t->recs;
+	uint8_t *const seen = t->seen;
 	const uint32_t bump = t->bump;
 	const uint64_t now40 = t->now_us & US_MASK40;
 	/* a flow idle less than this needs no closer look: no longer than the shortest timeout,
 	 * and no active timeout can be due (else every flow gets the closer look) */
 	const uint64_t look_from = active_due ? 0 : (uint64_t)t->timeout_min_us + 1;
+	const uint64_t park_from = active_due ? 0 : park_from_us(t);
+	struct gen_skip skip = gen_skippable(t, look_from, park_from);
 	uint32_t pos = t->sweep_pos;
+	/* where the cursor starts the rotation's next generation (at the latest, the wrap) */
+	uint32_t gen_at = gen_next_at(t, bump);
+	unsigned i = 0;
 
 	/*
 	 * The flows found ending wait in pend[] until the queue would be full with them: then
@@ -456,42 +647,71 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 		budget = 0;
 	}
 	room = flow_queue_room(t);
-	const struct flow_rec *next = &recs[pos];
 
-	for (unsigned i = 0; i < budget; i++) {
-		const struct flow_rec *r = next;
-		uint32_t idx = pos;
-		int k;
+	/* 16 records at a time: the ones seen[] does not pass over are read, in index order */
+	while (i < budget) {
+		unsigned n = NS_MIN(NS_MIN(budget - i, bump - pos), 16u);
+		unsigned todo = ~gen_skip16(seen + pos, &skip) & ((1u << n) - 1);
 
-		if (NS_UNLIKELY(++pos >= bump)) {
-			pos = 0;
-			next = recs;
-			FLOW_STAT_ADD(t, sweeps, 1);
-		} else {
-			next++;
-		}
-		/* the walk is sequential but strides 3 lines: run ahead of it */
-		if (pos + SWEEP_AHEAD < bump)
-			__builtin_prefetch(&next[SWEEP_AHEAD].hot);
-		if (r->hot.key.ip_ver == 0)
-			continue;
-		/* the common case first (a flow's last time is never after now_us, so the 40-bit
-		 * difference is its idle time, as flow_last_us() computes it) */
-		if (NS_LIKELY(((now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) &
-			       US_MASK40) < look_from))
-			continue;
-		k = sweep_look(t, idx, now_ns, active_due, &pend[np]);
-		if (k < 0)
-			continue;
-		ended += (unsigned)k;
-		if (++np == room && i + 1 < budget) {
-			sweep_emit(t, pend, np);
-			np = 0;
-			if (!flow_queue_drain(t) && flow_queue_room(t) == 0) {
-				FLOW_STAT_ADD(t, expire_deferred, 1);
-				break;
+		/* the walk is sequential but strides 3 lines: run ahead of it, to the records it
+		 * will read */
+		if (pos + SWEEP_AHEAD + 16 <= bump)
+			for (unsigned a = ~gen_skip16(seen + pos + SWEEP_AHEAD, &skip) & 0xffff;
+			     a != 0; a &= a - 1)
+				__builtin_prefetch(&recs[pos + SWEEP_AHEAD + __builtin_ctz(a)].hot);
+		for (; todo != 0; todo &= todo - 1) {
+			unsigned b = (unsigned)__builtin_ctz(todo);
+			uint32_t idx = pos + b;
+			const struct flow_rec *r = &recs[idx];
+			const uint8_t v = seen[idx];
+			enum flow_tclass tc;
+			uint64_t idle;
+			int k;
+
+			if (r->hot.key.ip_ver == 0)
+				continue;
+			/* read now: a flow that stays is read again until a packet stamps it or
+			 * it is parked below, one that ends is freed */
+			seen[idx] = SEEN_STALE;
+			/* the common case first (a flow's last time is never after now_us, so the
+			 * 40-bit difference is its idle time, as flow_last_us() computes it) */
+			idle = (now40 - ((uint64_t)r->hot.last_hi << 32 | r->hot.last_lo)) &
+			       US_MASK40;
+			if (NS_LIKELY(idle < look_from))
+				continue;
+			k = sweep_look(t, idx, idle, now_ns, active_due, &pend[np], &tc);
+			if (k < 0) {
+				if (park_from != 0 && tc != TC_MAX)
+					seen[idx] = gen_park(t, v, tc);
+				continue;
 			}
-			room = flow_queue_room(t);
+			ended += (unsigned)k;
+			if (++np == room && i + b + 1 < budget) {
+				sweep_emit(t, pend, np);
+				np = 0;
+				if (!flow_queue_drain(t) && flow_queue_room(t) == 0) {
+					FLOW_STAT_ADD(t, expire_deferred, 1);
+					/* stop after this record */
+					n = b + 1;
+					budget = 0;
+					break;
+				}
+				room = flow_queue_room(t);
+			}
+		}
+		i += n;
+		pos += n;
+		if (NS_UNLIKELY(pos >= gen_at)) {
+			if (pos >= bump) {
+				pos = 0;
+				t->gen_sub = 0;
+				FLOW_STAT_ADD(t, sweeps, 1);
+			} else {
+				t->gen_sub++;
+			}
+			gen_next(t);
+			gen_at = gen_next_at(t, bump);
+			skip = gen_skippable(t, look_from, park_from);
 		}
 	}
 	sweep_emit(t, pend, np);

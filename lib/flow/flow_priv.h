@@ -163,6 +163,27 @@ _Static_assert(sizeof(struct flow_tcp) == 64, "TCP line is one cache line");
 _Static_assert(sizeof(struct flow_cold) == 64, "cold line is one cache line");
 _Static_assert(sizeof(struct flow_rec) == 192, "a flow record is three cache lines");
 
+/*
+ * seen[] values (flow_emit.c, "Sweep generations"): a free or never-used record (zeroed
+ * memory), a flow the sweep must read, and per generation g (counted modulo SWEEP_GENS) a
+ * flow stamped by a packet in g and one the sweep parked in g. A generation is trusted for
+ * GEN_WINDOW generations; a record is visited at least every 2 * GENS_PER_PASS generations,
+ * and a visit reads every record with an older value and rewrites it, so no value lives long
+ * enough to look new again (GEN_WINDOW + 2 * GENS_PER_PASS <= SWEEP_GENS).
+ */
+#define SEEN_FREE 0
+#define SEEN_STALE 1
+#define SEEN_PKT 2 /* + g */
+#define SEEN_PARK (SEEN_PKT + SWEEP_GENS) /* + g */
+#define SWEEP_GENS 127
+#define GEN_WINDOW 110
+#define GENS_PER_PASS 8 /* generations a sweep rotation starts */
+/* seen[] bytes past the last record: the sweep reads 16 at a time */
+#define SEEN_PAD 16
+
+_Static_assert(SEEN_PARK + SWEEP_GENS - 1 <= 255, "seen[] values fit a byte");
+_Static_assert(GEN_WINDOW + 2 * GENS_PER_PASS <= SWEEP_GENS, "no value outlives the window");
+
 #define ID_MASK ((1ull << 56) - 1)
 #define ID_EPOCH_SHIFT 56
 
@@ -244,6 +265,24 @@ struct ns_flow_table {
 	size_t alloc_bytes;
 
 	uint64_t now_us; /* latest packet or housekeeping time */
+	/*
+	 * The sweep's generations (flow_emit.c, "Sweep generations"): a packet that sets a
+	 * flow's last time stamps seen[idx] with gen_stamp (SEEN_PKT + gen); gen_from_us, the
+	 * generation's start, is never after the time of a packet stamped with it (flow_apply()
+	 * lowers it for a late one).
+	 */
+	uint8_t *seen; /* per record: one byte (SEEN_*) */
+	uint64_t gen_from_us;
+	uint8_t gen_stamp;
+	uint8_t gen; /* 0 .. SWEEP_GENS - 1 */
+	uint8_t gen_sub; /* generations this rotation started after its first */
+	uint8_t gen_count; /* generations started, up to GEN_WINDOW */
+	uint8_t park_classes; /* bit per class whose timeout is above the shortest */
+	bool gen_skip; /* the sweep skips by seen[] (tests turn it off) */
+	uint8_t skip_rng[4]; /* the seen[] ranges the sweep passes over (gen_skippable()) */
+	uint64_t skip_until_us; /* ...until this table time (0: compute again) */
+	uint64_t skip_look_from; /* ...for these thresholds */
+	uint64_t skip_park_from;
 	uint32_t timeout_us[TC_MAX];
 	uint32_t timeout_norm_us[TC_MAX];
 	uint32_t timeout_min_us; /* smallest of timeout_us[]: below it no flow is idle */
@@ -251,6 +290,7 @@ struct ns_flow_table {
 	uint64_t first_floor_ns; /* no flow ever created started before this (UINT64_MAX: none) */
 	uint32_t sweep_pos;
 	uint32_t evict_hand;
+	uint64_t gen_start_us[SWEEP_GENS]; /* each generation's gen_from_us */
 	uint8_t cold_uses; /* segments of known flows in this pass that used the cold line */
 	uint8_t cold_n; /* packets in this pass */
 	bool cold_pf; /* prefetch TCP records' cold lines in this pass (flow_cold_roll()) */
@@ -368,6 +408,9 @@ void flow_emit(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason);
 /* End flow @idx with @reason but keep its slot: the caller re-initialises the record in place
  * for the packet that starts the next flow on the same key. */
 void flow_emit_split(struct ns_flow_table *t, uint32_t idx, enum ns_flow_end reason);
+
+/** A packet at @t_us is older than the sweep generation's start: move the start back to it. */
+void flow_gen_late(struct ns_flow_table *t, uint64_t t_us);
 
 /** Offer queued records to the sink. Returns true when the queue is empty afterwards. */
 bool flow_queue_drain(struct ns_flow_table *t);

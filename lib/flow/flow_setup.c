@@ -107,8 +107,10 @@ ns_flow_table_capacity_for(uint32_t capacity)
 size_t
 ns_flow_table_memory_for(uint32_t capacity)
 {
-	return round_2m(table_alloc_bytes(ns_flow_table_capacity_for(capacity))) +
-	       sizeof(struct ns_flow_table) + (size_t)1024 * sizeof(struct heap_ent);
+	uint32_t cap = ns_flow_table_capacity_for(capacity);
+
+	return round_2m(table_alloc_bytes(cap)) + cap + SEEN_PAD + sizeof(struct ns_flow_table) +
+	       (size_t)1024 * sizeof(struct heap_ent);
 }
 
 static uint32_t
@@ -171,10 +173,15 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->heap = calloc(t->top_n_max, sizeof(*t->heap));
 	if (t->heap == NULL)
 		goto fail_table;
+	/* the sweep's byte per record, apart from the 2 MB pages so that they hold the same
+	 * records (and calloc's pages too fault in only as flows arrive) */
+	t->seen = calloc((size_t)cap + SEEN_PAD, 1);
+	if (t->seen == NULL)
+		goto fail_heap;
 	t->alloc_bytes = table_alloc_bytes(cap);
 	mem = ns_mem_alloc_large(t->alloc_bytes, p->hugepages, &huge);
 	if (mem == NULL)
-		goto fail_heap;
+		goto fail_seen;
 
 	t->recs = mem;
 	t->capacity = cap;
@@ -182,14 +189,17 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->buckets = (struct flow_bucket *)(void *)((uint8_t *)mem +
 						    (size_t)cap * sizeof(struct flow_rec));
 	t->huge = huge;
-	t->mem_bytes =
-		round_2m(t->alloc_bytes) + sizeof(*t) + (size_t)t->top_n_max * sizeof(*t->heap);
+	t->mem_bytes = round_2m(t->alloc_bytes) + cap + SEEN_PAD + sizeof(*t) +
+		       (size_t)t->top_n_max * sizeof(*t->heap);
 	/* no record is touched here: the bump pointer hands out the never-used ones (zeroed
 	 * memory from mmap), the free list holds the returned ones */
 	t->free_head = cap;
 	t->bump = 0;
 	t->tcp_fast = true;
 	t->first_floor_ns = UINT64_MAX;
+	t->gen_stamp = SEEN_PKT; /* generation 0 starts at time 0 */
+	t->gen_count = 1;
+	t->gen_skip = true;
 	t->vlan_mask = p->key_vlan ? 0xffff : 0;
 	t->id_base = (uint64_t)p->shard_id << ID_EPOCH_SHIFT;
 	s = p->seed != 0 ? p->seed : random_seed();
@@ -205,6 +215,10 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->timeout_norm_us[TC_OTHER] = timeout_us(p->other_timeout, 30);
 	memcpy(t->timeout_us, t->timeout_norm_us, sizeof(t->timeout_us));
 	flow_timeout_min_update(t);
+	/* the classes whose flows the sweep parks (flow_emit.c, "Sweep generations") */
+	for (unsigned i = 0; i < TC_MAX; i++)
+		if (t->timeout_norm_us[i] > t->timeout_min_us)
+			t->park_classes |= (uint8_t)(1u << i);
 	t->active_ns =
 		(uint64_t)(p->active_timeout != 0 ? p->active_timeout : 1800) * NS_NSEC_PER_SEC;
 	t->sink = p->sink;
@@ -216,6 +230,8 @@ ns_flow_table_create(const struct ns_flow_params *p)
 		       : "");
 	return t;
 
+fail_seen:
+	free(t->seen);
 fail_heap:
 	free(t->heap);
 fail_table:
@@ -232,6 +248,7 @@ ns_flow_table_destroy(struct ns_flow_table *t)
 	if (t == NULL)
 		return;
 	ns_mem_free_large(t->recs, t->alloc_bytes);
+	free(t->seen);
 	free(t->heap);
 	free(t);
 }

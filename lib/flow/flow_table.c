@@ -474,6 +474,7 @@ flow_free_rec(struct ns_flow_table *t, uint32_t idx)
 	struct flow_rec *r = &t->recs[idx];
 
 	r->hot.key.ip_ver = 0;
+	t->seen[idx] = SEEN_FREE;
 	r->hot.pkts[0] = t->free_head;
 	t->free_head = idx;
 	t->live--;
@@ -933,6 +934,8 @@ flow_apply(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, 
 	 */
 	if (t_us > t->now_us)
 		t->now_us = t_us;
+	else if (NS_UNLIKELY(t_us < t->gen_from_us))
+		flow_gen_late(t, t_us); /* not after the clock: maybe before the generation */
 	/* tcp-analysis.md §2 rule 2: a bare SYN with a new ISN starts a new tcp.stream */
 	if (!created && (p->tcp_flags & (NS_TCP_SYN | NS_TCP_ACK)) == NS_TCP_SYN &&
 	    pkt_is_tcp(h, p) && tcp_skip_reason(p) < 0 && flow_tcp_is_reuse(r, p, d)) {
@@ -965,6 +968,11 @@ counted:
 	if (created || ((t40 - last40) & US_MASK40) < (1ull << 39)) {
 		h->last_lo = (uint32_t)t40;
 		h->last_hi = (uint8_t)(t40 >> 32);
+		/* for the sweep: this flow's last time is not before its generation's start */
+		t->seen[rec_idx(t, r)] = t->gen_stamp;
+	} else {
+		/* an older packet may still change the flow's class: the sweep reads it */
+		t->seen[rec_idx(t, r)] = SEEN_STALE;
 	}
 	if (!pkt_is_tcp(h, p))
 		return;
