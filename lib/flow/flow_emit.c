@@ -344,7 +344,7 @@ emergency_check(struct ns_flow_table *t)
  * current generation g (flow_apply()); a packet older than g's start moves the start back to
  * its time (flow_gen_late()). So the flow has been idle at most now minus g's start, and when
  * that is less than look_from, the record's own test would pass the flow over: the sweep
- * passes it over on seen[] alone, 16 records in a few instructions, without loading their
+ * passes it over on seen[] alone, 32 records in a few instructions, without loading their
  * hot lines.
  *
  * A flow the sweep reads, finds idle past look_from and keeps is parked in its generation
@@ -494,23 +494,28 @@ in_range(__m128i v, __m128i lo, __m128i hi)
 }
 #endif
 
-/* Bit i set: record i of the 16 whose seen[] bytes start at @s is passed over. */
-static inline unsigned
-gen_skip16(const uint8_t *s, const struct gen_skip *k)
+/* Bit i set: record i of the 32 whose seen[] bytes start at @s is passed over. */
+static inline uint32_t
+gen_skip32(const uint8_t *s, const struct gen_skip *k)
 {
 	if (!k->any)
 		return 0;
 #if defined(__SSE2__)
+	__m128i z = _mm_setzero_si128();
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i m = _mm_or_si128(in_range(v, k->pkt_lo, k->pkt_hi),
-				 in_range(v, k->park_lo, k->park_hi));
+	__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+	__m128i mv = _mm_or_si128(in_range(v, k->pkt_lo, k->pkt_hi),
+				  in_range(v, k->park_lo, k->park_hi));
+	__m128i mw = _mm_or_si128(in_range(w, k->pkt_lo, k->pkt_hi),
+				  in_range(w, k->park_lo, k->park_hi));
 
-	return (unsigned)_mm_movemask_epi8(_mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_setzero_si128())));
+	return (uint32_t)_mm_movemask_epi8(_mm_or_si128(mv, _mm_cmpeq_epi8(v, z))) |
+	       (uint32_t)_mm_movemask_epi8(_mm_or_si128(mw, _mm_cmpeq_epi8(w, z))) << 16;
 #else
-	unsigned m = 0;
+	uint32_t m = 0;
 
-	for (unsigned i = 0; i < 16; i++)
-		m |= (unsigned)(s[i] == SEEN_FREE || (s[i] >= k->pkt_lo && s[i] <= k->pkt_hi) ||
+	for (unsigned i = 0; i < 32; i++)
+		m |= (uint32_t)(s[i] == SEEN_FREE || (s[i] >= k->pkt_lo && s[i] <= k->pkt_hi) ||
 				(s[i] >= k->park_lo && s[i] <= k->park_hi))
 		     << i;
 	return m;
@@ -648,16 +653,16 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	}
 	room = flow_queue_room(t);
 
-	/* 16 records at a time: the ones seen[] does not pass over are read, in index order */
+	/* 32 records at a time: the ones seen[] does not pass over are read, in index order */
 	while (i < budget) {
-		unsigned n = NS_MIN(NS_MIN(budget - i, bump - pos), 16u);
-		unsigned todo = ~gen_skip16(seen + pos, &skip) & ((1u << n) - 1);
+		unsigned n = NS_MIN(NS_MIN(budget - i, bump - pos), 32u);
+		uint32_t todo = ~gen_skip32(seen + pos, &skip) & (uint32_t)((1ull << n) - 1);
 
 		/* the walk is sequential but strides 3 lines: run ahead of it, to the records it
 		 * will read */
-		if (pos + SWEEP_AHEAD + 16 <= bump)
-			for (unsigned a = ~gen_skip16(seen + pos + SWEEP_AHEAD, &skip) & 0xffff;
-			     a != 0; a &= a - 1)
+		if (pos + SWEEP_AHEAD + 32 <= bump)
+			for (uint32_t a = ~gen_skip32(seen + pos + SWEEP_AHEAD, &skip); a != 0;
+			     a &= a - 1)
 				__builtin_prefetch(&recs[pos + SWEEP_AHEAD + __builtin_ctz(a)].hot);
 		for (; todo != 0; todo &= todo - 1) {
 			unsigned b = (unsigned)__builtin_ctz(todo);
@@ -852,8 +857,7 @@ ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigne
 	}
 	/* pop the smallest into the last free position: out ends up largest first */
 	for (unsigned m = k; m > 0; m--) {
-		flow_record_fill(t,
-				 &t->recs[h[0].bytes_idx & ((1u << HEAP_IDX_BITS) - 1)],
+		flow_record_fill(t, &t->recs[h[0].bytes_idx & ((1u << HEAP_IDX_BITS) - 1)],
 				 NS_FLOW_END_LIVE, &out[m - 1]);
 		h[0] = h[m - 1];
 		heap_down(h, m - 1, 0);

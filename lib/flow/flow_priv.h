@@ -178,8 +178,8 @@ _Static_assert(sizeof(struct flow_rec) == 192, "a flow record is three cache lin
 #define SWEEP_GENS 127
 #define GEN_WINDOW 110
 #define GENS_PER_PASS 8 /* generations a sweep rotation starts */
-/* seen[] bytes past the last record: the sweep reads 16 at a time */
-#define SEEN_PAD 16
+/* seen[] bytes past the last record: the sweep reads 32 at a time */
+#define SEEN_PAD 32
 
 _Static_assert(SEEN_PARK + SWEEP_GENS - 1 <= 255, "seen[] values fit a byte");
 _Static_assert(GEN_WINDOW + 2 * GENS_PER_PASS <= SWEEP_GENS, "no value outlives the window");
