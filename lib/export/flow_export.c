@@ -812,6 +812,28 @@ _Static_assert(CSV_ROW_MIN > 64 && EXPORT_CHUNK / 64 + 2 <= EXPORT_RECS_MAX,
 	       "a buffer piece holds fewer CSV rows than rec_end has entries");
 
 /*
+ * The write loops' piece boundary: the buffer holds a whole piece, so store the loop's locals
+ * (the write position *@p, the row ends *@end, the records before @r counted written) back
+ * into @e, write the piece out and reload them. Inlined, so the locals stay in registers.
+ */
+static inline __attribute__((always_inline)) int
+piece_out(struct ns_flow_export *e, const struct ns_flow_record *r, char **p, char **due,
+	  uint32_t **end, const struct ns_flow_record **counted)
+{
+	int rc;
+
+	e->len = (size_t)(*p - e->buf);
+	e->nrec = (unsigned)(*end - e->rec_end);
+	e->written += (uint64_t)(r - *counted);
+	*counted = r;
+	rc = write_out(e, NS_MIN(e->len, e->due));
+	*p = e->buf + e->len;
+	*due = e->buf + e->due;
+	*end = e->rec_end + e->nrec;
+	return rc;
+}
+
+/*
  * write_recs() for JSON (@lines: JSON lines), its loop the CSV one's with the JSON record and
  * separators; a function of its own, so that the CSV loop keeps its registers to itself. A
  * JSON object's keys alone are longer than 64 bytes, so the record count needs no check either.
@@ -830,16 +852,8 @@ write_json(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 	int rc = 0;
 
 	for (; r < last; r++) {
-		if (NS_UNLIKELY(p >= due)) {
-			e->len = (size_t)(p - buf);
-			e->nrec = (unsigned)(end - e->rec_end);
-			e->written += (uint64_t)(r - counted);
-			counted = r;
-			rc |= write_out(e, NS_MIN(e->len, e->due));
-			p = buf + e->len;
-			due = buf + e->due;
-			end = e->rec_end + e->nrec;
-		}
+		if (NS_UNLIKELY(p >= due))
+			rc |= piece_out(e, r, &p, &due, &end, &counted);
 		if (!lines && !first)
 			p = LIT(p, ",\n");
 		first = false;
@@ -875,16 +889,8 @@ write_recs(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned
 		const struct ns_flow_record *r = recs, *last = recs + n, *counted = recs;
 
 		for (; r < last; r++) {
-			if (NS_UNLIKELY(p >= due)) {
-				e->len = (size_t)(p - buf);
-				e->nrec = (unsigned)(end - e->rec_end);
-				e->written += (uint64_t)(r - counted);
-				counted = r;
-				rc |= write_out(e, NS_MIN(e->len, e->due));
-				p = buf + e->len;
-				due = buf + e->due;
-				end = e->rec_end + e->nrec;
-			}
+			if (NS_UNLIKELY(p >= due))
+				rc |= piece_out(e, r, &p, &due, &end, &counted);
 			p = csv_record(e, p, r);
 			*end++ = (uint32_t)(p - buf);
 		}
