@@ -656,7 +656,7 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	/* 32 records at a time: the ones seen[] does not pass over are read, in index order */
 	while (i < budget) {
 		unsigned n = NS_MIN(NS_MIN(budget - i, bump - pos), 32u);
-		uint32_t todo = ~gen_skip32(seen + pos, &skip) & (uint32_t)((1ull << n) - 1);
+		uint32_t unread = ~gen_skip32(seen + pos, &skip) & (uint32_t)((1ull << n) - 1);
 
 		/* the walk is sequential but strides 3 lines: run ahead of it, to the records it
 		 * will read */
@@ -664,8 +664,8 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			for (uint32_t a = ~gen_skip32(seen + pos + SWEEP_AHEAD, &skip); a != 0;
 			     a &= a - 1)
 				__builtin_prefetch(&recs[pos + SWEEP_AHEAD + __builtin_ctz(a)].hot);
-		for (; todo != 0; todo &= todo - 1) {
-			unsigned b = (unsigned)__builtin_ctz(todo);
+		for (; unread != 0; unread &= unread - 1) {
+			unsigned b = (unsigned)__builtin_ctz(unread);
 			uint32_t idx = pos + b;
 			const struct flow_rec *r = &recs[idx];
 			const uint8_t v = seen[idx];
