@@ -390,10 +390,15 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	}
 	rq->empty_polls = 0;
 	/*
-	 * The PMD has just written the mbuf headers, so they are in cache; the data may not be (a
-	 * NIC's DMA), and the caller parses it next: prefetch it. Frames without a PMD timestamp
-	 * share one clock reading per burst (net_pcap's infinite_rx sets none).
+	 * A PMD that fills the mbuf headers itself has them in cache, but one that only hands over
+	 * mbufs another core wrote (net_ring, a software RX ring) does not: ask for all the
+	 * burst's header lines at once, so their misses overlap instead of queueing one per frame.
+	 * The data may not be in cache either (a NIC's DMA), and the caller parses it next:
+	 * prefetch it. Frames without a PMD timestamp share one clock reading per burst
+	 * (net_pcap's infinite_rx sets none).
 	 */
+	for (unsigned i = 0; i < nb; i++)
+		rte_prefetch0(held[i]);
 	for (unsigned i = 0; i < nb; i++) {
 		const struct rte_mbuf *m = held[i];
 		struct ns_frame *f = &frames[i];

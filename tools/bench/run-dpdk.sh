@@ -9,6 +9,11 @@
 # rounded up to 64 B). Rates come from the steady state only (the table full, see
 # sampled_run): per wall second (the median of the per-second counters) and per CPU second of
 # the whole process (that rate divided by the CPU the process got over the same window).
+# The ring replay (--replay ring or both) feeds a net_ring port from ring-feed, a DPDK secondary
+# process on the other core that plays the NIC: it writes each frame into an mbuf of the
+# primary's pool and advances every connection's sequence numbers per pass, so the analyser
+# sees in-order streams rather than net_pcap's replayed retransmissions; one worker only (the
+# feeder has the other core).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +25,8 @@ quick=0
 only=""
 prefix=nsbench$$
 build_it=1
+replay=both
+feed_pid=
 
 usage() {
 	cat <<EOF
@@ -29,6 +36,8 @@ Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, resto
   --only LIST      scenarios, comma-separated (min-1k,min-100k,min-1m,imix-1k,imix-100k,imix-1m)
   --build DIR      meson build with DPDK (default build-bench-dpdk; built if missing)
   --scratch DIR    where captures and logs go (default \$TMPDIR/netscope-bench/dpdk)
+  --replay KIND    pcap (net_pcap infinite_rx), ring (net_ring fed by ring-feed) or both
+                   (default)
   --no-build         use the binaries already in the build directory as they are
 EOF
 }
@@ -41,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--build) build=$2; shift ;;
 	--scratch) scratch=$2; shift ;;
 	--no-build) build_it=0 ;;
+	--replay) replay=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -65,6 +75,7 @@ if [ -n "$only" ]; then
 fi
 
 mkdir -p "$scratch/log"
+rm -f "$scratch/log/"*.flags
 raw=$scratch/runs.tsv
 : >"$raw"
 log=$scratch/log
@@ -73,11 +84,16 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" --buildtype=release -Ddpdk=enabled >"$log/meson-setup.log"
 fi
 if [ "$build_it" -eq 1 ]; then
-	ninja -C "$build" app/netscope/netscope tools/gen-bench >"$log/ninja.log" ||
+	ninja -C "$build" app/netscope/netscope tools/gen-bench tools/ring-feed >"$log/ninja.log" ||
 		{ cat "$log/ninja.log" >&2; exit 1; }
 fi
 netscope=$build/app/netscope/netscope
 gen=$build/tools/gen-bench
+feed=$build/tools/ring-feed
+case $replay in
+pcap | ring | both) ;;
+*) usage >&2; exit 2 ;;
+esac
 if ! "$netscope" --help 2>&1 | grep -q -- "--dpdk-args"; then
 	echo "run-dpdk.sh: $netscope has no DPDK backend (meson -Ddpdk=enabled)" >&2
 	exit 1
@@ -91,7 +107,14 @@ max_pkts=$(echo "$scenarios" | awk '{ if ($4 > m) m = $4 } END { print m + 0 }')
 # mbufs of ~2.3 KB each (dpdk.mbufs is per RX queue: the two-queue runs size both pools for
 # the whole file), two 1.2M-flow tables (200 MB each), 256 MB of slack
 hp_need=$(((2 * max_pkts * 2304 + 2 * 240000000 + 268435456) / 2097152))
+# the ring replay shares memory between two processes: hugetlbfs files, not --in-memory
+huge=$scratch/huge
 cleanup() {
+	pkill -INT -f "ring-feed.*--file-prefix=$prefix" 2>/dev/null || true
+	if mountpoint -q "$huge" 2>/dev/null; then
+		rm -f "$huge"/* 2>/dev/null || true
+		umount "$huge" 2>/dev/null || true
+	fi
 	echo "$hp_before" >"$hp" 2>/dev/null || true
 	rm -rf "/var/run/dpdk/$prefix"*
 }
@@ -101,6 +124,11 @@ if [ "$hp_before" -lt "$hp_need" ]; then
 fi
 echo "2 MB hugepages: $(cat "$hp") reserved ($hp_before before, $hp_need wanted)"
 eal_common="--in-memory --no-pci --no-telemetry --log-level=lib.eal:warning"
+if [ "$replay" != pcap ]; then
+	mkdir -p "$huge"
+	mountpoint -q "$huge" || mount -t hugetlbfs -o pagesize=2M nodev "$huge"
+fi
+eal_ring="--no-pci --no-telemetry --log-level=lib.eal:warning --huge-dir=$huge"
 
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -175,10 +203,12 @@ sampled_run() {
 		fi
 		echo "$t $ticks $steady" >>"$out.cpu"
 		if [ "$steady" -eq 1 ] && awk -v a="$t" -v b="$t_steady" -v d="$dur" 'BEGIN { exit !(a - b >= d + 1) }'; then
+			feed_halt
 			kill -INT "$pid" 2>/dev/null || true
 			break
 		fi
 		if awk -v a="$t" -v b="$(head -1 "$out.cpu" | cut -d' ' -f1)" 'BEGIN { exit !(a - b > 180) }'; then
+			feed_halt
 			kill -KILL "$pid" 2>/dev/null || true
 			break
 		fi
@@ -244,12 +274,89 @@ run_testpmd() {
 		--total-num-mbufs=$((npk[$name] + 8192)) --mbuf-size="$msz"
 }
 
-# one measurement with mbufs of @msz bytes of data room: appends "name tool workers rep mpps_wall
-# cpu_share mpps_cpu" to runs.tsv, the name with "/mbuf<msz>" for compact mbufs
+# The ring replay: the primary (netscope or testpmd) owns net_ring0; ring-feed attaches as a
+# secondary once the primary's runtime config exists, and feeds it from core 0 (EAL lcore 7, so
+# its mempool cache is not one of the primary's) until the run is over. Sets feed_pid.
+feed_start() {
+	local pfx=$1 pool=$2 name=$3 out=$4
+	(
+		for _ in $(seq 600); do
+			[ -e "/var/run/dpdk/$pfx/config" ] && break
+			sleep 0.1
+		done
+		sleep 1
+		exec taskset -c 0 "$feed" --lcores=7@0 --proc-type=secondary $eal_ring \
+			--file-prefix="$pfx" -- -p "$pool" "${file[$name]}"
+	) >"$out.feed" 2>&1 &
+	feed_pid=$!
+}
+
+# Stop the feeder and wait for it to exit: it must be gone before the primary frees the ring
+# and the pool (EAL then unmaps that memory in every secondary, under the feeder's feet).
+feed_halt() {
+	[ -n "${feed_pid:-}" ] || return 0
+	kill -INT "$feed_pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$feed_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+}
+
+feed_stop() {
+	local pfx=$1
+	feed_halt
+	wait "$feed_pid" 2>/dev/null || true
+	feed_pid=
+	rm -f "$huge/$pfx"*
+	rm -rf "/var/run/dpdk/$pfx"
+}
+
+# netscope on the ring replay, one worker on core 1, exporting its flows (the analysis flags in
+# them must all be 0: the replayed streams are in order); prints what sampled_run prints
+run_netscope_ring() {
+	local name=$1 out=$2 pfx=$prefix-ring res
+	feed_start "$pfx" ns_rx_p0_q0 "$name" "$out"
+	res=$(sampled_run netscope "${flows_of[$name]}" "$out" taskset -c 1 "$netscope" \
+		--backend dpdk -i net_ring0 \
+		--dpdk-args "-l 1 --proc-type=primary $eal_ring --file-prefix=$pfx" \
+		--set flow.capacity=1179648 -q --stats --export-flows "$out.csv")
+	feed_stop "$pfx"
+	echo "$res"
+}
+
+run_testpmd_ring() {
+	local name=$1 out=$2 pfx=$prefix-ringtp res
+	feed_start "$pfx" mb_pool_0 "$name" "$out"
+	res=$(sampled_run testpmd 0 "$out" "$testpmd" -l 0-1 --proc-type=primary $eal_ring \
+		--file-prefix="$pfx" --vdev net_ring0 -- \
+		--forward-mode=rxonly --nb-cores=1 --stats-period=1)
+	feed_stop "$pfx"
+	echo "$res"
+}
+
+# The TCP analysis flags (retransmissions, out-of-order, lost segments, dup ACKs) summed over a
+# flow export; "?" when the export is missing
+analysis_flags() {
+	[ -s "$1" ] || { echo "?"; return; }
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i ~ /^(retrans_|fast_retrans|spurious_retrans|ooo_|lost_|dupack_)/) c[i] = 1; next }
+		{ for (i in c) s += $i } END { print s + 0 }' "$1"
+}
+
+# one measurement with mbufs of @msz bytes of data room (or "ring": the ring replay): appends
+# "name tool workers rep mpps_wall cpu_share mpps_cpu" to runs.tsv, the name with "/mbuf<msz>"
+# for compact mbufs and "/ring" for the ring replay
 measure() {
 	local what=$1 name=$2 workers=$3 rep=$4 msz=$5 res key=$2
-	[ "$msz" -eq "$default_msz" ] || key=$name/mbuf$msz
-	if [ "$what" = testpmd ]; then
+	[ "$msz" = ring ] || [ "$msz" -eq "$default_msz" ] || key=$name/mbuf$msz
+	if [ "$msz" = ring ]; then
+		key=$name/ring
+		if [ "$what" = testpmd ]; then
+			res=$(run_testpmd_ring "$name" "$log/$name-ring-testpmd-$rep")
+		else
+			res=$(run_netscope_ring "$name" "$log/$name-ring-w1-$rep")
+			echo "$(analysis_flags "$log/$name-ring-w1-$rep.csv")" >"$log/$name-ring-w1-$rep.flags"
+		fi
+	elif [ "$what" = testpmd ]; then
 		res=$(run_testpmd "$name" "$log/${key/\//-}-testpmd-$rep" "$msz")
 	else
 		res=$(run_netscope "$name" "$workers" "$log/${key/\//-}-w$workers-$rep" "$msz")
@@ -263,13 +370,20 @@ measure() {
 default_msz=2176 # RTE_MBUF_DEFAULT_BUF_SIZE, both tools' default
 rows=()
 for name in "${order[@]}"; do
-	rows+=("$name" "$name/mbuf${msize[$name]}")
+	[ "$replay" = ring ] || rows+=("$name" "$name/mbuf${msize[$name]}")
+	[ "$replay" = pcap ] || rows+=("$name/ring")
 	for ((rep = 1; rep <= reps; rep++)); do
-		for msz in "$default_msz" "${msize[$name]}"; do
-			measure netscope "$name" 1 "$rep" "$msz"
-			measure netscope "$name" 2 "$rep" "$msz"
-			[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep" "$msz"
-		done
+		if [ "$replay" != ring ]; then
+			for msz in "$default_msz" "${msize[$name]}"; do
+				measure netscope "$name" 1 "$rep" "$msz"
+				measure netscope "$name" 2 "$rep" "$msz"
+				[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep" "$msz"
+			done
+		fi
+		if [ "$replay" != pcap ]; then
+			measure netscope "$name" 1 "$rep" ring
+			[ -n "$testpmd" ] && measure testpmd "$name" 1 "$rep" ring
+		fi
 	done
 done
 
@@ -289,20 +403,29 @@ summary=$scratch/summary.md
 		ct=$(med "$name" testpmd 1 7)
 		wt=$(med "$name" testpmd 1 5)
 		ratio=$(awk -v a="$c1" -v b="$ct" 'BEGIN { if (a > 0 && b > 0) printf "1/%.1f", b / a }')
-		echo "| ${name/\/mbuf/, mbuf_size } | $c1 | $w1 | $c2 | $w2 | ${ct:-n/a} | ${wt:-n/a} | $ratio |"
+		label=${name/\/mbuf/, mbuf_size }
+		label=${label/\/ring/, ring replay}
+		echo "| $label | $c1 | $w1 | ${c2:-n/a} | ${w2:-n/a} | ${ct:-n/a} | ${wt:-n/a} | $ratio |"
 	done
 	echo
 	echo "Targets (one worker, full TCP analysis): >= 15 Mpps at 100k flows, >= 10 Mpps at 1M,"
 	echo "within 2x of testpmd rxonly."
-	for n in min-100k min-1m; do
+	for n in min-100k min-1m min-100k/ring min-1m/ring; do
 		c=$(med "$n" netscope 1 7)
 		t=$(med "$n" testpmd 1 7)
 		want=15
-		[ "$n" = min-1m ] && want=10
+		[ "${n%/ring}" = min-1m ] && want=10
 		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.1fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')"
 	done
+	if [ "$replay" != pcap ]; then
+		echo
+		echo "Ring replay: testpmd's rate is ring-feed's, the device's ceiling (it writes each frame's"
+		echo "first 128 bytes into an mbuf on the other core). TCP analysis flags (retransmissions,"
+		echo "out-of-order, lost, dup ACKs) in netscope's exports of the ring runs, which must be 0:"
+		echo "$(for f in "$log"/*-ring-w1-*.flags; do [ -e "$f" ] && printf '%s %s, ' "$(basename "$f" .flags)" "$(cat "$f")"; done | sed 's/, $//')."
+	fi
 	echo
-	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick") (reps $reps, ${dur} s of steady state per run)"
+	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay") (reps $reps, ${dur} s of steady state per run)"
 } >"$summary"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
 echo
