@@ -190,16 +190,24 @@ capture_load(const char *path, unsigned hdr, bool advance, struct capture *cap)
 		uint32_t len = ph->caplen > UINT16_MAX ? UINT16_MAX : ph->caplen;
 		uint32_t keep = len < hdr ? len : hdr;
 
-		if (cap->n == cap_f) {
-			cap_f *= 2;
-			cap->f = realloc(cap->f, cap_f * sizeof(*cap->f));
+		if (cap->f != NULL && cap->n == cap_f) {
+			void *p = realloc(cap->f, 2 * cap_f * sizeof(*cap->f));
+
+			if (p != NULL)
+				cap_f *= 2;
+			cap->f = p != NULL ? p : cap->f;
 		}
 		/* each frame's header bytes on its own 64-byte boundary, as a NIC writes them */
-		while (used + keep + 64 > cap_b) {
+		while (cap->store != NULL && used + keep + 64 > cap_b) {
+			void *p = realloc(cap->store, 2 * cap_b);
+
+			if (p == NULL)
+				break;
+			cap->store = p;
 			cap_b *= 2;
-			cap->store = realloc(cap->store, cap_b);
 		}
-		if (cap->f == NULL || cap->store == NULL) {
+		if (cap->f == NULL || cap->store == NULL || cap->n == cap_f ||
+		    used + keep + 64 > cap_b) {
 			fprintf(stderr, "ring-feed: out of memory loading %s\n", path);
 			pcap_close(pc);
 			return -1;
@@ -312,12 +320,12 @@ main(int argc, char **argv)
 	bool advance = true;
 	struct rte_mempool *pool = NULL;
 	struct rte_ring *ring = NULL;
-	struct capture cap;
+	struct capture cap = { 0 };
 	uint64_t fed = 0, full_spins = 0, nombuf = 0, t0, t1, deadline = UINT64_MAX;
 	uint32_t pass = 0;
 	uint64_t rearm;
 	size_t data_at, i = 0;
-	int n, c;
+	int n, c, rc = 1;
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
@@ -356,7 +364,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (capture_load(argv[optind], hdr, advance, &cap) != 0)
-		return 1;
+		goto out;
 	if (passes != 0)
 		total = passes * cap.n;
 	/* the primary creates both once its port is set up: wait for them */
@@ -370,13 +378,13 @@ main(int argc, char **argv)
 	if (pool == NULL || ring == NULL) {
 		fprintf(stderr, "ring-feed: no %s %s in the primary\n",
 			pool == NULL ? "mempool" : "ring", pool == NULL ? pool_name : ring_name);
-		return 1;
+		goto out;
 	}
 	if (rte_pktmbuf_data_room_size(pool) < RTE_PKTMBUF_HEADROOM + cap.max_caplen) {
 		fprintf(stderr, "ring-feed: %s's mbufs hold %u bytes, the largest frame is %u\n",
 			pool_name, rte_pktmbuf_data_room_size(pool) - RTE_PKTMBUF_HEADROOM,
 			cap.max_caplen);
-		return 1;
+		goto out;
 	}
 	{
 		struct rte_mbuf t = { .data_off = RTE_PKTMBUF_HEADROOM, .nb_segs = 1, .port = 0 };
@@ -441,6 +449,10 @@ main(int argc, char **argv)
 	       (double)fed / ((double)(t1 - t0) / (double)rte_get_tsc_hz()) / 1e6, full_spins,
 	       nombuf);
 	fflush(stdout);
+	rc = 0;
+out:
+	free(cap.f);
+	free(cap.store);
 	rte_eal_cleanup();
-	return 0;
+	return rc;
 }
