@@ -18,7 +18,7 @@ FEED=$2
 GEN=$(realpath "$3")
 HAVE_DPDK=$4
 FLOWS=300
-PACKETS=3000 # per pass
+PACKETS=3001 # per pass; 4 x 3001 is no multiple of ring-feed's 32-packet bursts
 PASSES=4
 
 skip() {
@@ -81,7 +81,7 @@ fi
 	{ bad "gen-bench --steady failed"; exit 1; }
 
 # replay NAME [FEED OPTIONS]: netscope (primary, one worker) with ring-feed feeding PASSES
-# passes; leaves $WORK/NAME.{json,csv,err,feed}
+# passes; leaves $WORK/NAME.{json,csv,pcap,err,feed}
 replay() {
 	local name=$1 pfx=$PREFIX-$1 ns_pid feed_pid i
 	shift
@@ -89,21 +89,30 @@ replay() {
 	"$NETSCOPE" --backend dpdk -i net_ring0 --dpdk-args "-l 0 --proc-type=primary $eal" \
 		--set dpdk.mbufs=8192 --set flow.capacity=4096 -q \
 		--summary-json "$WORK/$name.json" --export-flows "$WORK/$name.csv" \
-		>/dev/null 2>"$WORK/$name.err" &
+		-w "$WORK/$name.pcap" --stats >/dev/null 2>"$WORK/$name.err" &
 	ns_pid=$!
 	PIDS+=("$ns_pid")
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 400; i++)); do
 		[ -e "/var/run/dpdk/$pfx/config" ] && grep -q "listening on" "$WORK/$name.err" && break
 		sleep 0.05
 	done
+	grep -q "listening on" "$WORK/$name.err" ||
+		bad "$name: netscope did not start within 20 s: $(tail -3 "$WORK/$name.err")"
 	# its own core when there is one: lcore 7, so its mempool cache is not netscope's
 	timeout 60 "$FEED" --lcores="7@$(($(nproc) > 1 ? 1 : 0))" --proc-type=secondary $eal -- \
 		-n "$PASSES" "$@" "$WORK/steady.pcap" >"$WORK/$name.feed" 2>&1 &
 	feed_pid=$!
 	PIDS+=("$feed_pid")
 	reap "$feed_pid" 60 || bad "$name: ring-feed failed: $(tail -2 "$WORK/$name.feed")"
-	# the ring (1024 entries) is empty well within this; then SIGINT, which flushes the flows
-	sleep 1
+	# the ring may still hold up to 1023 packets: wait for a --stats second that received
+	# nothing, begun after the feeder ended, so the ring is drained before SIGINT
+	local seen
+	seen=$(grep -c "^stats " "$WORK/$name.err")
+	for ((i = 0; i < 400; i++)); do
+		awk -v n="$seen" '/^stats / && ++k > n + 1 && / rate: 0 pps/ { f = 1 } END { exit !f }' \
+			"$WORK/$name.err" && break
+		sleep 0.05
+	done
 	stop_pid "$ns_pid" INT 20 || bad "$name: netscope exited with an error: $(tail -3 "$WORK/$name.err")"
 }
 
@@ -115,6 +124,9 @@ csv_sum() {
 FLAGS='^(retrans_|fast_retrans|spurious_retrans|ooo_|lost_|dupack_)'
 
 replay advance
+ncol=$(head -1 "$WORK/advance.csv" | tr , '\n' | grep -cE "$FLAGS")
+[ "$ncol" -eq 10 ] && ok "the export has the 10 analysis-flag columns" ||
+	bad "the export has $ncol analysis-flag columns matching $FLAGS, expected 10"
 want=$((PASSES * PACKETS))
 fed=$(sed -n 's/.*fed=\([0-9]*\).*/\1/p' "$WORK/advance.feed")
 [ "$fed" = "$want" ] && ok "ring-feed fed $PASSES passes: $fed packets" ||
@@ -130,6 +142,18 @@ pk=$(csv_sum "$WORK/advance.csv" '^pkts_to')
 fl=$(csv_sum "$WORK/advance.csv" "$FLAGS")
 [ "$fl" -eq 0 ] && ok "advancing sequence numbers: the analysis flags nothing (in order)" ||
 	bad "advancing sequence numbers: $fl analysis flags (retransmission, out-of-order, lost, dup ACK)"
+
+# the advanced segments keep valid checksums (tshark recomputes them; skipped without it)
+if command -v tshark >/dev/null; then
+	# checksum status 1 is "good" (0 bad, 2 unverified)
+	good=$(tshark -r "$WORK/advance.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+		-Y "tcp.checksum.status == 1 && ip.checksum.status == 1" 2>/dev/null | wc -l)
+	[ "$good" -eq "$want" ] &&
+		ok "tshark: all $good written frames have valid IP and TCP checksums" ||
+		bad "tshark: $good of $want written frames have valid IP and TCP checksums"
+else
+	echo "# tshark not installed: checksum check skipped"
+fi
 
 replay same -R
 fl=$(csv_sum "$WORK/same.csv" "$FLAGS")

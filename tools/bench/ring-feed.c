@@ -239,7 +239,7 @@ capture_load(const char *path, unsigned hdr, bool advance, struct capture *cap)
 		unsigned at = tcp_locate(cap->store + f->off, f->caplen < hdr ? f->caplen : hdr,
 					 key, &space);
 
-		if (at == 0 || at + 8 > hdr)
+		if (at == 0 || at + 14 > hdr || at + 14 > f->caplen)
 			continue;
 		f->seq_at = (uint16_t)at;
 		dir_get(&m, key)->adv += space;
@@ -260,14 +260,28 @@ capture_load(const char *path, unsigned hdr, bool advance, struct capture *cap)
 	return 0;
 }
 
+/*
+ * Add @v to the big-endian 32-bit field at @p and fold the change into the one's-complement
+ * checksum at @csum (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m'), per 16-bit word), so the
+ * replayed segments keep a valid TCP checksum.
+ */
 static inline void
-be32_add(uint8_t *p, uint32_t v)
+be32_add(uint8_t *p, uint32_t v, uint8_t *csum)
 {
-	uint32_t x;
+	uint32_t x, old, new, sum;
 
 	memcpy(&x, p, 4);
-	x = rte_cpu_to_be_32(rte_be_to_cpu_32(x) + v);
+	old = rte_be_to_cpu_32(x);
+	new = old + v;
+	x = rte_cpu_to_be_32(new);
 	memcpy(p, &x, 4);
+	sum = (uint16_t) ~((unsigned)csum[0] << 8 | csum[1]);
+	sum += (uint16_t) ~(old >> 16) + (uint16_t)~old + (new >> 16) + (new & 0xffff);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	csum[0] = (uint8_t)(sum >> 8);
+	csum[1] = (uint8_t)sum;
 }
 
 /* Fill @m[0..n) with frames @i.. of pass @pass; returns the next frame index. */
@@ -285,8 +299,9 @@ burst_fill(const struct capture *cap, unsigned hdr, uint64_t rearm, struct rte_m
 
 		rte_memcpy(dst, cap->store + f->off, keep);
 		if (f->seq_at != 0) {
-			be32_add(dst + f->seq_at, *pass * f->adv_seq);
-			be32_add(dst + f->seq_at + 4, *pass * f->adv_ack);
+			/* the checksum is 12 bytes after the sequence number */
+			be32_add(dst + f->seq_at, *pass * f->adv_seq, dst + f->seq_at + 12);
+			be32_add(dst + f->seq_at + 4, *pass * f->adv_ack, dst + f->seq_at + 12);
 		}
 		/* the receive descriptor's fields, all in the mbuf's first line (see main) */
 		m[k]->ol_flags = 0;
@@ -334,6 +349,8 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	while ((c = getopt(argc, argv, "p:r:H:s:n:Rh")) != -1) {
 		switch (c) {
 		case 'p':
@@ -393,8 +410,6 @@ main(int argc, char **argv)
 		memcpy(&rearm, (uint8_t *)&t + offsetof(struct rte_mbuf, rearm_data), 8);
 	}
 	data_at = sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(pool) + RTE_PKTMBUF_HEADROOM;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	fprintf(stderr, "ring-feed: %zu frames, %u header bytes each, into %s from %s\n", cap.n,
 		hdr, ring_name, pool_name);
 	t0 = rte_get_tsc_cycles();
@@ -432,13 +447,21 @@ main(int argc, char **argv)
 			put += rte_ring_sp_enqueue_burst(ring, (void *const *)(m + put), want - put,
 							 NULL);
 			if (put < want) {
-				full_spins++;
+				/* the consumer is behind, stopped, or gone */
+				if ((++full_spins & 0xfffff) == 0 &&
+				    (!rte_eal_primary_proc_alive(NULL) ||
+				     rte_get_tsc_cycles() >= deadline))
+					break;
 				rte_pause();
 			}
 		}
-		if (put < want)
-			rte_mempool_put_bulk(pool, (void *const *)(m + put), want - put);
 		fed += put;
+		if (put < want) {
+			/* stopped, or the consumer went away or the time is up while the ring was
+			 * full */
+			rte_mempool_put_bulk(pool, (void *const *)(m + put), want - put);
+			break;
+		}
 		if ((fed & 0xffff) < BURST && rte_get_tsc_cycles() >= deadline)
 			break;
 	}

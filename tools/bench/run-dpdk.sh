@@ -113,11 +113,24 @@ max_pkts=$(echo "$scenarios" | awk '{ if ($4 > m) m = $4 } END { print m + 0 }')
 hp_need=$(((2 * max_pkts * 2304 + 2 * 240000000 + 268435456) / 2097152))
 # the ring replay shares memory between two processes: hugetlbfs files, not --in-memory
 huge=$scratch/huge
+# wait_gone PATTERN SECONDS: wait for the processes whose command line matches to exit
+wait_gone() {
+	for _ in $(seq $(($2 * 10))); do
+		pgrep -f -- "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	pkill -KILL -f -- "$1" 2>/dev/null || true
+}
+# On any exit (an interrupted run too): the feeder first, then the primaries of this run, so
+# that nothing maps the hugetlbfs files when they are removed and the mount goes.
 cleanup() {
-	pkill -INT -f "ring-feed.*--file-prefix=$prefix" 2>/dev/null || true
+	pkill -INT -f -- "ring-feed.*--file-prefix=$prefix-ring" 2>/dev/null || true
+	wait_gone "ring-feed.*--file-prefix=$prefix-ring" 5
+	pkill -INT -f -- "--file-prefix=$prefix" 2>/dev/null || true
+	wait_gone "--file-prefix=$prefix" 30
 	if mountpoint -q "$huge" 2>/dev/null; then
 		rm -f "$huge"/* 2>/dev/null || true
-		umount "$huge" 2>/dev/null || true
+		umount "$huge" || echo "run-dpdk.sh: could not unmount $huge" >&2
 	fi
 	echo "$hp_before" >"$hp" 2>/dev/null || true
 	rm -rf "/var/run/dpdk/$prefix"*
@@ -305,11 +318,14 @@ feed_start() {
 # and the pool (EAL then unmaps that memory in every secondary, under the feeder's feet).
 feed_halt() {
 	[ -n "${feed_pid:-}" ] || return 0
+	kill -0 "$feed_pid" 2>/dev/null || return 0
 	kill -INT "$feed_pid" 2>/dev/null || true
 	for _ in $(seq 100); do
-		kill -0 "$feed_pid" 2>/dev/null || break
+		kill -0 "$feed_pid" 2>/dev/null || return 0
 		sleep 0.05
 	done
+	echo "run-dpdk.sh: ring-feed ($feed_pid) ignored SIGINT for 5 s; killed" >&2
+	kill -KILL "$feed_pid" 2>/dev/null || true
 }
 
 feed_stop() {
