@@ -98,12 +98,24 @@ replay() {
 	done
 	grep -q "listening on" "$WORK/$name.err" ||
 		bad "$name: netscope did not start within 20 s: $(tail -3 "$WORK/$name.err")"
-	# its own core when there is one: lcore 7, so its mempool cache is not netscope's
-	timeout 60 "$FEED" --lcores="7@$(($(nproc) > 1 ? 1 : 0))" --proc-type=secondary $eal -- \
-		-n "$PASSES" "$@" "$WORK/steady.pcap" >"$WORK/$name.feed" 2>&1 &
-	feed_pid=$!
-	PIDS+=("$feed_pid")
-	reap "$feed_pid" 60 || bad "$name: ring-feed failed: $(tail -2 "$WORK/$name.feed")"
+	# its own core when there is one: lcore 7, so its mempool cache is not netscope's. A
+	# secondary must map the shared memory at the primary's addresses; when its own layout
+	# (ASLR, a sanitizer's shadow) already uses them, EAL fails before feeding anything
+	# ("Cannot init memory" or "config"): try again, up to five times; each try gets a new
+	# randomised layout.
+	local try rc
+	for try in 1 2 3 4 5; do
+		timeout 60 "$FEED" --lcores="7@$(($(nproc) > 1 ? 1 : 0))" \
+			--proc-type=secondary $eal -- -n "$PASSES" "$@" "$WORK/steady.pcap" \
+			>"$WORK/$name.feed" 2>&1 &
+		feed_pid=$!
+		PIDS+=("$feed_pid")
+		reap "$feed_pid" 60
+		rc=$?
+		[ "$rc" -ne 0 ] && grep -qE "Cannot init (memory|config)" "$WORK/$name.feed" || break
+		echo "# $name: ring-feed could not map the primary's memory (attempt $try)"
+	done
+	[ "$rc" -eq 0 ] || bad "$name: ring-feed failed: $(tail -2 "$WORK/$name.feed")"
 	# the ring may still hold up to 1023 packets: wait for a --stats second that received
 	# nothing, begun after the feeder ended, so the ring is drained before SIGINT
 	local seen
