@@ -57,7 +57,12 @@ cleanup() {
 	done
 	rm -f "$HUGE"/* 2>/dev/null
 	mountpoint -q "$HUGE" 2>/dev/null && umount "$HUGE"
-	[ "$(cat "$HP")" = "$HP_BEFORE" ] || echo "$HP_BEFORE" >"$HP" 2>/dev/null
+	# pages of files just removed can take a moment to be free: retry the restore briefly
+	for _ in $(seq 50); do
+		[ "$(cat "$HP")" = "$HP_BEFORE" ] && break
+		echo "$HP_BEFORE" >"$HP" 2>/dev/null
+		sleep 0.1
+	done
 	rm -rf /var/run/dpdk/"$PREFIX"-*
 	if [ "$failed" -eq 0 ]; then
 		rm -rf "$WORK"
@@ -71,10 +76,10 @@ trap 'exit 130' INT TERM
 mkdir -p "$HUGE"
 mount -t hugetlbfs -o pagesize=2M nodev "$HUGE" || skip "cannot mount hugetlbfs"
 free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
-if [ "$free" -lt 160 ]; then
-	echo $((HP_BEFORE + 160 - free)) >"$HP"
+if [ "$free" -lt 256 ]; then
+	echo $((HP_BEFORE + 256 - free)) >"$HP"
 	free=$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages)
-	[ "$free" -ge 160 ] || skip "cannot reserve 160 free 2 MB hugepages ($free free)"
+	[ "$free" -ge 256 ] || skip "cannot reserve 256 free 2 MB hugepages ($free free)"
 fi
 
 "$GEN" -q -o "$WORK/steady.pcap" -m min -f "$FLOWS" -n "$PACKETS" --steady ||
@@ -126,6 +131,8 @@ replay() {
 		sleep 0.05
 	done
 	stop_pid "$ns_pid" INT 20 || bad "$name: netscope exited with an error: $(tail -3 "$WORK/$name.err")"
+	# without --in-memory the primary's hugepage files outlive it: give the pages back
+	rm -f "$HUGE/$pfx"*
 }
 
 # sum of the CSV columns whose names match the regex $2
