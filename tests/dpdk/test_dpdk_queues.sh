@@ -36,17 +36,7 @@ A=10.197.$((ID % 200)).1 B=10.197.$((ID % 200)).2
 PREFIX="nstest-dq-$ID"
 WORK=$(mktemp -d)
 PIDS=()
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL - $*"
-}
+. "$(dirname "$0")/../lib/report.sh"
 
 . "$(dirname "$0")/../lib/procs.sh"
 

@@ -36,17 +36,7 @@ HUGE=$WORK/huge
 HP=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 HP_BEFORE=$(cat "$HP" 2>/dev/null || echo 0)
 PIDS=()
-passed=0
-failed=0
-
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL - $*"
-}
+. "$(dirname "$0")/../lib/report.sh"
 
 . "$(dirname "$0")/../lib/procs.sh"
 
