@@ -24,13 +24,10 @@ A4=10.78.0.1 V4=10.78.0.2 A6=fd78::1 V6=fd78::2
 ID=$$
 NSA=nsanA$ID NSV=nsanV$ID VA=anA$ID VV=anV$ID
 
-pass=0
-fail=0
 PIDS=()
 WORK=""
 
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $*"; }
+. "$(dirname "$0")/../lib/report.sh"
 
 . "$(dirname "$0")/../lib/procs.sh"
 
@@ -42,7 +39,7 @@ cleanup() {
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSV" 2>/dev/null
 	if [ -n "$WORK" ]; then
-		if [ "$fail" -eq 0 ] && [ "${ANOMALY_KEEP:-0}" = 0 ]; then
+		if [ "$failed" -eq 0 ] && [ "${ANOMALY_KEEP:-0}" = 0 ]; then
 			rm -rf "$WORK"
 		else
 			echo "work directory kept: $WORK"
@@ -92,7 +89,7 @@ setup() {
 }
 setup || {
 	bad "namespace setup"
-	echo "$pass passed, $fail failed"
+	echo "$passed passed, $failed failed"
 	exit 1
 }
 
@@ -362,5 +359,5 @@ grep -q "alerts raised" "$WORK/live_benign.err" && ok "live: exit summary names 
 
 echo "# done ($SECONDS s)"
 echo
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -30,21 +30,12 @@ PORT_IPERF=5201
 IMPAIRMENT=(--one-way --drop 2 --reorder 3 --delay-ms 3)
 V4C=10.199.77.1 V4S=10.199.77.2 V6C=fd00:77::1 V6S=fd00:77::2
 
-passed=0
-failed=0
 skipped=0
 PIDS=()
 NAMESPACES=()
 WORK=""
 
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL - $*"
-}
+. "$(dirname "$0")/../lib/report.sh"
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
 	shift
