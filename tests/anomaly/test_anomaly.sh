@@ -32,10 +32,7 @@ WORK=""
 . "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid" TERM
-	done
+	stop_all TERM
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSV" 2>/dev/null
 	if [ -n "$WORK" ]; then

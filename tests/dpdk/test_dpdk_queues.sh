@@ -41,10 +41,7 @@ PIDS=()
 . "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid" TERM 10
-	done
+	stop_all TERM 10
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 	rm -rf /var/run/dpdk/"$PREFIX"-*

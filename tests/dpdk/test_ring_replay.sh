@@ -41,10 +41,7 @@ PIDS=()
 . "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid" INT 10
-	done
+	stop_all INT 10
 	rm -f "$HUGE"/* 2>/dev/null
 	mountpoint -q "$HUGE" 2>/dev/null && umount "$HUGE"
 	# pages of files just removed can take a moment to be free: retry the restore briefly

@@ -23,3 +23,11 @@ stop_pid() {
 	kill "-$2" "$1" 2>/dev/null
 	reap "$1" "${3:-5}"
 }
+
+# stop_all SIGNAL [GRACE_S]: stop_pid every process in PIDS (a test's cleanup).
+stop_all() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid" "$1" "${2:-5}"
+	done
+}

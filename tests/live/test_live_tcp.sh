@@ -45,10 +45,8 @@ check() { # check DESCRIPTION COMMAND...
 . "$(dirname "$0")/../lib/procs.sh"
 
 cleanup() {
-	local pid ns
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid" TERM
-	done
+	local ns
+	stop_all TERM
 	for ns in "${NAMESPACES[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
