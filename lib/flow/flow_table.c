@@ -502,12 +502,6 @@ rec_alloc(struct ns_flow_table *t)
 
 /* ---- keys ---- */
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
 static inline bool
 icmp_is_echo(const struct ns_pkt *p)
 {
@@ -528,17 +522,14 @@ key_ports_other(const struct ns_pkt *p)
 
 	switch (p->l4) {
 	case NS_L4_TCP:
-	case NS_L4_UDP:
-		sport = p->sport;
-		dport = p->dport;
-		/* transport header cut short before the parser read it: the ports are the first
-		 * 4 bytes, and tshark still files the segment under them */
-		if (sport == 0 && dport == 0 && p->payload_off == 0 && p->data != NULL &&
-		    p->l4_off != 0 && p->caplen >= p->l4_off + 4) {
-			sport = rd16(p->data + p->l4_off);
-			dport = rd16(p->data + p->l4_off + 2);
-		}
+	case NS_L4_UDP: {
+		/* including those of a transport header cut short before the parser read it */
+		const uint32_t ports = ns_pkt_ports(p);
+
+		sport = (uint16_t)(ports >> 16);
+		dport = (uint16_t)ports;
 		break;
+	}
 	case NS_L4_ICMP:
 	case NS_L4_ICMPV6:
 		if (icmp_is_echo(p)) {

@@ -30,7 +30,9 @@ uint32_t
 ns_pipeline_sym_hash(const struct ns_pkt *pkt)
 {
 	const struct ns_addr *a = &pkt->src, *b = &pkt->dst;
-	uint16_t pa = pkt->sport, pb = pkt->dport;
+	/* the flow key's ports, those of a cut transport header included */
+	const uint32_t ports = ns_pkt_ports(pkt);
+	uint16_t pa = (uint16_t)(ports >> 16), pb = (uint16_t)ports;
 	int c = memcmp(a, b, sizeof(*a));
 	/* No protocol in the mix: an ICMP error carries the ports of the TCP/UDP flow it reports
 	 * on (ns_proto.h) and must land on that flow's worker. */

@@ -319,6 +319,25 @@ struct ns_pkt {
 };
 
 /*
+ * The ports a flow is keyed by, as sport << 16 | dport: the parsed ones or, for a TCP/UDP
+ * header cut short before the parser read them (both 0, no payload offset), the header's
+ * first 4 bytes when they were captured: tshark files such a segment under them too. The flow
+ * key and the pipeline's dispatch hash both take them from here, so every packet of a flow
+ * reaches the worker that holds it.
+ */
+static inline uint32_t
+ns_pkt_ports(const struct ns_pkt *p)
+{
+	if ((p->l4 == NS_L4_TCP || p->l4 == NS_L4_UDP) && p->sport == 0 && p->dport == 0 &&
+	    p->payload_off == 0 && p->data != NULL && p->l4_off != 0 && p->caplen >= p->l4_off + 4) {
+		const uint8_t *h = p->data + p->l4_off;
+
+		return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+	}
+	return (uint32_t)p->sport << 16 | p->dport;
+}
+
+/*
  * One captured frame, as the capture backends hand them out (ns_capture.h) and as
  * ns_parse_burst() reads them: @caplen bytes at @data, @wirelen bytes on the wire.
  */
