@@ -246,9 +246,7 @@ take_sample(struct run_ctx *r, struct report_sample *s)
 		s->flows_active += ws[i].flow.active;
 		s->flows_created += ws[i].flow.created;
 		s->drop_ring += ws[i].ring_full;
-		s->drop_table += ws[i].flow.evict_full + ws[i].flow.evict_collision +
-				 ws[i].flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
-				 ws[i].flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT];
+		s->drop_table += ns_pipeline_worker_table_drops(&ws[i]);
 	}
 }
 
@@ -613,9 +611,7 @@ print_workers(struct run_ctx *r)
 			"  worker %u%s: %llu packets, %llu flows, drops: ring %llu, table %llu\n", i,
 			where, (unsigned long long)ws[i].packets,
 			(unsigned long long)ws[i].flow.created, (unsigned long long)ws[i].ring_full,
-			(unsigned long long)(ws[i].flow.evict_full + ws[i].flow.evict_collision +
-					     ws[i].flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
-					     ws[i].flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT]));
+			(unsigned long long)ns_pipeline_worker_table_drops(&ws[i]));
 	}
 }
 

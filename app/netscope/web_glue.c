@@ -160,7 +160,8 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char 
 
 /*
  * Capture-backend counters into the drop causes and the interface entry. For a DPDK port the
- * backend reports NIC misses (imissed + rx_nombuf) as dropped and ierrors as if_dropped.
+ * backend reports NIC misses (imissed + rx_nombuf) as dropped and ierrors as if_dropped; the
+ * two causes of dropped are shown apart.
  */
 static void
 capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
@@ -170,7 +171,12 @@ capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
 
 	memset(&cs, 0, sizeof(cs));
 	ns_capture_stats(g->cap, &cs);
-	s->drops[dpdk ? NS_WEB_DROP_NIC_MISSED : NS_WEB_DROP_KERNEL] = cs.dropped;
+	if (dpdk) {
+		s->drops[NS_WEB_DROP_NIC_MISSED] = cs.imissed;
+		s->drops[NS_WEB_DROP_NIC_NOMBUF] = cs.rx_nombuf;
+	} else {
+		s->drops[NS_WEB_DROP_KERNEL] = cs.dropped;
+	}
 	s->drops[NS_WEB_DROP_INTERFACE] = cs.if_dropped;
 	s->totals.filtered = cs.filtered;
 	s->totals.dropped = cs.dropped + cs.if_dropped;
@@ -181,8 +187,9 @@ capture_counters(struct web_glue *g, struct ns_web_snapshot *s)
 	if (dpdk) {
 		g->iface.port.ipackets = cs.received;
 		g->iface.port.ibytes = cs.bytes;
-		g->iface.port.imissed = cs.dropped;
+		g->iface.port.imissed = cs.imissed;
 		g->iface.port.ierrors = cs.if_dropped;
+		g->iface.port.rx_nombuf = cs.rx_nombuf;
 	}
 }
 
@@ -296,8 +303,7 @@ pipeline_counters(struct web_glue *g, struct ns_pipeline *pl)
 	g->flows_active = g->flows_capacity = g->drop_ring = g->drop_table = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct ns_pipeline_worker_stats *w = &g->ws[i];
-		uint64_t table = w->flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
-				 w->flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT];
+		uint64_t table = ns_pipeline_worker_table_drops(w);
 
 		g->workers[i].packets = w->packets;
 		g->workers[i].drops = w->ring_full + table;

@@ -93,6 +93,19 @@ struct ns_pipeline_worker_stats {
 	struct ns_flow_mem mem;
 };
 
+/*
+ * A worker's "table" figure, as --stats and the dashboard show it: packets its flow table could
+ * not track (refused, no slot) plus flows it evicted early to make room (full table, bucket
+ * collision).
+ */
+static inline uint64_t
+ns_pipeline_worker_table_drops(const struct ns_pipeline_worker_stats *w)
+{
+	return w->flow.evict_full + w->flow.evict_collision +
+	       w->flow.untracked[NS_FLOW_UNTRACKED_REFUSED] +
+	       w->flow.untracked[NS_FLOW_UNTRACKED_NO_SLOT];
+}
+
 struct ns_pipeline;
 
 /** Create the shards (and threads). Returns NULL with errno set. */

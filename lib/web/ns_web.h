@@ -29,7 +29,7 @@ struct ns_flow_record; /* lib/flow: the flow record the flow export writes */
 	X(NIC_MISSED, "nic_missed", "missed by the NIC for lack of a free RX descriptor") \
 	X(NIC_NOMBUF, "nic_nombuf", "received but no packet buffer was free")             \
 	X(RING_FULL, "ring_full", "reader-to-worker ring full")                           \
-	X(FLOW_TABLE_FULL, "flow_table_full", "flow table full, packet not tracked")
+	X(FLOW_TABLE_FULL, "flow_table_full", "flow table full: untracked packet or evicted flow")
 
 enum ns_web_drop {
 #define NS_X(name, key, help) NS_WEB_DROP_##name,
