@@ -1026,6 +1026,28 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 	return 0;
 }
 
+/*
+ * RX queues the device string itself makes port_open() set up: one per rx_pcap= file of
+ * net_pcap, qpairs= of net_af_packet (0 when it names none). EAL's memory (-m with --no-huge)
+ * is sized before the port exists, so the string is read here.
+ */
+static unsigned
+devstr_queues(const char *iface)
+{
+	const char *args = strchr(iface, ',');
+	struct rte_kvargs *kv;
+	unsigned n = 0;
+
+	if (args == NULL || (kv = rte_kvargs_parse(args + 1, NULL)) == NULL)
+		return 0;
+	n = rte_kvargs_count(kv, "rx_pcap");
+	for (unsigned i = 0; i < kv->count; i++)
+		if (strcmp(kv->pairs[i].key, "qpairs") == 0 && kv->pairs[i].value != NULL)
+			n = NS_MAX(n, (unsigned)strtoul(kv->pairs[i].value, NULL, 10));
+	rte_kvargs_free(kv);
+	return NS_MIN(n, (unsigned)CAPTURE_QUEUES_MAX);
+}
+
 static int
 dpdk_open(struct ns_capture *c, const struct ns_capture_params *p, bool automatic, char *errbuf)
 {
@@ -1046,7 +1068,8 @@ dpdk_open(struct ns_capture *c, const struct ns_capture_params *p, bool automati
 		return -ENOMEM;
 	}
 	c->priv = d;
-	rc = eal_acquire(p->eal_args, nb_q, p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
+	rc = eal_acquire(p->eal_args, NS_MAX(nb_q, devstr_queues(p->interface)),
+			 p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
 			 p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE, errbuf);
 	if (rc < 0) {
 		dpdk_close(c);

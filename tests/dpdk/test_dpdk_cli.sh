@@ -166,6 +166,14 @@ dpdk 0 twoq -i "net_pcap0,rx_pcap=$sample,rx_pcap=$corpus/pcaps/tcpdump-ssh.pcap
 equal "$(json "$tmp/two.json" packets)" \
 	"$(($(oracle "$sample" "") + $(oracle "$corpus/pcaps/tcpdump-ssh.pcap" "")))" "two queues: both files"
 contains "$tmp/err" "2 RX queue(s)" "two queues configured"
+# ...with --no-huge and no -m: EAL's memory is sized for the two pools the files make, not for
+# the one queue asked for (default pools: the second did not fit, exit 1)
+"$ns" --backend dpdk -i "net_pcap0,rx_pcap=$sample,rx_pcap=$sample" -q --summary-json "$tmp/two.json" \
+	--dpdk-args "--no-huge --no-pci --no-shconf --no-telemetry --log-level=lib.eal:warning --file-prefix=$prefix-twoqmem" \
+	>"$tmp/out" 2>"$tmp/err"
+equal $? 0 "two rx_pcap files, --no-huge without -m"
+equal "$(json "$tmp/two.json" packets)" "$((2 * $(oracle "$sample" "")))" "EAL memory for two queues: both files"
+no_leftovers "$prefix-twoqmem" "EAL memory for two queues"
 
 # --- pipeline.mode: per-queue needs queues that hold whole flows (net_pcap's queues are files),
 # a worker lcore per queue, a worker per queue, and no single-thread output
