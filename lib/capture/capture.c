@@ -211,6 +211,12 @@ ns_capture_rx_burst_queue(struct ns_capture *c, unsigned q, struct ns_frame *fra
 	return c->ops->rx_burst(c, q, frames, n);
 }
 
+bool
+ns_capture_queue_busy(const struct ns_capture *c, unsigned q)
+{
+	return q < c->nb_queues && c->rx_busy[q];
+}
+
 enum ns_capture_status
 ns_capture_queue_status(const struct ns_capture *c, unsigned q)
 {

@@ -96,6 +96,9 @@ struct dpdk_queue {
 	bool eof;
 	struct tsc_clock clock;
 	struct rte_mbuf *held[CAPTURE_BURST_MAX];
+	/* received beyond a request below MIN_BURST, handed out first by the next call */
+	unsigned pend_head, pend_n;
+	struct rte_mbuf *pend[MIN_BURST];
 } __rte_cache_aligned;
 
 struct dpdk_cap {
@@ -269,6 +272,40 @@ queue_release(struct dpdk_queue *rq)
 	rq->held_raw = true;
 }
 
+/* Free the frames received but not handed out (close). */
+static void
+queue_drop_pending(struct dpdk_queue *rq)
+{
+	if (rq->pend_n != 0)
+		rte_pktmbuf_free_bulk(rq->pend + rq->pend_head, rq->pend_n);
+	rq->pend_n = 0;
+}
+
+/*
+ * Up to @room mbufs of queue @q into @held. A request below MIN_BURST (the rest of -c, the
+ * later queues of one rx_burst_all() call) asks the PMD for MIN_BURST and keeps what it does
+ * not hand out for the next call: vector receive paths (ixgbe, i40e, ...) return nothing for
+ * fewer than 4 or 8, and a count that ends on such a remainder would wait for ever.
+ */
+static inline unsigned
+queue_fetch(const struct dpdk_cap *d, struct dpdk_queue *rq, unsigned q, struct rte_mbuf **held,
+	    unsigned room)
+{
+	unsigned nb;
+
+	if (NS_LIKELY(rq->pend_n == 0)) {
+		if (NS_LIKELY(room >= MIN_BURST) || room == 0)
+			return rte_eth_rx_burst(d->port, (uint16_t)q, held, (uint16_t)room);
+		rq->pend_n = rte_eth_rx_burst(d->port, (uint16_t)q, rq->pend, MIN_BURST);
+		rq->pend_head = 0;
+	}
+	nb = NS_MIN(room, rq->pend_n);
+	memcpy(held, rq->pend + rq->pend_head, nb * sizeof(*held));
+	rq->pend_head += nb;
+	rq->pend_n -= nb;
+	return nb;
+}
+
 /* An empty burst on an rx_pcap queue: is the file consumed? (see EOF_POLLS) */
 static void
 queue_check_eof(struct ns_capture *c, struct dpdk_cap *d, struct dpdk_queue *rq, unsigned q)
@@ -375,20 +412,22 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	size_t used = 0;
 	bool raw = true;
 
+	c->rx_busy[q] = false;
 	if (NS_UNLIKELY(c->stop)) {
 		capture_set_status(c, q, NS_CAPTURE_STOPPED);
 		return 0;
 	}
 	if (rq->eof)
 		return 0;
-	nb = rte_eth_rx_burst(d->port, (uint16_t)q, held,
-			      (uint16_t)NS_MIN(n, CAPTURE_BURST_MAX - rq->nb_held));
+	nb = queue_fetch(d, rq, q, held, NS_MIN(n, CAPTURE_BURST_MAX - rq->nb_held));
 	if (nb == 0) {
 		if (d->eof_detect)
 			queue_check_eof(c, d, rq, q);
 		return 0;
 	}
 	rq->empty_polls = 0;
+	/* frames arrived: even if the filter rejects them all, the port is not idle */
+	c->rx_busy[q] = true;
 	/*
 	 * A PMD that fills the mbuf headers itself has them in cache, but one that only hands over
 	 * mbufs another core wrote (net_ring, a software RX ring) does not: ask for all the
@@ -450,25 +489,29 @@ dpdk_rx_burst(struct ns_capture *c, unsigned q, struct ns_frame *frames, unsigne
 
 /*
  * The single-threaded caller: release every queue's last burst, then fill from each in turn;
- * after IDLE_POLLS empty polls in a row it naps between polls (a worker owning a queue calls
- * dpdk_rx_burst() and keeps its own idle policy).
+ * after IDLE_POLLS polls in a row that received nothing (not even frames the filter then
+ * rejected) it naps between polls (a worker owning a queue calls dpdk_rx_burst() and keeps its
+ * own idle policy, with ns_capture_queue_busy()).
  */
 static unsigned
 dpdk_rx_burst_all(struct ns_capture *c, struct ns_frame *frames, unsigned n)
 {
 	struct dpdk_cap *d = c->priv;
 	unsigned got = 0;
+	bool busy = false;
 
 	for (unsigned q = 0; q < d->nb_q; q++)
 		queue_release(&d->q[q]);
 	for (unsigned i = 0, q = d->rr; i < d->nb_q && got < n; i++) {
 		got += queue_rx(c, d, q, frames + got, n - got);
+		busy |= c->rx_busy[q];
 		if (++q == d->nb_q)
 			q = 0;
 	}
 	if (++d->rr == d->nb_q)
 		d->rr = 0;
-	if (got != 0) {
+	/* busy: frames came that the filter rejected, so the port is not idle */
+	if (busy) {
 		d->idle = 0;
 	} else if (++d->idle >= IDLE_POLLS && !c->stop) {
 		/* an idle live port: nap instead of spinning a core for the single-threaded run */
@@ -552,8 +595,10 @@ dpdk_close(struct ns_capture *c)
 	if (d == NULL)
 		return;
 	if (d->q != NULL)
-		for (unsigned q = 0; q < d->nb_q; q++)
+		for (unsigned q = 0; q < d->nb_q; q++) {
 			queue_release(&d->q[q]);
+			queue_drop_pending(&d->q[q]);
+		}
 	if (d->started && rte_eth_dev_stop(d->port) != 0)
 		NS_LOG(WARNING, "capture", "%s: stopping the port failed", d->name);
 	if (d->port_valid)

@@ -77,6 +77,8 @@ struct ns_capture {
 	volatile sig_atomic_t stop; /* any thread or a signal handler: w; rx: r once per burst */
 	/* queue owner: w (relaxed, on state changes only); anyone: r */
 	int qstatus[CAPTURE_QUEUES_MAX];
+	/* queue owner only: its last rx_burst received frames (ns_capture_queue_busy()) */
+	bool rx_busy[CAPTURE_QUEUES_MAX];
 	/* written once, before the ERROR status that announces it */
 	char err[NS_CAPTURE_ERRBUF];
 };

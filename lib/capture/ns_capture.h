@@ -126,6 +126,13 @@ unsigned ns_capture_rx_burst(struct ns_capture *c, struct ns_frame *frames, unsi
 unsigned ns_capture_rx_burst_queue(struct ns_capture *c, unsigned q, struct ns_frame *frames,
 				   unsigned n);
 
+/**
+ * Whether the last rx_burst on queue @q received frames, even if the filter rejected them all
+ * and it returned 0: the port is busy, and the queue's owner must not nap. Call it from the
+ * thread that polls @q. False for an invalid @q and for backends that filter before receiving.
+ */
+bool ns_capture_queue_busy(const struct ns_capture *c, unsigned q);
+
 /** Why the last rx_burst returned 0 (or RUNNING): the worst state over all queues. */
 enum ns_capture_status ns_capture_status(const struct ns_capture *c);
 

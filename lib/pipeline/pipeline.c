@@ -455,8 +455,10 @@ queue_worker_main(void *arg)
 	while (!atomic_load_explicit(&w->stop_rx, memory_order_acquire)) {
 		unsigned n = ns_capture_rx_burst_queue(q->cap, w->id, frames, q->burst);
 
-		if (n > 0) {
-			queue_burst(w, frames, n);
+		/* busy with nothing handed out: the filter rejected a burst, the port is not idle */
+		if (n > 0 || ns_capture_queue_busy(q->cap, w->id)) {
+			if (n > 0)
+				queue_burst(w, frames, n);
 			idle = 0;
 			if (++iter % HOUSEKEEP_EVERY == 0)
 				housekeeping(w, worker_now(w, wall_ns()));
