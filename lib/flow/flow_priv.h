@@ -283,9 +283,10 @@ struct ns_flow_table {
 	uint64_t skip_until_us; /* ...until this table time (0: compute again) */
 	uint64_t skip_look_from; /* ...for these thresholds */
 	uint64_t skip_park_from;
-	uint32_t timeout_us[TC_MAX];
-	uint32_t timeout_norm_us[TC_MAX];
-	uint32_t timeout_min_us; /* smallest of timeout_us[]: below it no flow is idle */
+	/* 64 bits: the longest timeout, NS_FLOW_TIMEOUT_MAX (a day), is 8.64e10 us */
+	uint64_t timeout_us[TC_MAX];
+	uint64_t timeout_norm_us[TC_MAX];
+	uint64_t timeout_min_us; /* smallest of timeout_us[]: below it no flow is idle */
 	uint64_t active_ns;
 	uint64_t first_floor_ns; /* no flow ever created started before this (UINT64_MAX: none) */
 	uint32_t sweep_pos;
@@ -474,7 +475,7 @@ flow_tclass(const struct flow_rec *r)
 static inline void
 flow_timeout_min_update(struct ns_flow_table *t)
 {
-	uint32_t m = t->timeout_us[0];
+	uint64_t m = t->timeout_us[0];
 
 	for (unsigned i = 1; i < TC_MAX; i++)
 		m = t->timeout_us[i] < m ? t->timeout_us[i] : m;

@@ -113,10 +113,10 @@ ns_flow_table_memory_for(uint32_t capacity)
 	       (size_t)1024 * sizeof(struct heap_ent);
 }
 
-static uint32_t
+static uint64_t
 timeout_us(uint32_t s, uint32_t def)
 {
-	return (s != 0 ? s : def) * 1000000u;
+	return (uint64_t)(s != 0 ? s : def) * 1000000u;
 }
 
 static bool

@@ -103,6 +103,63 @@ test_timeouts(void)
 	ns_flow_table_destroy(t);
 }
 
+/*
+ * Timeouts above 4294 s, up to the largest allowed (a day), in microseconds: they wrapped in
+ * 32 bits (4295 s acted as 33 ms, 7200 s as 2905 s, 86400 s as 500 s), splitting a flow at
+ * every packet or far too early. Packets 10 s apart stay one flow; a silence of the timeout
+ * itself does not split it, one second more does, on packet time and in the sweep.
+ */
+static struct ns_flow_table *
+table_udp_timeout(uint32_t secs)
+{
+	struct ns_flow_params p;
+
+	ns_flow_params_default(&p);
+	p.udp_timeout = secs;
+	p.active_timeout = NS_FLOW_TIMEOUT_MAX;
+	return table_new(64, &p);
+}
+
+static void
+test_timeouts_long(void)
+{
+	static const uint32_t secs[] = { 4295, 7200, NS_FLOW_TIMEOUT_MAX };
+
+	for (unsigned i = 0; i < NS_ARRAY_SIZE(secs); i++) {
+		const uint64_t to = secs[i] * SEC;
+		struct ns_pkt udp = udp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 10);
+		struct ns_flow_table *t = table_udp_timeout(secs[i]);
+
+		/* on packet time */
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		for (unsigned k = 0; k < 5; k++)
+			feed(t, &udp, T0 + k * 10 * SEC);
+		feed(t, &udp, T0 + 40 * SEC + to); /* silent for exactly the timeout */
+		CU_ASSERT_EQUAL(g_log.n, 0);
+		feed(t, &udp, T0 + 40 * SEC + 2 * to + SEC); /* one second more: a new flow */
+		CU_ASSERT_EQUAL_FATAL(g_log.n, 1);
+		CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_IDLE);
+		CU_ASSERT_EQUAL(g_log.recs[0].pkts[0] + g_log.recs[0].pkts[1], 6);
+		ns_flow_table_destroy(t);
+		/* in the sweep */
+		t = table_udp_timeout(secs[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		for (unsigned k = 0; k < 5; k++)
+			feed(t, &udp, T0 + k * 10 * SEC);
+		CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 40 * SEC + to, 64), 0);
+		/* a flow the sweep read and kept is parked: it is looked at again once the
+		 * shortest parked timeout (10 s) has passed, not at every call */
+		CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 100 * SEC + to, 64), 1);
+		/* at a day, the active timeout (also a day) gave an interim record before */
+		CU_ASSERT_EQUAL_FATAL(g_log.n, secs[i] == NS_FLOW_TIMEOUT_MAX ? 2u : 1u);
+		CU_ASSERT_EQUAL(g_log.recs[0].end_reason,
+				g_log.n == 2 ? NS_FLOW_END_ACTIVE : NS_FLOW_END_IDLE);
+		CU_ASSERT_EQUAL(g_log.recs[g_log.n - 1].end_reason, NS_FLOW_END_IDLE);
+		CU_ASSERT_EQUAL(g_log.recs[0].pkts[0] + g_log.recs[0].pkts[1], 5);
+		ns_flow_table_destroy(t);
+	}
+}
+
 /* The sweep visits at most @budget records per call. */
 static void
 test_sweep_budget(void)
@@ -753,6 +810,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_evict_when_full),
 	NS_TEST(test_evict_prefers_closed),
 	NS_TEST(test_timeouts),
+	NS_TEST(test_timeouts_long),
 	NS_TEST(test_sweep_budget),
 	NS_TEST(test_active_timeout),
 	NS_TEST(test_counter_overflow),
