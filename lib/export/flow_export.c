@@ -77,6 +77,8 @@ struct ns_flow_export {
 	struct export_name conn_state[256];
 	struct export_tcp_names tcp_names[1u << TCP_NAMES_BITS]; /* CSV */
 	uint64_t off; /* bytes the file took from us */
+	uint64_t good; /* file offset just past the header and the last record whole in it */
+	bool any_rec; /* a record is whole in the file (JSON array: the next needs its comma) */
 	uint64_t reserved; /* the file's blocks are reserved up to here (EXPORT_RESERVE steps) */
 	bool reserve; /* keep reserving them (ext4, and no failure yet) */
 	size_t due; /* buffer length that ends the current EXPORT_CHUNK piece of the file */
@@ -219,27 +221,50 @@ recs_within(const struct ns_flow_export *e, size_t n)
 }
 
 /*
+ * After a failed write, cut the file back to its last whole record, so that neither the part
+ * of a record that made it nor what a later write appends to it leaves a broken row or object.
+ * A pipe or terminal cannot be cut: it keeps what it took.
+ */
+static void
+cut_to_good(struct ns_flow_export *e, uint64_t *off)
+{
+	if (*off == e->good || ftruncate(fileno(e->f), (off_t)e->good) != 0 ||
+	    fseeko(e->f, (off_t)e->good, SEEK_SET) != 0)
+		return;
+	*off = e->good;
+}
+
+/*
  * Write the first @n bytes of the buffer out and move the rest to its front. The records that
  * did not reach the file in full move from written to errors: those ending past what the file
- * took, up to the one running past @n (its head is missing, so the tail is dropped with it). A
- * record that runs past @n after a good write stays, its head in the file. Returns 0 or -EIO.
+ * took, up to the one running past @n (its head is missing, so the tail is dropped with it),
+ * and the file is cut back to its last whole record. A record that runs past @n after a good
+ * write stays, its head in the file. Returns 0 or -EIO.
  */
 static int
 write_out(struct ns_flow_export *e, size_t n)
 {
 	size_t done, keep = n;
+	uint64_t off;
 	unsigned gone;
 	bool ok;
 
 	reserve_blocks(e, n);
 	done = fwrite(e->buf, 1, n, e->f);
 	ok = done == n;
+	off = e->off + done;
 	if (e->head != 0) {
 		if (done < e->head)
 			count_lost(e, 1); /* the header, as when it was written at open */
+		else
+			e->good = e->off + e->head;
 		e->head = 0;
 	}
 	gone = recs_within(e, done);
+	if (gone != 0) {
+		e->good = e->off + e->rec_end[gone - 1];
+		e->any_rec = true;
+	}
 	if (!ok) {
 		unsigned lost = gone;
 
@@ -251,8 +276,13 @@ write_out(struct ns_flow_export *e, size_t n)
 		if (lost > gone && e->rec_end[lost - 1] > n)
 			keep = e->rec_end[lost - 1];
 		gone = lost;
+		cut_to_good(e, &off);
+		/* a JSON array whose records all went: the next one opens it, without a comma */
+		if (e->fmt == NS_FLOW_EXPORT_JSON && !e->any_rec && e->len > keep + 1 &&
+		    memcmp(e->buf + keep, ",\n", 2) == 0)
+			keep += 2;
 	}
-	e->off += done;
+	e->off = off;
 	e->due = EXPORT_CHUNK - (size_t)(e->off % EXPORT_CHUNK);
 	e->len -= keep;
 	memmove(e->buf, e->buf + keep, e->len);
