@@ -745,9 +745,11 @@ run_capture(const struct ns_config *cfg)
 	if (!ns_proto_linktype_supported(r.linktype))
 		NS_LOG(WARNING, "capture", "link type %d (%s) is not decoded; frames are counted "
 		       "as unsupported", r.linktype, ns_proto_linktype_name(r.linktype));
-	/* "-w -" puts the pcap on stdout, which packet lines would corrupt. */
+	/* an output on stdout ("-w -", flows, alerts or the summary to "-"): packet lines would
+	 * corrupt it */
 	r.print = !cfg->output.quiet && strcmp(cc->write_file, "-") != 0 &&
-		  strcmp(cfg->export.summary_json, "-") != 0;
+		  strcmp(cfg->export.summary_json, "-") != 0 &&
+		  strcmp(cfg->export.flows_file, "-") != 0 && strcmp(cfg->export.alerts_file, "-") != 0;
 	/* a DPDK net_pcap rx_pcap= port replays a file: packet time, as with -r */
 	ns_capture_get_info(r.cap, &ci);
 	r.live = ci.live;

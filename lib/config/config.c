@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_priv.h"
 #include "ns_core.h"
@@ -249,6 +250,60 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 	return 0;
 }
 
+/* Whether paths @a and @b name one file: the same string, or one inode (a link, "./x"). */
+static bool
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/*
+ * The files a run writes: none may be the file it reads (its O_TRUNC would empty it before a
+ * byte is read), no two may be one file (one would overwrite the other), and at most one may be
+ * standard output ("-"; for -r it is standard input, a different stream).
+ */
+static int
+outputs_check(const struct ns_config *cfg, char *err, size_t errlen)
+{
+	const struct {
+		const char *key, *path;
+	} out[] = {
+		{ "capture.write_file", cfg->capture.write_file },
+		{ "export.flows_file", cfg->export.flows_file },
+		{ "export.alerts_file", cfg->export.alerts_file },
+		{ "export.summary_json", cfg->export.summary_json },
+	};
+	const char *in = cfg->capture.read_file;
+
+	for (size_t i = 0; i < NS_ARRAY_SIZE(out); i++) {
+		const char *p = out[i].path;
+
+		if (p[0] == '\0')
+			continue;
+		if (strcmp(p, "-") != 0 && in[0] != '\0' && strcmp(in, "-") != 0 && same_file(p, in)) {
+			config_errf(err, errlen,
+				    "keys '%s' and 'capture.read_file': both name '%s'; writing would "
+				    "destroy the input",
+				    out[i].key, in);
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (out[j].path[0] == '\0' || !same_file(p, out[j].path))
+				continue;
+			config_errf(err, errlen, "keys '%s' and '%s': both write to '%s'%s",
+				    out[j].key, out[i].key, strcmp(p, "-") == 0 ? "standard output" : p,
+				    strcmp(p, "-") == 0 ? ", which can carry one of them" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen)
 {
@@ -274,15 +329,8 @@ ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen)
 			"file (-r) or capture live (-i), not both");
 		return -EINVAL;
 	}
-	/* "-" is stdin for -r and stdout for -w: not the same file */
-	if (cap->write_file[0] != '\0' && strcmp(cap->write_file, "-") != 0 &&
-	    strcmp(cap->write_file, cap->read_file) == 0) {
-		config_errf(err, errlen,
-			    "keys 'capture.write_file' and 'capture.read_file': both name '%s'; "
-			    "writing would destroy the input",
-			    cap->read_file);
+	if (outputs_check(cfg, err, errlen) != 0)
 		return -EINVAL;
-	}
 
 	if (ns_config_listen_parse(web->listen, host, sizeof(host), NULL, why, sizeof(why)) != 0) {
 		config_errf(err, errlen, "key 'web.listen': %s", why);

@@ -7,7 +7,10 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_test.h"
 
@@ -74,6 +77,50 @@ test_read_file_and_interface(void)
 	set(&c, "capture.read_file=-");
 	set(&c, "capture.write_file=-");
 	VALID(&c);
+}
+
+/*
+ * Outputs: none may be the input under another name (a link, "./"), no two may be one file,
+ * and only one may be standard output.
+ */
+static void
+test_outputs(void)
+{
+	char dir[] = "/tmp/ns-validate-XXXXXX", in[64], link_in[64], dot_in[80];
+	struct ns_config c;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/in.pcap", dir);
+	snprintf(link_in, sizeof(link_in), "%s/link.pcap", dir);
+	snprintf(dot_in, sizeof(dot_in), "%s/./in.pcap", dir);
+	f = fopen(in, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(symlink(in, link_in), 0);
+
+	cfg_fresh(&c);
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "capture.read_file", in, "test", NULL, 0), 0);
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "capture.write_file", dot_in, "test", NULL, 0), 0);
+	INVALID(&c, "keys 'capture.write_file' and 'capture.read_file': ", "destroy the input");
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "capture.write_file", link_in, "test", NULL, 0), 0);
+	INVALID(&c, "keys 'capture.write_file' and 'capture.read_file': ", "destroy the input");
+	set(&c, "capture.write_file=");
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "export.flows_file", link_in, "test", NULL, 0), 0);
+	INVALID(&c, "keys 'export.flows_file' and 'capture.read_file': ", "destroy the input");
+
+	cfg_fresh(&c);
+	set(&c, "export.flows_file=f.json");
+	set(&c, "export.summary_json=f.json");
+	INVALID(&c, "keys 'export.flows_file' and 'export.summary_json': ", "'f.json'");
+	set(&c, "export.summary_json=-");
+	VALID(&c);
+	set(&c, "capture.write_file=-");
+	INVALID(&c, "keys 'capture.write_file' and 'export.summary_json': ", "standard output");
+
+	unlink(link_in);
+	unlink(in);
+	rmdir(dir);
 }
 
 /* Values the setter would refuse, written straight into the struct by code. */
@@ -233,6 +280,7 @@ test_listen_parse(void)
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_defaults_valid),
 	NS_TEST(test_read_file_and_interface),
+	NS_TEST(test_outputs),
 	NS_TEST(test_per_key_checks_on_direct_writes),
 	NS_TEST(test_web_listen),
 	NS_TEST(test_web_remote_needs_token),
