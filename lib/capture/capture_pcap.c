@@ -9,6 +9,7 @@
  * read. One queue per handle; in auto mode it takes every source nothing else claims.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -147,7 +148,7 @@ open_live(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_para
 	pcap_set_snaplen(c->pcap, (int)p->snaplen);
 	pcap_set_promisc(c->pcap, p->promisc);
 	pcap_set_timeout(c->pcap, (int)p->timeout_ms);
-	pcap_set_buffer_size(c->pcap, (int)(p->buffer_mb << 20));
+	pcap_set_buffer_size(c->pcap, (int)NS_MIN((uint64_t)p->buffer_mb << 20, (uint64_t)INT_MAX));
 	h->nanosecond = pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {

@@ -248,6 +248,8 @@ test_u32(void)
 
 	SET_BAD("capture.snaplen=0", "capture.snaplen", "0 is out of range 1..262144");
 	SET_BAD("capture.snaplen=262145", "capture.snaplen", "262145 is out of range 1..262144");
+	/* libpcap takes the buffer size in bytes as an int: 2048 MiB wrapped negative, 4096 to 0 */
+	SET_BAD("capture.buffer_mb=2048", "capture.buffer_mb", "2048 is out of range 1..2047");
 	SET_BAD("capture.snaplen=-1", "capture.snaplen", "'-1' is negative");
 	SET_BAD("capture.snaplen=12x", "capture.snaplen",
 		"expected an unsigned integer, got '12x'");
