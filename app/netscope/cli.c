@@ -181,16 +181,21 @@ key_opt_find(int val)
 	return NULL;
 }
 
-/* Join the trailing arguments into one filter expression, as tcpdump does. */
+/*
+ * Join the trailing arguments into one filter expression, as tcpdump does. It overrides a
+ * filter from --config, like any command-line value; with -f (or --set capture.filter) as well
+ * (@filter_cli) the filter was given twice.
+ */
 static int
-trailing_filter(int argc, char **argv, struct ns_config *cfg, char *err, size_t errlen)
+trailing_filter(int argc, char **argv, struct ns_config *cfg, bool filter_cli, char *err,
+		size_t errlen)
 {
 	char expr[NS_CFG_FILTER_MAX] = "";
 	size_t used = 0;
 
 	if (optind >= argc)
 		return 0;
-	if (cfg->capture.filter[0] != '\0') {
+	if (filter_cli) {
 		snprintf(err, errlen, "a filter was given twice: with -f and after the options");
 		return -EINVAL;
 	}
@@ -233,6 +238,7 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 	char err[1024] = "";
 	int action = CLI_RUN;
 	int verbose = 0;
+	bool filter_cli = false; /* -f or --set capture.filter: a trailing one is a second */
 	int c;
 
 	ns_config_defaults(cfg);
@@ -255,6 +261,7 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 		const struct cli_key_opt *o = key_opt_find(c);
 
 		if (o != NULL) {
+			filter_cli |= strcmp(o->key, "capture.filter") == 0;
 			if (apply_key_opt(cfg, o, optarg, err, sizeof(err)) < 0)
 				goto bad;
 			/* --web ADDR:PORT also switches the dashboard on */
@@ -269,6 +276,8 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 		case OPT_SET:
 			if (ns_config_set(cfg, optarg, err, sizeof(err)) < 0)
 				goto bad;
+			filter_cli |= strncmp(optarg + strspn(optarg, " \t"), "capture.filter",
+					      strlen("capture.filter")) == 0;
 			break;
 		case 'D':
 			action = CLI_LIST_INTERFACES;
@@ -287,7 +296,7 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 			return -1;
 		}
 	}
-	if (trailing_filter(argc, argv, cfg, err, sizeof(err)) < 0)
+	if (trailing_filter(argc, argv, cfg, filter_cli, err, sizeof(err)) < 0)
 		goto bad;
 	if (verbose > 0) {
 		const char *lvl = verbose > 1 ? "debug" : "info";

@@ -54,6 +54,13 @@ run 2 -r "$sample" -s 300000 && contains "$tmp/err" "-s" "out-of-range snaplen n
 run 2 && contains "$tmp/err" "no capture source" "no source"
 run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources"
 run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
+run 2 -r "$sample" --set capture.filter=tcp udp && contains "$tmp/err" "filter was given twice" \
+	"filter twice (--set)"
+# a trailing filter overrides the config file's, as any command-line value does
+printf 'capture:\n  filter: tcp\n' >"$tmp/filter.yaml"
+run 0 --config "$tmp/filter.yaml" -r "$sample" -q --summary-json "$tmp/f.json" udp &&
+	equal "$(json "$tmp/f.json" packets)" "$(tcpdump -r "$sample" -nn udp 2>/dev/null | wc -l)" \
+		"trailing filter over the config file's"
 
 # --- pipeline.mode: per-queue is DPDK's (tests/dpdk covers it); dispatch is the pcap pipeline
 run 2 -r "$sample" -q --pipeline-mode per-queue &&
