@@ -152,7 +152,7 @@ web_json_summary(const struct web_state *st, const struct ns_web_stats *ws)
 		json_object_array_add(workers, w);
 	}
 	json_object_object_add(o, "per_worker", workers);
-	add_u64(o, "alerts", st->alerts_total);
+	add_u64(o, "alerts", st->alerts_raised);
 
 	add_u64(web, "requests", ws->requests);
 	add_u64(web, "snapshots", ws->snapshots);

@@ -181,7 +181,8 @@ struct web_state {
 	uint32_t alert_cap;
 	uint32_t alert_len;
 	uint32_t alert_head;
-	uint64_t alerts_total;
+	uint64_t alerts_total; /* alert events (a raise, a clear): their ids */
+	uint64_t alerts_raised; /* alerts: an alert's clear after its raise is not a second */
 	char alert_type[WEB_ALERT_TYPES_MAX][32];
 	uint64_t alert_type_count[WEB_ALERT_TYPES_MAX];
 	uint64_t alert_type_other;

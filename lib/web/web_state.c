@@ -236,15 +236,46 @@ count_alert_type(struct web_state *st, struct json_object *a)
 	st->alert_type_other++;
 }
 
+/* The id of the alert an event is about (alert.id in the EVE shape, else "id"), or -1. */
+static int64_t
+alert_id_of(struct json_object *a)
+{
+	struct json_object *t;
+
+	if (a == NULL)
+		return -1;
+	if (json_object_object_get_ex(a, "alert", &t) && json_object_is_type(t, json_type_object))
+		a = t;
+	if (!json_object_object_get_ex(a, "id", &t) || !json_object_is_type(t, json_type_int))
+		return -1;
+	return json_object_get_int64(t);
+}
+
+/* Whether the ring still holds an event of alert @id (the raise of a clear being added). */
+static bool
+alert_held(const struct web_state *st, int64_t id)
+{
+	for (uint32_t i = 0; i < st->alert_len; i++)
+		if (alert_id_of(st->alerts[i]) == id)
+			return true;
+	return false;
+}
+
 uint64_t
 web_state_add_alert(struct web_state *st, struct json_object *a)
 {
+	const int64_t id = alert_id_of(a);
+
+	/* counted once per alert, however many of its events arrive (raised, then cleared) */
+	if (id < 0 || !alert_held(st, id)) {
+		st->alerts_raised++;
+		count_alert_type(st, a);
+	}
 	json_object_put(st->alerts[st->alert_head]);
 	st->alerts[st->alert_head] = json_object_get(a);
 	st->alert_ids[st->alert_head] = ++st->alerts_total;
 	st->alert_head = (st->alert_head + 1) % st->alert_cap;
 	if (st->alert_len < st->alert_cap)
 		st->alert_len++;
-	count_alert_type(st, a);
 	return st->alerts_total;
 }

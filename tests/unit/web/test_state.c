@@ -339,6 +339,35 @@ test_alerts(void)
 	web_state_free(&st);
 }
 
+/*
+ * An alert seen live arrives twice, raised and later cleared (the same alert.id): two events in
+ * the list, one alert in the counts (it was counted twice, so the metric depended on whether
+ * the dashboard saw the alert before it cleared).
+ */
+static void
+test_alert_raise_then_clear(void)
+{
+	struct web_state st;
+	struct json_object *o;
+	struct web_buf b;
+
+	CU_ASSERT_EQUAL_FATAL(web_state_init(&st, 10, 3, 8), 0);
+	add_alert(&st, "{\"alert\":{\"signature\":\"syn_flood\",\"state\":\"raised\",\"id\":7}}");
+	add_alert(&st, "{\"alert\":{\"signature\":\"port_scan\",\"state\":\"raised\",\"id\":8}}");
+	add_alert(&st, "{\"alert\":{\"signature\":\"syn_flood\",\"state\":\"cleared\",\"id\":7}}");
+	o = web_json_alerts(&st, 10);
+	CU_ASSERT_EQUAL(get_int(o, "total"), 3);
+	CU_ASSERT_EQUAL(json_object_array_length(get(o, "alerts")), 3);
+	json_object_put(o);
+	CU_ASSERT_EQUAL(st.alerts_raised, 2);
+	web_buf_init(&b);
+	web_metrics_render(&st, &(struct ns_web_stats){ 0 }, &b);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.p, "netscope_alerts_total{type=\"syn_flood\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.p, "netscope_alerts_total{type=\"port_scan\"} 1\n"));
+	web_buf_free(&b);
+	web_state_free(&st);
+}
+
 static void
 set_rec(struct ns_flow_record *r, uint64_t id, uint64_t bytes, uint64_t pkts, uint32_t rtt,
 	uint32_t retrans)
@@ -605,6 +634,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_packet_json),
 	NS_TEST(test_packet_ring),
 	NS_TEST(test_alerts),
+	NS_TEST(test_alert_raise_then_clear),
 	NS_TEST(test_flows),
 	NS_TEST(test_interfaces),
 	NS_TEST(test_metrics),
