@@ -45,6 +45,8 @@
 #define WEB_STREAM_BACKLOG_MAX (4u << 20)
 /* Push period of the live stream and of ring draining. */
 #define WEB_TICK_MS 1000
+/* Descriptors kept for everything but dashboard connections (captures, exports, h2o, DPDK). */
+#define WEB_FD_RESERVE 64
 /* Idle keep-alive connections are closed after this. */
 #define WEB_IDLE_TIMEOUT_MS 10000
 
@@ -115,6 +117,7 @@ struct ns_web {
 	h2o_multithread_receiver_t receiver;
 	h2o_timeout_t tick;
 	h2o_timeout_entry_t tick_entry;
+	bool accept_paused; /* out of descriptors: the listener rests until the next tick */
 	uint32_t conns;
 	h2o_linklist_t streams;
 	struct web_state state;
@@ -591,6 +594,8 @@ on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 	}
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
 static void
 on_tick(h2o_timeout_entry_t *entry)
 {
@@ -598,6 +603,10 @@ on_tick(h2o_timeout_entry_t *entry)
 
 	drain_packets(web);
 	streams_each(web, each_live, NULL);
+	if (web->accept_paused && web->listener != NULL) {
+		web->accept_paused = false;
+		h2o_socket_read_start(web->listener, on_accept);
+	}
 	h2o_timeout_link(web->loop, &web->tick, &web->tick_entry);
 }
 
@@ -629,10 +638,20 @@ on_accept(h2o_socket_t *listener, const char *err)
 		return;
 	/* A bounded batch per wake-up keeps one busy listener from starving the rest. */
 	for (unsigned i = 0; i < 16; i++) {
-		h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+		h2o_socket_t *sock;
 
-		if (sock == NULL)
+		errno = 0;
+		sock = h2o_evloop_socket_accept(listener);
+		if (sock == NULL) {
+			/* out of descriptors: the pending connection keeps the listener readable,
+			 * so rest it until the next tick rather than spin on it */
+			if (errno == EMFILE || errno == ENFILE) {
+				count(&web->st_conns_refused);
+				h2o_socket_read_stop(listener);
+				web->accept_paused = true;
+			}
 			return;
+		}
 		if (web->conns >= web->max_conns) {
 			h2o_iovec_t iov = h2o_iovec_init(busy, sizeof(busy) - 1);
 
@@ -645,6 +664,27 @@ on_accept(h2o_socket_t *listener, const char *err)
 		sock->on_close.data = web;
 		h2o_accept(&web->accept_ctx, sock);
 	}
+}
+
+/*
+ * web.max_connections above what the descriptor limit leaves would meet EMFILE before the
+ * limit's 503: lower it to fit, and say so.
+ */
+static void
+web_conns_fit_fds(struct ns_web *web)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	room = rl.rlim_cur > 2 * WEB_FD_RESERVE ? rl.rlim_cur - WEB_FD_RESERVE : rl.rlim_cur / 2;
+	if (web->max_conns <= room)
+		return;
+	NS_LOG(WARNING, "web",
+	       "web.max_connections %u lowered to %u: the open-files limit is %llu (ulimit -n)",
+	       web->max_conns, (unsigned)room, (unsigned long long)rl.rlim_cur);
+	web->max_conns = (unsigned)room;
 }
 
 /* ---- thread ---- */
@@ -776,6 +816,7 @@ ns_web_create(const struct ns_web_params *p, char *err, size_t errlen)
 	}
 	web->listen_fd = -1;
 	web->max_conns = p->max_connections != 0 ? p->max_connections : 64;
+	web_conns_fit_fds(web);
 	web->max_request = (size_t)(p->max_request_kb != 0 ? p->max_request_kb : 64) * 1024;
 	if (p->token != NULL && strlen(p->token) >= sizeof(web->token)) {
 		snprintf(err, errlen, "web.token is longer than %zu bytes", sizeof(web->token) - 1);

@@ -291,7 +291,35 @@ def run_alerts():
     c.eq(rc, 0, "alerts run exit status")
 
 
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_fd_limit():
+    # more clients than the open-files limit leaves: web.max_connections is lowered to fit,
+    # and a listener out of descriptors rests until the next tick instead of spinning on
+    # accept (it used a whole CPU while the clients stayed)
+    ns = Netscope("prlimit", ["--nofile=32:32", NETSCOPE, "-r", SAMPLE, "-q", "--linger",
+                              "--set", "web.max_connections=100"])
+    ns.wait_line("dashboard still serving")
+    c.ok(any("web.max_connections 100 lowered to 16" in line for line in ns.stderr),
+         "web.max_connections lowered to what the descriptor limit leaves")
+    socks = [socket.create_connection(("127.0.0.1", ns.port)) for _ in range(40)]
+    time.sleep(0.5)
+    t0 = cpu_seconds(ns.proc.pid)
+    time.sleep(3)
+    used = cpu_seconds(ns.proc.pid) - t0
+    c.ok(used < 1.0, f"40 idle clients over a 32-descriptor limit: {used:.2f} s of CPU in 3 s")
+    for s in socks:
+        s.close()
+    c.eq(get(ns.port, "/api/summary")[0], 200, "serves again once they leave")
+    rc, _ = ns.stop()
+    c.eq(rc, 0, "descriptor-limit run exit status")
+
+
 run_main()
+run_fd_limit()
 run_alerts()
 run_token()
 run_errors()
