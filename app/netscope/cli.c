@@ -298,7 +298,8 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 	}
 	if (trailing_filter(argc, argv, cfg, filter_cli, err, sizeof(err)) < 0)
 		goto bad;
-	if (verbose > 0) {
+	/* -v raises the level to info, -vv to debug; it never lowers one set otherwise */
+	if (verbose > 0 && strcmp(cfg->output.log_level, "debug") != 0) {
 		const char *lvl = verbose > 1 ? "debug" : "info";
 
 		if (ns_config_set_key(cfg, "output.log_level", lvl, "-v", err, sizeof(err)) < 0)

@@ -56,6 +56,10 @@ run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources
 run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
 run 2 -r "$sample" --set capture.filter=tcp udp && contains "$tmp/err" "filter was given twice" \
 	"filter twice (--set)"
+# -v raises the log level; it does not lower a debug level set with --set
+run 0 --set output.log_level=debug -v --dump-config && contains "$tmp/out" 'log_level: "debug"' \
+	"-v after --set output.log_level=debug"
+run 0 -v --dump-config && contains "$tmp/out" 'log_level: "info"' "-v: info"
 # a trailing filter overrides the config file's, as any command-line value does
 printf 'capture:\n  filter: tcp\n' >"$tmp/filter.yaml"
 run 0 --config "$tmp/filter.yaml" -r "$sample" -q --summary-json "$tmp/f.json" udp &&
