@@ -763,6 +763,9 @@ run_capture(const struct ns_config *cfg)
 		ns_capture_close(r.cap);
 		return NS_EXIT_RUNTIME;
 	}
+	if (cfg->web.linger && !cfg->web.enabled)
+		NS_LOG(WARNING, "web", "--linger (web.linger) keeps the dashboard serving after the "
+		       "capture; without --web there is none, so it does nothing");
 	if (open_outputs(&r) < 0 ||
 	    web_glue_create(cfg, r.cap, ci.backend, r.linktype, r.live, &r.web) < 0 ||
 	    open_flows(&r) < 0) {

@@ -56,6 +56,8 @@ run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources
 run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
 run 2 -r "$sample" --set capture.filter=tcp udp && contains "$tmp/err" "filter was given twice" \
 	"filter twice (--set)"
+run 0 -r "$sample" -q --linger && contains "$tmp/err" "without --web there is none" \
+	"--linger without --web warns"
 # -v raises the log level; it does not lower a debug level set with --set
 run 0 --set output.log_level=debug -v --dump-config && contains "$tmp/out" 'log_level: "debug"' \
 	"-v after --set output.log_level=debug"
