@@ -45,8 +45,20 @@ on_signal(int sig)
 		ns_capture_breakloop(g_capture);
 }
 
+/*
+ * --duration's alarm: wake a read blocked on a quiet source (a pipe on -r -) so the loop sees
+ * the deadline passed. Not a stop request: --linger still holds the dashboard after it.
+ */
 static void
-install_signals(void)
+on_alarm(int sig)
+{
+	(void)sig;
+	if (g_capture != NULL)
+		ns_capture_breakloop(g_capture);
+}
+
+static void
+install_signals(unsigned duration_s)
 {
 	struct sigaction sa;
 
@@ -56,6 +68,11 @@ install_signals(void)
 	/* No SA_RESTART: a blocked read must return so the loop sees the stop. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (duration_s != 0) {
+		sa.sa_handler = on_alarm;
+		sigaction(SIGALRM, &sa, NULL);
+		alarm(duration_s);
+	}
 }
 
 /* Where ended flows go on the management side. */
@@ -778,7 +795,7 @@ run_capture(const struct ns_config *cfg)
 	if (isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	g_capture = r.cap;
-	install_signals();
+	install_signals(cc->duration);
 	if (cc->interface[0] != '\0')
 		NS_LOG(NOTICE, "capture", "listening on %s, link type %s, snapshot length %u",
 		       cc->interface, ns_proto_linktype_name(r.linktype), ns_capture_snaplen(r.cap));

@@ -56,6 +56,11 @@ run 2 -r "$sample" -i lo && contains "$tmp/err" "capture.interface" "two sources
 run 2 -r "$sample" -f tcp udp && contains "$tmp/err" "filter was given twice" "filter twice"
 run 2 -r "$sample" --set capture.filter=tcp udp && contains "$tmp/err" "filter was given twice" \
 	"filter twice (--set)"
+# --duration ends a read blocked on a quiet pipe (-r -): the pipe stays open 4 s more
+t0=$(date +%s%N)
+(cat "$sample"; sleep 4) | { "$ns" -r - -q --duration 1 >/dev/null 2>&1; date +%s%N >"$tmp/end"; }
+took=$((($(cat "$tmp/end") - t0) / 1000000))
+if [ "$took" -lt 3000 ]; then ok; else bad "--duration 1 on a quiet pipe took $took ms"; fi
 run 0 -r "$sample" -q --linger && contains "$tmp/err" "without --web there is none" \
 	"--linger without --web warns"
 # -v raises the log level; it does not lower a debug level set with --set
