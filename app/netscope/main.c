@@ -10,6 +10,7 @@
 #include "ns_build_config.h"
 #include "ns_capture.h"
 #include "ns_core.h"
+#include "ns_export.h"
 
 static enum ns_log_level
 log_level_from(const char *name)
@@ -44,6 +45,52 @@ list_interfaces(const struct ns_config *cfg)
 	return NS_EXIT_OK;
 }
 
+/*
+ * What a run would refuse only once started, checked before it starts (and by --check-config):
+ * a flow export whose format its name does not tell. Returns 0, or prints the error naming the
+ * key and returns -1.
+ */
+static int
+check_at_start(const struct ns_config *cfg)
+{
+	const char *f = cfg->export.flows_file;
+
+	if (f[0] != '\0' && cfg->export.flows_format == NS_EXPORT_FMT_AUTO &&
+	    ns_flow_export_format_from_path(f) == NS_FLOW_EXPORT_AUTO) {
+		fprintf(stderr,
+			"netscope: key 'export.flows_file': cannot tell the format of '%s' from its "
+			"name; name it .json, .jsonl or .csv, or set export.flows_format\n",
+			f);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --check-config's filter check: the source's link type is not known before it is opened, so
+ * the filter must compile for at least one link type NetScope decodes (a syntax error fails
+ * them all; "ether host" fails only where a source has no Ethernet header, which the run
+ * reports against the real one).
+ */
+static int
+check_filter(const struct ns_config *cfg)
+{
+	static const int links[] = { NS_LINK_EN10MB, NS_LINK_LINUX_SLL, NS_LINK_LINUX_SLL2,
+				     NS_LINK_RAW, NS_LINK_NULL };
+	char err[NS_CAPTURE_ERRBUF], first[NS_CAPTURE_ERRBUF] = "";
+
+	if (cfg->capture.filter[0] == '\0')
+		return 0;
+	for (size_t i = 0; i < NS_ARRAY_SIZE(links); i++) {
+		if (ns_capture_filter_check(cfg->capture.filter, links[i], 262144, err) == 0)
+			return 0;
+		if (i == 0)
+			snprintf(first, sizeof(first), "%s", err);
+	}
+	fprintf(stderr, "netscope: key 'capture.filter': %s\n", first);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -63,12 +110,16 @@ main(int argc, char **argv)
 	case CLI_LIST_INTERFACES:
 		return list_interfaces(&cfg);
 	case CLI_CHECK_CONFIG:
+		if (check_at_start(&cfg) < 0 || check_filter(&cfg) < 0)
+			return NS_EXIT_USAGE;
 		printf("configuration OK\n");
 		return NS_EXIT_OK;
 	case CLI_DUMP_CONFIG:
 		ns_config_dump(&cfg, stdout);
 		return NS_EXIT_OK;
 	default:
+		if (check_at_start(&cfg) < 0)
+			return NS_EXIT_USAGE;
 		return run_capture(&cfg);
 	}
 }
