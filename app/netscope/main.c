@@ -11,6 +11,7 @@
 #include "ns_capture.h"
 #include "ns_core.h"
 #include "ns_export.h"
+#include "web_glue.h"
 
 static enum ns_log_level
 log_level_from(const char *name)
@@ -95,7 +96,10 @@ int
 main(int argc, char **argv)
 {
 	static struct ns_config cfg; /* large: keep it off the stack */
-	int action = cli_parse(argc, argv, &cfg);
+	int action;
+
+	web_glue_note_cpus();
+	action = cli_parse(argc, argv, &cfg);
 
 	if (action < 0)
 		return NS_EXIT_USAGE;

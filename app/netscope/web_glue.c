@@ -100,6 +100,16 @@ web_glue_top_n(const struct ns_config *cfg)
 	return cfg->web.enabled ? GLUE_TOP : 0;
 }
 
+/* The CPUs the process started with, before DPDK's EAL pinned the main thread to its lcore. */
+static cpu_set_t start_cpus;
+static bool have_start_cpus;
+
+void
+web_glue_note_cpus(void)
+{
+	have_start_cpus = sched_getaffinity(0, sizeof(start_cpus), &start_cpus) == 0;
+}
+
 int
 web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char *backend,
 		int linktype, bool live, struct web_glue **out)
@@ -111,6 +121,7 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char 
 		.allow_remote_without_token = wc->allow_remote_without_token,
 		.max_connections = wc->max_connections,
 		.max_request_kb = wc->max_request_kb,
+		.cpus = have_start_cpus ? &start_cpus : NULL,
 	};
 	struct web_glue *g;
 	char err[512];

@@ -21,6 +21,10 @@
 
 struct web_glue;
 
+/* Remember the CPUs the process may run on, before anything (DPDK's EAL) pins the main thread:
+ * the dashboard's thread gets them all (ns_web_params.cpus). Call first in main(). */
+void web_glue_note_cpus(void);
+
 /**
  * Start the dashboard when cfg->web.enabled (else *@out = NULL) for a capture from @cap
  * (@backend "pcap" or "dpdk"; @live: an interface, not a file). Prints its URL on stderr.

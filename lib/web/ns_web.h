@@ -11,6 +11,7 @@
 #ifndef NS_WEB_H
 #define NS_WEB_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,13 @@ struct ns_web_params {
 	uint32_t packet_history; /* inspector packets kept; 0 = NS_WEB_PACKETS_DEFAULT */
 	uint32_t alert_history; /* alerts kept; 0 = NS_WEB_ALERTS_DEFAULT */
 	uint32_t series_seconds; /* time-series points kept; 0 = NS_WEB_SERIES_DEFAULT */
+	uint32_t stall_ms; /* a live client that takes nothing this long is cut; 0 = 30 s */
+	/*
+	 * CPUs the server thread may run on; NULL = the creating thread's. DPDK pins the main
+	 * thread to its lcore, which may be capturing: give the process's starting set, so the
+	 * server (SCHED_IDLE) runs wherever a core has time to spare.
+	 */
+	const cpu_set_t *cpus;
 };
 
 /* Counters of one worker (the single-threaded path is worker 0). */
@@ -144,6 +152,7 @@ struct ns_web_stats {
 	uint64_t alerts;
 	uint64_t alerts_dropped; /* invalid JSON, too long, or web thread behind */
 	uint64_t connections_refused; /* over max_connections */
+	uint64_t streams_cut; /* live clients cut off for not reading (stall_ms) */
 };
 
 struct ns_web;

@@ -160,6 +160,7 @@ web_json_summary(const struct web_state *st, const struct ns_web_stats *ws)
 	add_u64(web, "packets_sampled", ws->packets);
 	add_u64(web, "packets_dropped", ws->packets_dropped);
 	add_u64(web, "connections_refused", ws->connections_refused);
+	add_u64(web, "streams_cut", ws->streams_cut);
 	json_object_object_add(o, "web", web);
 	return o;
 }

@@ -185,6 +185,8 @@ render_web(struct web_buf *out, const struct ns_web_stats *ws)
 	    "Alerts the dashboard could not take.", ws->alerts_dropped);
 	one(out, "netscope_web_connections_refused_total", "counter",
 	    "Connections refused over web.max_connections.", ws->connections_refused);
+	one(out, "netscope_web_streams_cut_total", "counter",
+	    "Live-stream clients cut off after taking nothing for 30 s.", ws->streams_cut);
 }
 
 void

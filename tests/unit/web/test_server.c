@@ -350,11 +350,89 @@ test_stream(void)
 	close(fd);
 }
 
+/* Read what @fd has without waiting; false once the peer closed or reset it. */
+static bool
+drain_nowait(int fd, size_t *total)
+{
+	char buf[65536];
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		*total += (size_t)r;
+	return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/*
+ * A live client that stops reading is cut off once its socket has taken nothing for the
+ * stall limit (h2o has no write timeout), while one that reads stays.
+ */
+static void
+test_stream_stall(void)
+{
+	uint16_t port = free_port();
+	char listen[32], err[256];
+	struct ns_web_params p = { .listen = listen, .stall_ms = 1000 };
+	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n";
+	static char alert[NS_WEB_ALERT_MAX];
+	static const char head[] = "{\"signature\":\"pad\",\"pad\":\"";
+	struct ns_web_stats st = { 0 };
+	struct ns_web *web;
+	size_t reader_got = 0, before;
+	int small = 4096, stalled, reader;
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(0x7f000001) };
+	ssize_t r;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	web = ns_web_create(&p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	/* the stalled client: a small receive buffer, so the server's writes back up soon */
+	stalled = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(stalled, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	setsockopt(stalled, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = 3 },
+		   sizeof(struct timeval));
+	CU_ASSERT_FATAL(connect(stalled, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CU_ASSERT_EQUAL(write(stalled, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	reader = connect_to(port);
+	CU_ASSERT_FATAL(reader >= 0);
+	CU_ASSERT_EQUAL(write(reader, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	/* 16 KiB alerts until the server gives up on the stalled client (at most ~10 s) */
+	memset(alert, 'a', sizeof(alert));
+	memcpy(alert, head, strlen(head));
+	memcpy(alert + sizeof(alert) - 3, "\"}", 3);
+	for (int i = 0; i < 1000 && st.streams_cut == 0; i++) {
+		ns_web_publish_alert(web, alert, sizeof(alert) - 1);
+		CU_ASSERT_TRUE_FATAL(drain_nowait(reader, &reader_got));
+		sleep_ms(10);
+		ns_web_get_stats(web, &st);
+	}
+	CU_ASSERT_EQUAL(st.streams_cut, 1);
+	/* the stalled client gets the end of its connection once it reads again */
+	do {
+		r = read(stalled, alert, sizeof(alert));
+	} while (r > 0);
+	CU_ASSERT_TRUE(r == 0 || (r < 0 && errno == ECONNRESET));
+	close(stalled);
+	/* the reader is still served */
+	before = reader_got;
+	for (int i = 0; i < 300 && reader_got == before; i++) {
+		CU_ASSERT_TRUE_FATAL(drain_nowait(reader, &reader_got));
+		sleep_ms(10);
+	}
+	CU_ASSERT_TRUE(reader_got > before);
+	ns_web_get_stats(web, &st);
+	CU_ASSERT_EQUAL(st.streams_cut, 1);
+	ns_web_destroy(web);
+	close(reader);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_create_errors),    NS_TEST(test_remote_bind_rules),
 	NS_TEST(test_token_and_static), NS_TEST(test_publish),
 	NS_TEST(test_packet_ring_full), NS_TEST(test_bad_requests),
 	NS_TEST(test_connection_limit), NS_TEST(test_stream),
+	NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)
