@@ -388,6 +388,21 @@ frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uin
 	return got;
 }
 
+/*
+ * The frames of frames[0..n) that lost bytes to a full bounce buffer (frame_linear()), after
+ * the filter: a frame it rejected is not handed out, cut or not, and a chain whose first
+ * segment already holds the whole capture length lost nothing.
+ */
+static __rte_noinline unsigned
+frames_cut_count(const struct ns_frame *frames, unsigned n, uint32_t limit)
+{
+	unsigned cut = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		cut += frames[i].caplen < NS_MIN(frames[i].wirelen, limit);
+	return cut;
+}
+
 /* A chained frame, made contiguous (frame_linear); kept out of the receive loop. */
 static __rte_noinline void
 frame_chained(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t limit, struct ns_frame *f,
@@ -466,6 +481,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 		}
 	}
 	got = d->has_filter ? frames_filter(d, frames, nb, &bytes) : nb;
+	if (NS_UNLIKELY(cut != 0))
+		cut = frames_cut_count(frames, got, limit);
 	rq->held_raw = (rq->nb_held == 0 || rq->held_raw) && raw;
 	rq->nb_held += nb;
 	/* publish once per burst */

@@ -253,6 +253,79 @@ test_multi_segment(void)
 	ns_capture_close(c);
 }
 
+/* Write @n Ethernet/IPv4/TCP frames of @len bytes (zero payload) to @path. */
+static void
+write_big_frames(const char *path, unsigned n, unsigned len)
+{
+	static uint8_t frame[65535];
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	struct pcap_pkthdr h = { .caplen = len, .len = len };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	memset(frame, 0, len);
+	frame[12] = 0x08; /* IPv4 */
+	frame[14] = 0x45;
+	frame[16] = (uint8_t)((len - 14) >> 8);
+	frame[17] = (uint8_t)(len - 14);
+	frame[22] = 64;
+	frame[23] = 6; /* TCP */
+	memcpy(frame + 26, (const uint8_t[]){ 10, 0, 0, 1, 10, 0, 0, 2 }, 8);
+	frame[35] = 80;
+	frame[46] = 0x50; /* data offset 5 */
+	for (unsigned i = 0; i < n; i++) {
+		h.ts.tv_sec = 1700000000 + i;
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+/*
+ * A burst of chained frames larger than the bounce buffer (1 MiB): the frames past it are
+ * handed out cut to their first segment and counted in frames_cut, unless the filter then
+ * rejects them.
+ */
+static void
+test_frames_cut(void)
+{
+	static const char *const filters[] = { NULL, "udp", "tcp" };
+	char file[256], iface[1024], errbuf[NS_CAPTURE_ERRBUF];
+
+	snprintf(file, sizeof(file), "/tmp/ns-test-cut-%d.pcap", (int)getpid());
+	/* 40 frames of 40000 bytes: a 32-frame burst is 1.28 MB, so its last 6 are cut */
+	write_big_frames(file, 40, 40000);
+	snprintf(iface, sizeof(iface), "net_pcap5,rx_pcap=%s", file);
+	for (unsigned i = 0; i < 3; i++) {
+		struct ns_capture_params p = params(iface);
+		struct ns_capture_stats st;
+		struct ns_capture *c;
+		unsigned n = 0, cut = 0;
+
+		p.filter = filters[i];
+		c = ns_capture_open(&p, errbuf);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		for (int spins = 0; spins < 1000000; spins++) {
+			struct ns_frame f[32];
+			unsigned got = ns_capture_rx_burst_queue(c, 0, f, 32);
+
+			for (unsigned k = 0; k < got; k++, n++) {
+				CU_ASSERT_EQUAL(f[k].wirelen, 40000);
+				cut += f[k].caplen < f[k].wirelen;
+			}
+			if (got == 0 && ns_capture_queue_status(c, 0) != NS_CAPTURE_RUNNING)
+				break;
+		}
+		ns_capture_stats(c, &st);
+		CU_ASSERT_EQUAL(n, i == 1 ? 0 : 40);
+		CU_ASSERT_EQUAL(st.filtered, i == 1 ? 40 : 0);
+		CU_ASSERT_EQUAL(cut, i == 1 ? 0 : 6);
+		CU_ASSERT_EQUAL(st.frames_cut, cut);
+		ns_capture_close(c);
+	}
+	unlink(file);
+}
+
 /* net_null: RSS capable without a settable key; every queue produces; TSC timestamps. */
 static void
 test_null_queues(void)
@@ -338,6 +411,7 @@ test_errors(void)
 
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_two_queues),  NS_TEST(test_filter), NS_TEST(test_multi_segment),
+	NS_TEST(test_frames_cut),
 	NS_TEST(test_null_queues), NS_TEST(test_errors),
 };
 
