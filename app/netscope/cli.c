@@ -239,7 +239,7 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 	int action = CLI_RUN;
 	int verbose = 0;
 	bool filter_cli = false; /* -f or --set capture.filter: a trailing one is a second */
-	int c;
+	int c, rc;
 
 	ns_config_defaults(cfg);
 	build_getopt_tables(long_opts, short_opts, sizeof(short_opts));
@@ -251,8 +251,18 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 			return CLI_HELP;
 		if (c == OPT_VERSION)
 			return CLI_VERSION;
-		if (c == OPT_CONFIG && ns_config_load_file(cfg, optarg, err, sizeof(err)) < 0)
+		if (c == OPT_CONFIG && (rc = ns_config_load_file(cfg, optarg, err, sizeof(err))) < 0) {
+			/* a file that could not be read: say which flag named it */
+			if (rc != -EINVAL) {
+				static const char flag[] = "--config ";
+				size_t n = strnlen(err, sizeof(err) - sizeof(flag));
+
+				memmove(err + sizeof(flag) - 1, err, n);
+				memcpy(err, flag, sizeof(flag) - 1);
+				err[sizeof(flag) - 1 + n] = '\0';
+			}
 			goto bad;
+		}
 	}
 	/* Pass 2: every other flag, in order, reporting unknown flags. */
 	opterr = 1;

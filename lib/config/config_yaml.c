@@ -80,6 +80,47 @@ event_is_null(const yaml_event_t *ev)
 	return false;
 }
 
+/*
+ * The YAML core-schema tag a value of @type may carry: "!!str" on a string or enum key,
+ * "!!int" on an integer, and so on. Any other tag, a local one ("!x") included, would
+ * change what the value means, so it is refused rather than ignored.
+ */
+static bool
+tag_fits(const char *tag, enum ns_config_type type)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+	const char *name;
+
+	if (strncmp(tag, core, sizeof(core) - 1) != 0)
+		return false;
+	name = tag + sizeof(core) - 1;
+	switch (type) {
+	case NS_CFG_BOOL:
+		return strcmp(name, "bool") == 0;
+	case NS_CFG_U32:
+	case NS_CFG_U64:
+		return strcmp(name, "int") == 0;
+	case NS_CFG_DOUBLE:
+		return strcmp(name, "float") == 0 || strcmp(name, "int") == 0;
+	case NS_CFG_STRING:
+	case NS_CFG_ENUM:
+		return strcmp(name, "str") == 0;
+	}
+	return false;
+}
+
+/* A tag as written: "!!int" for the core schema's, the tag itself otherwise. */
+static void
+tag_shown(const char *tag, char *buf, size_t len)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+
+	if (strncmp(tag, core, sizeof(core) - 1) == 0)
+		snprintf(buf, len, "!!%s", tag + sizeof(core) - 1);
+	else
+		snprintf(buf, len, "%s", tag);
+}
+
 static int load_stream(struct loader *l);
 
 /*
@@ -169,6 +210,16 @@ load_value(struct loader *l, const struct ns_config_key *key, const yaml_event_t
 		config_errf(l->err, l->errlen, "%s:%u: key '%s': expected a %s value, got %s%s",
 			    l->path, line, key->name, config_type_name(key->type), event_shape(val),
 			    val->type == YAML_ALIAS_EVENT ? " (aliases are not supported)" : "");
+		return -EINVAL;
+	}
+	if (val->data.scalar.tag != NULL &&
+	    !tag_fits((const char *)val->data.scalar.tag, key->type)) {
+		char tag[64];
+
+		tag_shown((const char *)val->data.scalar.tag, tag, sizeof(tag));
+		config_errf(l->err, l->errlen,
+			    "%s:%u: key '%s': YAML tag '%s' does not fit a %s value", l->path,
+			    line, key->name, tag, config_type_name(key->type));
 		return -EINVAL;
 	}
 	text = (const char *)val->data.scalar.value;

@@ -121,6 +121,15 @@ test_nested_values(void)
 	CU_ASSERT_EQUAL(c.export.flows_format, NS_EXPORT_FMT_CSV);
 	CU_ASSERT_STRING_EQUAL(c.output.log_level, "info");
 	CU_ASSERT_STRING_EQUAL(c.dpdk.eal_args, "-l 0-3 -n 4");
+	/* core tags that fit the key's type are taken */
+	CU_ASSERT_EQUAL_FATAL(load_ok(&c, "flow:\n  capacity: !!int 4096\n"
+					  "capture:\n  interface: !!str 1234\n  promisc: !!bool no\n"
+					  "anomaly:\n  syn_flood:\n    ratio: !!float 0.5\n"),
+			      0);
+	CU_ASSERT_EQUAL(c.flow.capacity, 4096);
+	CU_ASSERT_STRING_EQUAL(c.capture.interface, "1234");
+	CU_ASSERT_FALSE(c.capture.promisc);
+	CU_ASSERT_DOUBLE_EQUAL(c.anomaly.syn_flood.ratio, 0.5, 0);
 }
 
 static void
@@ -181,6 +190,13 @@ test_wrong_shapes(void)
 	/* aliases */
 	LOAD_BAD("capture:\n  snaplen: &n 100\n  buffer_mb: *n\n", 3, "capture.buffer_mb",
 		 "got an alias (aliases are not supported)");
+	/* tags: only the core tag of the key's type */
+	LOAD_BAD("flow:\n  capacity: !!str 2048\n", 2, "flow.capacity",
+		 "YAML tag '!!str' does not fit a u32 value");
+	LOAD_BAD("web:\n  token: !secret abc\n", 2, "web.token",
+		 "YAML tag '!secret' does not fit a string value");
+	LOAD_BAD("capture:\n  promisc: !!int 1\n", 2, "capture.promisc",
+		 "YAML tag '!!int' does not fit a bool value");
 	/* top level and keys */
 	LOAD_BAD_NOKEY("- capture\n", 1, "the top level must be a mapping of sections");
 	LOAD_BAD_NOKEY("just a string\n", 1, "the top level must be a mapping");
