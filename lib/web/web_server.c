@@ -747,8 +747,8 @@ shutdown_loop(struct ns_web *web)
  * Dashboards wait, packets do not: the web thread runs under SCHED_IDLE, so any capture,
  * worker or feeding thread that wakes up on its core preempts it at once, and it gets only
  * what they leave (under full load about 0.3% of the core: slow pages, no lost packets).
- * Nice +10 was not enough on a saturated 2-vCPU machine: with wrk beside it, the capture's
- * packet rate fell by 15-20% (web_load). Should the kernel refuse SCHED_IDLE, nice +19.
+ * At nice +10 it took up to 60% of a core the capture wanted (serving 18k requests a second
+ * beside a pipe-fed capture on 2 vCPUs). Should the kernel refuse SCHED_IDLE, nice +19.
  */
 static void
 web_thread_demote(void)
