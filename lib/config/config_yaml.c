@@ -80,6 +80,15 @@ event_is_null(const yaml_event_t *ev)
 	return false;
 }
 
+/* The name of a YAML core-schema tag ("int" for "tag:yaml.org,2002:int"), or NULL. */
+static const char *
+core_tag_name(const char *tag)
+{
+	static const char core[] = "tag:yaml.org,2002:";
+
+	return strncmp(tag, core, sizeof(core) - 1) == 0 ? tag + sizeof(core) - 1 : NULL;
+}
+
 /*
  * The YAML core-schema tag a value of @type may carry: "!!str" on a string or enum key,
  * "!!int" on an integer, and so on. Any other tag, a local one ("!x") included, would
@@ -88,12 +97,10 @@ event_is_null(const yaml_event_t *ev)
 static bool
 tag_fits(const char *tag, enum ns_config_type type)
 {
-	static const char core[] = "tag:yaml.org,2002:";
-	const char *name;
+	const char *name = core_tag_name(tag);
 
-	if (strncmp(tag, core, sizeof(core) - 1) != 0)
+	if (name == NULL)
 		return false;
-	name = tag + sizeof(core) - 1;
 	switch (type) {
 	case NS_CFG_BOOL:
 		return strcmp(name, "bool") == 0;
@@ -113,12 +120,9 @@ tag_fits(const char *tag, enum ns_config_type type)
 static void
 tag_shown(const char *tag, char *buf, size_t len)
 {
-	static const char core[] = "tag:yaml.org,2002:";
+	const char *name = core_tag_name(tag);
 
-	if (strncmp(tag, core, sizeof(core) - 1) == 0)
-		snprintf(buf, len, "!!%s", tag + sizeof(core) - 1);
-	else
-		snprintf(buf, len, "%s", tag);
+	snprintf(buf, len, name != NULL ? "!!%s" : "%s", name != NULL ? name : tag);
 }
 
 static int load_stream(struct loader *l);
