@@ -7,6 +7,7 @@
  * leaves the rest queued and the sweep stops expiring until there is room again.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -613,7 +614,10 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	unsigned ended = 0, np = 0, room;
 	bool active_due;
 
-	if (now_us > t->now_us)
+	flow_sync(t);
+	if (NS_UNLIKELY(now_us > t->now_us && now_us - t->now_us > JUMP_US))
+		ended = flow_time_jump(t, now_us);
+	else if (now_us > t->now_us)
 		t->now_us = now_us;
 	/* no flow can have reached its active timeout before the oldest flow ever created did:
 	 * until then the sweep does not read the cold line (first_ns) at all */
@@ -726,6 +730,13 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 	return ended;
 }
 
+/* The reason a flow idle past its timeout ends with: as the sweep would have ended it. */
+static inline enum ns_flow_end
+idle_reason(enum flow_tclass tc)
+{
+	return tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE;
+}
+
 /* At the end: a flow already idle past its timeout at the table's clock ends as the sweep
  * would have ended it; only the flows still alive end as SHUTDOWN. */
 static enum ns_flow_end
@@ -734,7 +745,7 @@ flush_reason(const struct ns_flow_table *t, const struct flow_rec *r)
 	enum flow_tclass tc = flow_tclass(r);
 
 	if (t->now_us - flow_last_us(t, r) > t->timeout_us[tc])
-		return tc == TC_TCP_CLOSED ? NS_FLOW_END_CLOSED : NS_FLOW_END_IDLE;
+		return idle_reason(tc);
 	return NS_FLOW_END_SHUTDOWN;
 }
 
@@ -747,8 +758,12 @@ flush_reason(const struct ns_flow_table *t, const struct flow_rec *r)
 /* records the flush prefetches ahead of its walk (three lines each) */
 #define FLUSH_AHEAD 8
 
-int
-ns_flow_table_flush(struct ns_flow_table *t)
+/*
+ * End every flow: as flush_reason() says, or, with @all_idle, as idle. Returns 0, or -EAGAIN
+ * when the sink did not take everything (the flows not yet ended stay; call again).
+ */
+static int
+end_all(struct ns_flow_table *t, bool all_idle)
 {
 	bool lazy = t->live >= t->n_buckets / 4, ended = false;
 	int rc = 0;
@@ -756,6 +771,8 @@ ns_flow_table_flush(struct ns_flow_table *t)
 	if (!flow_queue_drain(t))
 		return -EAGAIN;
 	for (uint32_t idx = 0; idx < t->bump && t->live != 0; idx++) {
+		const struct flow_rec *r = &t->recs[idx];
+
 		/* nearly every record is read whole: all three lines, well ahead of the walk */
 		if (idx + FLUSH_AHEAD < t->bump) {
 			const struct flow_rec *a = &t->recs[idx + FLUSH_AHEAD];
@@ -764,13 +781,14 @@ ns_flow_table_flush(struct ns_flow_table *t)
 			__builtin_prefetch(&a->tcp);
 			__builtin_prefetch(&a->cold);
 		}
-		if (t->recs[idx].hot.key.ip_ver == 0)
+		if (r->hot.key.ip_ver == 0)
 			continue;
 		if (flow_queue_room(t) == 0 && !flow_queue_drain(t) && flow_queue_room(t) == 0) {
 			rc = -EAGAIN;
 			break;
 		}
-		emit_rec(t, idx, flush_reason(t, &t->recs[idx]), !lazy);
+		emit_rec(t, idx, all_idle ? idle_reason(flow_tclass(r)) : flush_reason(t, r),
+			 !lazy);
 		ended = true;
 	}
 	if (lazy && ended)
@@ -779,6 +797,44 @@ ns_flow_table_flush(struct ns_flow_table *t)
 	if (rc != 0)
 		return rc;
 	return flow_queue_drain(t) ? 0 : -EAGAIN;
+}
+
+int
+ns_flow_table_flush(struct ns_flow_table *t)
+{
+	flow_sync(t);
+	return end_all(t, false);
+}
+
+/*
+ * Packet time jumped past every timeout (a capture file that joins captures days apart, a
+ * clock set forward): every flow is idle at the new time, and one whose silence reaches 2^39
+ * us would no longer be told apart from its own older packets (struct flow_hot), so all of
+ * them end now, at their last packets' times, as the sweep would have ended them. The sink
+ * must take them all before the next packet: this waits for it, which in the pipeline means
+ * for management to drain the shard's ring.
+ */
+unsigned
+flow_time_jump(struct ns_flow_table *t, uint64_t t_us)
+{
+	uint64_t from_us = t->now_us;
+	uint32_t live = t->live;
+
+	if (live != 0) {
+		unsigned spins = 0;
+
+		while (end_all(t, true) == -EAGAIN)
+			if (++spins > 64)
+				sched_yield();
+		NS_LOG(NOTICE, "flow",
+		       "packet time jumped %.1f days ahead: %u flow(s) ended idle at their last",
+		       (double)(t_us - from_us) / (86400.0 * 1e6), live);
+		FLOW_STAT_ADD(t, time_jumps, 1);
+		/* no flow is left to reach its active timeout */
+		t->first_floor_ns = UINT64_MAX;
+	}
+	t->now_us = t_us;
+	return live;
 }
 
 /* ---- top-N: one pass over the pool with a bounded min-heap ---- */
@@ -837,6 +893,7 @@ ns_flow_table_top_n(struct ns_flow_table *t, struct ns_flow_record *out, unsigne
 	struct heap_ent *h = t->heap;
 	unsigned k = 0;
 
+	flow_sync(t);
 	n = NS_MIN(n, t->top_n_max);
 	if (n == 0)
 		return 0;

@@ -189,8 +189,11 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->buckets = (struct flow_bucket *)(void *)((uint8_t *)mem +
 						    (size_t)cap * sizeof(struct flow_rec));
 	t->huge = huge;
+	if (p->defer && posix_memalign((void **)&t->defer, NS_CACHE_LINE, sizeof(*t->defer)) != 0)
+		goto fail_mem;
 	t->mem_bytes = round_2m(t->alloc_bytes) + cap + SEEN_PAD + sizeof(*t) +
-		       (size_t)t->top_n_max * sizeof(*t->heap);
+		       (size_t)t->top_n_max * sizeof(*t->heap) +
+		       (t->defer != NULL ? sizeof(*t->defer) : 0);
 	/* no record is touched here: the bump pointer hands out the never-used ones (zeroed
 	 * memory from mmap), the free list holds the returned ones */
 	t->free_head = cap;
@@ -230,6 +233,8 @@ ns_flow_table_create(const struct ns_flow_params *p)
 		       : "");
 	return t;
 
+fail_mem:
+	ns_mem_free_large(mem, t->alloc_bytes);
 fail_seen:
 	free(t->seen);
 fail_heap:
@@ -248,6 +253,7 @@ ns_flow_table_destroy(struct ns_flow_table *t)
 	if (t == NULL)
 		return;
 	ns_mem_free_large(t->recs, t->alloc_bytes);
+	free(t->defer);
 	free(t->seen);
 	free(t->heap);
 	free(t);

@@ -979,31 +979,6 @@ counted:
 /* ---- the burst pipeline ---- */
 
 /*
- * Stage 3 prefetches the hot and TCP lines of the candidate APPLY_PF_DIST packets ahead into
- * L1: stage 2 brought them towards L2 only (REC_PF_LOCALITY), and the key compare and the
- * TCP line's first load were where stage 3 waited. 2, 4 and 8 ahead measured 1.03, 1.04 and
- * 1.01 times the flow stage's rate of none on min-100k (bench-flow, paired medians), 4 ahead
- * 1.03 on min-1m and 1.02 on IMIX 100k; the hot line alone 0.985, the TCP line alone 1.01.
- * It costs 7 instructions a packet (both lines for every hit, TCP or not). On the AMD EPYC
- * (Zen 5) host, 8 ahead against 4 on the DPDK ring replay (two interleaved pairs of runs, 6
- * repetitions each): min-100k 28.4-30.0 Mpps against 27.2-28.9 (median +4.5%), min-1m median
- * 23.4 against 19.5 (both spread 18-24); bench-flow on the files unchanged (100k: 20.7-21.1
- * against 20.1-21.4; 1M: 17.4-18.0 against 17.0-18.4).
- */
-#define APPLY_PF_DIST 8
-
-/* One pass of up to NS_FLOW_BURST packets through the stages (flow-table.md §3). */
-struct pass {
-	struct flow_key keys[NS_FLOW_BURST];
-	uint64_t hv[NS_FLOW_BURST];
-	uint32_t bkt[NS_FLOW_BURST]; /* primary bucket of each key */
-	/* the candidate record of each packet (NULL: none), NULL past the pass's packets */
-	struct flow_rec *cand[NS_FLOW_BURST + APPLY_PF_DIST];
-	uint8_t dir[NS_FLOW_BURST];
-	uint8_t alt[NS_FLOW_BURST]; /* the packets whose candidate is in the alternate bucket, in order */
-};
-
-/*
  * Whether endpoint (@a, @pa) orders after (@b, @pb), address first: as one 128-bit compare
  * (a cmp and an sbb on x86-64) rather than shifting both ports into their words.
  */
@@ -1112,7 +1087,8 @@ pass_key_other(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key 
  * as soon as it is known, so the first ones have the rest of the pass to arrive.
  */
 static inline __attribute__((always_inline)) void
-pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps, bool crc)
+pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct flow_pass *ps,
+	  bool crc)
 {
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t h;
@@ -1130,13 +1106,15 @@ pass_keys(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct
 
 /* The two instances of stage 1, one per hash (chosen once per pass). */
 static void
-pass_keys_crc32c(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
+pass_keys_crc32c(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
+		 struct flow_pass *ps)
 {
 	pass_keys(t, pkts, n, ps, true);
 }
 
 static void
-pass_keys_portable(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
+pass_keys_portable(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
+		   struct flow_pass *ps)
 {
 	pass_keys(t, pkts, n, ps, false);
 }
@@ -1145,7 +1123,7 @@ void
 flow_keys_of(struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
 	     struct flow_key *keys, unsigned *dirs, uint64_t *hv)
 {
-	struct pass ps;
+	struct flow_pass ps;
 
 	(t->hash_crc ? pass_keys_crc32c : pass_keys_portable)(t, pkts, n, &ps);
 	for (unsigned i = 0; i < n; i++) {
@@ -1199,7 +1177,8 @@ prefetch_new_rec(const struct ns_flow_table *t, uint32_t idx)
  * a function of its own so the compiler allocates the registers of one loop at a time.
  */
 static __attribute__((noinline)) void
-pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n, struct pass *ps)
+pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
+	   struct flow_pass *ps)
 {
 	const uint64_t *hv = ps->hv;
 	const uint32_t *bkt = ps->bkt;
@@ -1252,6 +1231,15 @@ pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
 	}
 }
 
+/* The packet time from which flow_time_jump() ends every flow (saturating). */
+static inline uint64_t
+jump_at_ns(const struct ns_flow_table *t)
+{
+	uint64_t us = t->now_us + JUMP_US;
+
+	return us < UINT64_MAX / NS_NSEC_PER_USEC ? us * NS_NSEC_PER_USEC : UINT64_MAX;
+}
+
 /*
  * Stage 3: apply in packet order. A candidate is confirmed by the full key compare; a stale
  * one (a false tag hit, or a record evicted earlier in this burst) and any miss after this
@@ -1259,21 +1247,31 @@ pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
  */
 static __attribute__((noinline)) unsigned
 pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n,
-	   const struct pass *ps)
+	   const struct flow_pass *ps)
 {
 	const struct flow_key *keys = ps->keys;
 	const uint64_t *hv = ps->hv;
 	const uint32_t *bkt = ps->bkt;
 	struct flow_rec *const *cand = ps->cand;
 	unsigned untracked = 0;
-	bool changed = false;
+	bool changed = false, stale = false;
+	uint64_t jump_ns = jump_at_ns(t);
 
 	for (unsigned k = 0; k < n; k++) {
 		const struct ns_pkt *p = &pkts[k];
 		const uint64_t ts_ns = ts[k];
 		const unsigned d = ps->dir[k];
-		struct flow_rec *r = cand[k];
+		struct flow_rec *r;
 		bool created = false;
+
+		if (NS_UNLIKELY(ts_ns >= jump_ns)) {
+			/* the pass's candidates may have ended: each later packet looks up */
+			if (t->live != 0)
+				stale = changed = true;
+			flow_time_jump(t, ts_ns / NS_NSEC_PER_USEC);
+			jump_ns = jump_at_ns(t);
+		}
+		r = stale ? NULL : cand[k];
 
 		if (cand[k + APPLY_PF_DIST] != NULL) {
 			__builtin_prefetch(&cand[k + APPLY_PF_DIST]->hot, 1, 3);
@@ -1307,39 +1305,83 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 	return n - untracked;
 }
 
+/*
+ * Stage 3 of the pending pass, if there is one; records from the pass before leave first, so
+ * this one has room. Returns the packets it tracked.
+ */
 static unsigned
-process_pass(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *ts, unsigned n)
+pend_apply(struct ns_flow_table *t)
 {
-	struct pass ps;
+	unsigned n = t->pend_n, tracked;
 
-	/* stage 1: keys and hashes for the whole burst, every primary bucket prefetched */
-	if (t->hash_crc)
-		pass_keys_crc32c(t, pkts, n, &ps);
-	else
-		pass_keys_portable(t, pkts, n, &ps);
-	pass_match(t, pkts, n, &ps);
-	return pass_apply(t, pkts, ts, n, &ps);
+	if (n == 0)
+		return 0;
+	if (t->q_len != 0)
+		flow_queue_drain(t);
+	t->pend_n = 0;
+	tracked = pass_apply(t, t->pend_pkts, t->pend_ts, n, t->pend_ps);
+	FLOW_STAT_ADD(t, packets, n);
+	FLOW_STAT_ADD(t, tracked, tracked);
+	return tracked;
 }
 
+void
+flow_sync(struct ns_flow_table *t)
+{
+	if (t->pend_n == 0)
+		return;
+	pend_apply(t);
+	if (t->q_len != 0)
+		flow_queue_drain(t);
+	FLOW_STAT_SET(t, active, t->live);
+}
+
+/*
+ * The passes overlap: a pass's keys are made (stage 1, its buckets prefetched) before the
+ * previous pass is applied (stage 3), and its tags matched (stage 2, its records prefetched)
+ * after, so the buckets have a whole stage 3 to arrive and the records the next pass's stage 1.
+ * Stage 2 runs after every earlier packet changed the table, so its candidates are as current
+ * as without the overlap. A deferred table leaves its last pass pending until the next call,
+ * so that the caller's receive and parse of the next burst also hide the records' misses.
+ */
 unsigned
 ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 			    const uint64_t *ts_ns, unsigned n)
 {
+	struct flow_pass local[2];
+	struct flow_pass *const two = t->defer != NULL ? t->defer->ps : local;
 	unsigned tracked = 0;
 
 	for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
-		unsigned m = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+		const unsigned m = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+		/* the pass struct the pending pass does not use */
+		const unsigned s = t->pend_n != 0 && t->pend_ps == &two[0];
+		struct flow_pass *ps = &two[s];
+		const struct ns_pkt *p = pkts + off;
+		const uint64_t *ts = ts_ns + off;
 
-		/* records from the previous pass leave first, so this pass has room */
-		if (t->q_len != 0)
-			flow_queue_drain(t);
+		if (t->defer != NULL) {
+			memcpy(t->defer->pkts[s], p, m * sizeof(*p));
+			memcpy(t->defer->ts[s], ts, m * sizeof(*ts));
+			p = t->defer->pkts[s];
+			ts = t->defer->ts[s];
+		}
+		if (t->hash_crc)
+			pass_keys_crc32c(t, p, m, ps);
+		else
+			pass_keys_portable(t, p, m, ps);
+		tracked += pend_apply(t);
 		flow_cold_roll(t, m);
-		tracked += process_pass(t, pkts + off, ts_ns + off, m);
+		pass_match(t, p, m, ps);
+		t->pend_ps = ps;
+		t->pend_pkts = p;
+		t->pend_ts = ts;
+		t->pend_n = m;
 	}
+	if (t->defer == NULL)
+		tracked += pend_apply(t);
 	if (t->q_len != 0)
 		flow_queue_drain(t);
-	FLOW_STAT_ADD(t, packets, n);
-	FLOW_STAT_ADD(t, tracked, tracked);
 	FLOW_STAT_SET(t, active, t->live);
 	return tracked;
 }

@@ -201,6 +201,10 @@ struct ns_flow_params {
 	uint32_t top_n_max; /* largest N ns_flow_table_top_n() accepts (1024) */
 	uint64_t seed; /* hash seed; 0 draws a random one */
 	bool hugepages; /* try 2 MB pages for the table (true) */
+	/* ns_flow_table_process_burst() may leave its last 32 packets pending until the next
+	 * call into the table (it copies them), so their cache misses overlap the caller's next
+	 * receive and parse; the counters then lag by up to 32 packets (false) */
+	bool defer;
 	ns_flow_sink_fn sink; /* required */
 	void *sink_arg;
 };
@@ -230,6 +234,7 @@ struct ns_flow_stats {
 			      * not split, eviction refused, or a counter left saturated */
 	uint64_t emergency_enter; /* switches to emergency timeouts (occupancy > 95%) */
 	uint64_t sweeps; /* completed sweep passes */
+	uint64_t time_jumps; /* packet time jumped past every timeout with flows live: all ended */
 };
 
 /* Memory report of a table. */

@@ -63,6 +63,7 @@ struct opts {
 	uint32_t chunk;
 	uint64_t max_packets;
 	bool staged, inl;
+	bool defer; /* ns_flow_params.defer */
 };
 
 /* What one repetition measured: CPU time of this thread (what the machine's other users cannot
@@ -196,6 +197,7 @@ table_new(const struct opts *o, struct sink *s)
 	p.seed = 0x5eed;
 	p.sink = sink_fn;
 	p.sink_arg = s;
+	p.defer = o->defer;
 	return ns_flow_table_create(&p);
 }
 
@@ -333,7 +335,9 @@ usage(FILE *f)
 		"  -k, --chunk N         frames parsed per staged chunk (default 4096)\n"
 		"  -n, --max-packets N   use only the first N packets\n"
 		"      --staged-only     skip the inline (parse 32, track 32) pass\n"
-		"      --inline-only     skip the staged pass\n",
+		"      --inline-only     skip the staged pass\n"
+		"  -d, --defer           a deferred table (ns_flow_params.defer), as the "
+		"pipeline\n",
 		REPS_MAX, NS_FLOW_CAPACITY_DEFAULT);
 }
 
@@ -347,6 +351,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "max-packets", required_argument, NULL, 'n' },
 		{ "staged-only", no_argument, NULL, 'S' },
 		{ "inline-only", no_argument, NULL, 'I' },
+		{ "defer", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -358,7 +363,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			    .max_packets = UINT64_MAX,
 			    .staged = true,
 			    .inl = true };
-	while ((c = getopt_long(argc, argv, "r:c:k:n:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:k:n:dh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o->reps = (unsigned)strtoul(optarg, NULL, 0);
@@ -377,6 +382,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			o->staged = false;
+			break;
+		case 'd':
+			o->defer = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -160,6 +160,62 @@ test_timeouts_long(void)
 	}
 }
 
+/*
+ * Packet time jumping by more than the longest timeout (captures days apart in one file): a
+ * silence of 7 days (past 2^39 us, where the 40-bit last time reads as an older packet) and
+ * of 13 days (past the 2^40 us wrap) used to merge a 5-tuple's flows. Now every flow ends idle
+ * at its last packet before the new packet is counted, with the sink taking 5 records a call
+ * (the table waits for it), and so does a housekeeping call that moves the clock as far.
+ */
+static void
+test_time_jump(void)
+{
+	static const uint64_t gaps[] = { 3 * 86400 * SEC, 7 * 86400 * SEC, 13 * 86400 * SEC };
+
+	for (unsigned g = 0; g < NS_ARRAY_SIZE(gaps); g++) {
+		struct ns_flow_table *t = table_new(1024, NULL);
+		struct ns_pkt udp = udp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 10);
+		const struct ns_flow_record *r;
+		struct ns_flow_stats st;
+		char ip[32];
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		g_log.accept = 5;
+		feed(t, &udp, T0);
+		feed(t, &udp, T0 + SEC);
+		for (unsigned i = 0; i < 150; i++) {
+			struct ns_pkt p;
+
+			snprintf(ip, sizeof(ip), "10.1.%u.%u", i / 200, i % 200);
+			p = tcp_pkt(ip, 1000, "10.0.0.2", 80, NS_TCP_SYN, 1, 0, 1000, 0);
+			feed(t, &p, T0 + 2 * SEC + i * MS);
+		}
+		CU_ASSERT_EQUAL(g_log.n, 0);
+		feed(t, &udp, T0 + SEC + gaps[g]);
+		CU_ASSERT_EQUAL(g_log.n, 151);
+		r = rec_find("10.0.0.1", 1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_IDLE);
+		CU_ASSERT_EQUAL(r->pkts[0] + r->pkts[1], 2);
+		CU_ASSERT_EQUAL(r->first_ns, T0);
+		CU_ASSERT_EQUAL(r->last_ns, T0 + SEC);
+		ns_flow_table_stats(t, &st);
+		CU_ASSERT_EQUAL(st.time_jumps, 1);
+		CU_ASSERT_EQUAL(st.active, 1);
+		/* the clock moved by housekeeping alone */
+		CU_ASSERT_EQUAL(ns_flow_table_housekeeping(t, T0 + 2 * gaps[g], 0), 1);
+		CU_ASSERT_EQUAL_FATAL(g_log.n, 152);
+		r = &g_log.recs[151];
+		CU_ASSERT_EQUAL(r->end_reason, NS_FLOW_END_IDLE);
+		CU_ASSERT_EQUAL(r->pkts[0] + r->pkts[1], 1);
+		CU_ASSERT_EQUAL(r->first_ns, T0 + SEC + gaps[g]);
+		CU_ASSERT_EQUAL(flush_all(t), 152);
+		ns_flow_table_stats(t, &st);
+		CU_ASSERT_EQUAL(st.time_jumps, 2);
+		ns_flow_table_destroy(t);
+	}
+}
+
 /* The sweep visits at most @budget records per call. */
 static void
 test_sweep_budget(void)
@@ -691,30 +747,35 @@ random_pkt(void)
  * process_burst cuts a burst into passes of NS_FLOW_BURST and matches a whole pass against
  * the table before applying it. Bursts of every size from 1 to 300 packets (across the pass
  * boundaries at 32, 64, ... 288), with flows created, evicted (a 256-flow table, 2000 endpoint
- * pairs), split by port reuse and idle timeouts and hit again inside one burst, must leave the
- * same records, in the same order, and the same counters as the same packets one at a time.
+ * pairs), split by port reuse and idle timeouts and hit again inside one burst, and packet time
+ * jumping days ahead in the middle of three bursts (every flow ends, the pass's candidates with
+ * them), must leave the same records, in the same order, and the same counters as the same
+ * packets one at a time; so must a deferred table (ns_flow_params.defer), which applies each
+ * call's last pass only at the next call.
  */
 static void
 test_bursts_equal_single(void)
 {
-	enum { BURST_MAX = 300, ROUNDS = 900 };
+	enum { BURST_MAX = 300, ROUNDS = 900, TABLES = 3 };
 	static struct ns_pkt pkts[BURST_MAX];
 	static uint64_t ts[BURST_MAX];
-	struct sink_log log[2] = { { .accept = UINT32_MAX }, { .accept = UINT32_MAX } };
-	struct ns_flow_table *t[2];
-	struct ns_flow_stats st[2];
+	struct sink_log log[TABLES];
+	struct ns_flow_table *t[TABLES];
+	struct ns_flow_stats st[TABLES];
 	uint64_t now = T0, in = 0;
 
 	rng = 0x5eed5eed5eed5eedull; /* the same traffic whatever ran before */
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < TABLES; i++) {
 		struct ns_flow_params p;
 
+		log[i] = (struct sink_log){ .accept = UINT32_MAX };
 		ns_flow_params_default(&p);
 		p.capacity = 256;
 		p.active_timeout = 20;
 		p.seed = 42;
 		p.sink = test_sink;
 		p.sink_arg = &log[i];
+		p.defer = i == 2;
 		t[i] = ns_flow_table_create(&p);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(t[i]);
 	}
@@ -726,38 +787,47 @@ test_bursts_equal_single(void)
 		for (unsigned i = 0; i < n; i++) {
 			pkts[i] = random_pkt();
 			now += rnd(64) == 0 ? rnd(3 * SEC) : rnd(2 * MS);
+			/* 3 days, 7 (past 2^39 us) and 13 (past the 2^40 us wrap) */
+			if (i == n / 2 && (round == 310 || round == 600 || round == 801))
+				now += (round == 310 ? 3 : round == 600 ? 7 : 13) * 86400 * SEC;
 			ts[i] = now;
 		}
 		for (unsigned i = 0; i < n; i++)
 			one += ns_flow_table_process_burst(t[1], &pkts[i], &ts[i], 1);
 		CU_ASSERT_EQUAL(ns_flow_table_process_burst(t[0], pkts, ts, n), one);
+		ns_flow_table_process_burst(t[2], pkts, ts, n);
 		in += n;
 		if (round % 4 == 0)
-			for (unsigned i = 0; i < 2; i++)
+			for (unsigned i = 0; i < TABLES; i++)
 				ns_flow_table_housekeeping(t[i], now, 48);
 	}
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < TABLES; i++) {
 		CU_ASSERT_EQUAL(ns_flow_table_flush(t[i]), 0);
 		ns_flow_table_stats(t[i], &st[i]);
 	}
-	printf("\n  %llu packets, %llu flows, %u records, %llu evicted, %llu reused, %llu idle\n",
+	printf("\n  %llu packets, %llu flows, %u records, %llu evicted, %llu reused, %llu idle, "
+	       "%llu time jumps\n",
 	       (unsigned long long)in, (unsigned long long)st[0].created, log[0].n,
 	       (unsigned long long)st[0].ended[NS_FLOW_END_EVICTED],
 	       (unsigned long long)st[0].ended[NS_FLOW_END_REUSED],
 	       (unsigned long long)(st[0].ended[NS_FLOW_END_IDLE] +
-				    st[0].ended[NS_FLOW_END_CLOSED]));
+				    st[0].ended[NS_FLOW_END_CLOSED]),
+	       (unsigned long long)st[0].time_jumps);
 	CU_ASSERT_EQUAL(st[0].packets, in);
 	CU_ASSERT_TRUE(st[0].ended[NS_FLOW_END_EVICTED] > 0);
 	CU_ASSERT_TRUE(st[0].ended[NS_FLOW_END_REUSED] > 0);
 	CU_ASSERT_TRUE(st[0].untracked[NS_FLOW_UNTRACKED_NOT_IP] > 0);
-	CU_ASSERT_EQUAL(memcmp(&st[0], &st[1], sizeof(st[0])), 0);
-	CU_ASSERT_EQUAL_FATAL(log[0].n, log[1].n);
-	for (unsigned i = 0; i < log[0].n; i++)
-		if (memcmp(&log[0].recs[i], &log[1].recs[i], sizeof(log[0].recs[i])) != 0) {
-			CU_FAIL("a record differs between bursts and single packets");
-			break;
-		}
-	for (unsigned i = 0; i < 2; i++) {
+	CU_ASSERT_EQUAL(st[0].time_jumps, 3);
+	for (unsigned k = 0; k < TABLES; k += 2) {
+		CU_ASSERT_EQUAL(memcmp(&st[k], &st[1], sizeof(st[k])), 0);
+		CU_ASSERT_EQUAL_FATAL(log[k].n, log[1].n);
+		for (unsigned i = 0; i < log[k].n; i++)
+			if (memcmp(&log[k].recs[i], &log[1].recs[i], sizeof(log[k].recs[i])) != 0) {
+				CU_FAIL("a record differs between bursts and single packets");
+				break;
+			}
+	}
+	for (unsigned i = 0; i < TABLES; i++) {
 		ns_flow_table_destroy(t[i]);
 		free(log[i].recs);
 	}
@@ -811,6 +881,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_evict_prefers_closed),
 	NS_TEST(test_timeouts),
 	NS_TEST(test_timeouts_long),
+	NS_TEST(test_time_jump),
 	NS_TEST(test_sweep_budget),
 	NS_TEST(test_active_timeout),
 	NS_TEST(test_counter_overflow),
