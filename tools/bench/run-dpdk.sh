@@ -26,6 +26,7 @@ only=""
 prefix=nsbench$$
 build_it=1
 capacity_all=
+ns_args=()
 replay=both
 feed_pid=
 
@@ -39,6 +40,8 @@ Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, resto
   --scratch DIR    where captures and logs go (default \$TMPDIR/netscope-bench/dpdk)
   --replay KIND    pcap (net_pcap infinite_rx), ring (net_ring fed by ring-feed) or both
                    (default)
+  --ns-arg ARG     one more argument for every netscope run (repeat for several), e.g.
+                   --ns-arg --set --ns-arg pipeline.burst=64
   --capacity N     flow.capacity for every scenario (default: sized per scenario, 131072
                    up to 100k flows, 1179648 at 1M, as run.sh does)
   --no-build         use the binaries already in the build directory as they are
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build_it=0 ;;
 	--replay) replay=$2; shift ;;
 	--capacity) capacity_all=$2; shift ;;
+	--ns-arg) ns_args+=("$2"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -293,7 +297,7 @@ run_netscope() {
 		--backend dpdk -i "$dev" \
 		--dpdk-args "$lcores $eal_common --file-prefix=$prefix" \
 		--set "dpdk.mbufs=$((npk[$name] + 8192))" --set "dpdk.mbuf_size=$msz" \
-		--set "flow.capacity=${capacity[$name]}" \
+		--set "flow.capacity=${capacity[$name]}" ${ns_args[@]+"${ns_args[@]}"} \
 		"${pl[@]}" -q --stats
 }
 
@@ -353,7 +357,8 @@ run_netscope_ring() {
 	res=$(sampled_run netscope "${flows_of[$name]}" "$out" taskset -c 1 "$netscope" \
 		--backend dpdk -i net_ring0 \
 		--dpdk-args "-l 1 --proc-type=primary $eal_ring --file-prefix=$pfx" \
-		--set "flow.capacity=${capacity[$name]}" -q --stats --export-flows "$out.csv")
+		--set "flow.capacity=${capacity[$name]}" ${ns_args[@]+"${ns_args[@]}"} -q --stats \
+		--export-flows "$out.csv")
 	feed_stop "$pfx"
 	echo "$res"
 }
