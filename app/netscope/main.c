@@ -24,6 +24,18 @@ log_level_from(const char *name)
 	return NS_LOG_NOTICE;
 }
 
+/* The version and the capture backends built in: what a pcap-only build can do shows here. */
+static void
+print_version(void)
+{
+	const char *name;
+
+	printf("netscope %s (capture backends:", NS_VERSION);
+	for (unsigned i = 0; (name = ns_capture_backend_name(i)) != NULL; i++)
+		printf("%s %s", i == 0 ? "" : ",", name);
+	printf(")\n");
+}
+
 /* pcap interfaces, plus DPDK ports when --backend dpdk, --dpdk-args or -i name DPDK */
 static int
 list_interfaces(const struct ns_config *cfg)
@@ -109,7 +121,7 @@ main(int argc, char **argv)
 		cli_usage(stdout);
 		return NS_EXIT_OK;
 	case CLI_VERSION:
-		printf("netscope %s\n", NS_VERSION);
+		print_version();
 		return NS_EXIT_OK;
 	case CLI_LIST_INTERFACES:
 		return list_interfaces(&cfg);

@@ -53,6 +53,15 @@ backend_kind_name(enum ns_backend_kind kind)
 	}
 }
 
+const char *
+ns_capture_backend_name(unsigned i)
+{
+	for (unsigned k = 0; capture_backends[k] != NULL; k++)
+		if (k == i)
+			return capture_backends[k]->name;
+	return NULL;
+}
+
 static const struct capture_ops *
 backend_find(enum ns_backend_kind kind)
 {

@@ -189,6 +189,9 @@ void ns_capture_close(struct ns_capture *c);
  */
 int ns_capture_filter_check(const char *filter, int linktype, uint32_t snaplen, char *errbuf);
 
+/** The name of the @i-th capture backend this build contains ("pcap", "dpdk"), NULL past the last. */
+const char *ns_capture_backend_name(unsigned i);
+
 /** Print the pcap capture interfaces (name, flags, description) to @out. Returns the count. */
 int ns_capture_list_interfaces(FILE *out, char *errbuf);
 

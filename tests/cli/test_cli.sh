@@ -47,6 +47,7 @@ print(d)' "$1" "$2"
 # --- help, version, bad flags
 run 0 --help && contains "$tmp/out" "Usage: netscope" "help"
 run 0 --version && contains "$tmp/out" "netscope " "version"
+contains "$tmp/out" "(capture backends: pcap" "--version names the backends built in"
 run 2 --no-such-flag && contains "$tmp/err" "no-such-flag" "unknown flag named"
 run 2 -c && contains "$tmp/err" "requires an argument" "missing argument"
 run 2 -r "$sample" -c notanumber && contains "$tmp/err" "-c" "bad -c names the flag"

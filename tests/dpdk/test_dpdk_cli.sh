@@ -96,6 +96,10 @@ PY
 }
 flows=(--set flow.capacity=65536)
 
+# --- --version names both backends of this build (tests/web picks its replay by it)
+"$ns" --version >"$tmp/out" 2>&1
+contains "$tmp/out" "(capture backends: pcap, dpdk)" "--version of a DPDK build"
+
 # --- (a) every corpus file libpcap can read: the same summary as the pcap backend
 # net_pcap differences (docs/pipeline.md): a record cut by the file's snaplen arrives with
 # pkt_len = caplen (the wire length is lost), and a record above 64 KiB arrives cut; for those
