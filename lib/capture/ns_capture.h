@@ -189,7 +189,7 @@ void ns_capture_close(struct ns_capture *c);
  */
 int ns_capture_filter_check(const char *filter, int linktype, uint32_t snaplen, char *errbuf);
 
-/** The name of the @i-th capture backend this build contains ("pcap", "dpdk"), NULL past the last. */
+/** The name of capture backend @i of this build ("pcap", "dpdk"); NULL past the last. */
 const char *ns_capture_backend_name(unsigned i);
 
 /** Print the pcap capture interfaces (name, flags, description) to @out. Returns the count. */
