@@ -266,8 +266,10 @@ void ns_flow_table_destroy(struct ns_flow_table *t);
 /**
  * Account @n parsed packets, @ts_ns[i] the capture time of @pkts[i] (ns since the epoch); the
  * byte counters use pkts[i].wirelen. Packets are applied in order. When a TCP/UDP header was
- * cut short, the ports are read from pkts[i].data, which must still hold the frame. Returns
- * how many were counted in a flow; the others are in the untracked counters.
+ * cut short, the ports are read from pkts[i].data, which must still hold the frame (during
+ * this call only: a deferred table copies what it keeps). Returns how many of the packets this
+ * call applied were counted in a flow (with params.defer, up to the last 32 are applied by the
+ * next call into the table instead); the others are in the untracked counters.
  */
 unsigned ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 				     const uint64_t *ts_ns, unsigned n);
