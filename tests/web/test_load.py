@@ -62,7 +62,7 @@ DPDK = has_dpdk()
 _cpus = sorted(os.sched_getaffinity(0))
 LOAD_CPU = ["taskset", "-c", str(_cpus[0])] if not DPDK and len(_cpus) > 1 else []
 CAPTURE_CPU = (["taskset", "-c", ",".join(str(x) for x in _cpus[1:])]
-               if not DPDK and len(_cpus) > 1 else ["env"])
+               if not DPDK and len(_cpus) > 1 else [])
 
 
 def capture_run(work, pcap, with_load):
@@ -80,8 +80,8 @@ def capture_run(work, pcap, with_load):
         # the feeder plays the network: it and the load (remote browsers) share one CPU, so
         # that the capture has the other, as it has its lcore in the DPDK layout
         feeder = subprocess.Popen(LOAD_CPU + [PIPE, "--loop", pcap], stdout=subprocess.PIPE)
-        ns = Netscope(CAPTURE_CPU[0], CAPTURE_CPU[1:] + [NETSCOPE, "-r", "-"] + common,
-                      stdin=feeder.stdout)
+        cmd = CAPTURE_CPU + [NETSCOPE, "-r", "-"] + common
+        ns = Netscope(cmd[0], cmd[1:], stdin=feeder.stdout)
         feeder.stdout.close()
     t0 = time.time()
     wrk = None
