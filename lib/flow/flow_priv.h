@@ -239,13 +239,13 @@ struct flow_pass {
 };
 
 /*
- * A deferred table's (ns_flow_params.defer) own copy of the packets of the pass it leaves
- * pending across calls, and the two passes it alternates between.
+ * A deferred table's (ns_flow_params.defer) two passes it alternates between, and its own copy
+ * of the packets of the pass it leaves pending across calls, made when the call returns.
  */
 struct flow_defer {
 	struct flow_pass ps[2];
-	struct ns_pkt pkts[2][NS_FLOW_BURST];
-	uint64_t ts[2][NS_FLOW_BURST];
+	struct ns_pkt pkts[NS_FLOW_BURST];
+	uint64_t ts[NS_FLOW_BURST];
 };
 
 /* Emergency mode (flow-table.md §5): above 95% occupancy timeouts shrink tenfold. */

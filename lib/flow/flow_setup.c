@@ -105,12 +105,12 @@ ns_flow_table_capacity_for(uint32_t capacity)
 }
 
 size_t
-ns_flow_table_memory_for(uint32_t capacity)
+ns_flow_table_memory_for(uint32_t capacity, bool defer)
 {
 	uint32_t cap = ns_flow_table_capacity_for(capacity);
 
 	return round_2m(table_alloc_bytes(cap)) + cap + SEEN_PAD + sizeof(struct ns_flow_table) +
-	       (size_t)1024 * sizeof(struct heap_ent);
+	       (size_t)1024 * sizeof(struct heap_ent) + (defer ? sizeof(struct flow_defer) : 0);
 }
 
 static uint64_t

@@ -135,6 +135,8 @@ hash_words(const struct ns_flow_table *t, KEY_WORDS_PARAMS, bool v4, bool crc)
 int
 flow_hash_use_portable(struct ns_flow_table *t)
 {
+	/* a pending pass was hashed the other way */
+	flow_sync(t);
 	if (t->live != 0)
 		return -EBUSY;
 	t->hash_crc = false;
@@ -1062,9 +1064,9 @@ key_make_v4(const struct ns_flow_table *t, const struct ns_pkt *p, struct flow_k
 
 /*
  * Stage 1 for every packet key_make_v4() declines, out of line so the IPv4 loop keeps its
- * registers: the key of @p into @k, its direction into *@dir, and its hash. A packet without an IP layer
- * is counted here and gets the zero key (ip_ver 0, which no flow has), so the later stages keep
- * packet order without an index map and skip it where a flow would be created.
+ * registers: the key of @p into @k, its direction into *@dir, and its hash. A packet without an
+ * IP layer gets the zero key (ip_ver 0, which no flow has), so the later stages keep packet
+ * order without an index map, and stage 3 counts it where a flow would be created.
  */
 static __attribute__((noinline)) uint64_t
 pass_key_other(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key *k, uint8_t *dir)
@@ -1074,7 +1076,6 @@ pass_key_other(struct ns_flow_table *t, const struct ns_pkt *p, struct flow_key 
 	bool ok = t->hash_crc ? key_make(t, p, k, &d, &h, true) : key_make(t, p, k, &d, &h, false);
 
 	if (NS_UNLIKELY(!ok)) {
-		FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
 		memset(k, 0, sizeof(*k));
 		h = d = 0;
 	}
@@ -1231,11 +1232,14 @@ pass_match(const struct ns_flow_table *t, const struct ns_pkt *pkts, unsigned n,
 	}
 }
 
-/* The packet time from which flow_time_jump() ends every flow (saturating). */
+/*
+ * The packet time from which flow_time_jump() ends every flow: the first microsecond more than
+ * JUMP_US past the clock (saturating).
+ */
 static inline uint64_t
 jump_at_ns(const struct ns_flow_table *t)
 {
-	uint64_t us = t->now_us + JUMP_US;
+	uint64_t us = t->now_us + JUMP_US + 1;
 
 	return us < UINT64_MAX / NS_NSEC_PER_USEC ? us * NS_NSEC_PER_USEC : UINT64_MAX;
 }
@@ -1264,7 +1268,12 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 		struct flow_rec *r;
 		bool created = false;
 
-		if (NS_UNLIKELY(ts_ns >= jump_ns)) {
+		/*
+		 * jump_ns is from the clock before this pass's packets moved it: past it, look
+		 * again. A packet without an IP layer never moves the clock, nor ends flows.
+		 */
+		if (NS_UNLIKELY(ts_ns >= jump_ns) && keys[k].ip_ver != 0 &&
+		    ts_ns >= (jump_ns = jump_at_ns(t))) {
 			/* the pass's candidates may have ended: each later packet looks up */
 			if (t->live != 0)
 				stale = changed = true;
@@ -1286,7 +1295,9 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 				bool tcp_ok;
 
 				if (NS_UNLIKELY(keys[k].ip_ver == 0)) {
-					untracked++; /* no IP layer: counted in stage 1 */
+					/* no IP layer: counted here, with the pass's packets */
+					FLOW_STAT_ADD(t, untracked[NS_FLOW_UNTRACKED_NOT_IP], 1);
+					untracked++;
 					continue;
 				}
 				tcp_ok = p->l4 == NS_L4_TCP && tcp_skip_reason(p) < 0;
@@ -1360,12 +1371,6 @@ ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 		const struct ns_pkt *p = pkts + off;
 		const uint64_t *ts = ts_ns + off;
 
-		if (t->defer != NULL) {
-			memcpy(t->defer->pkts[s], p, m * sizeof(*p));
-			memcpy(t->defer->ts[s], ts, m * sizeof(*ts));
-			p = t->defer->pkts[s];
-			ts = t->defer->ts[s];
-		}
 		if (t->hash_crc)
 			pass_keys_crc32c(t, p, m, ps);
 		else
@@ -1378,8 +1383,15 @@ ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 		t->pend_ts = ts;
 		t->pend_n = m;
 	}
-	if (t->defer == NULL)
+	if (t->defer == NULL) {
 		tracked += pend_apply(t);
+	} else if (t->pend_n != 0 && t->pend_pkts != t->defer->pkts) {
+		/* the caller's arrays are its own once this returns */
+		memcpy(t->defer->pkts, t->pend_pkts, t->pend_n * sizeof(*pkts));
+		memcpy(t->defer->ts, t->pend_ts, t->pend_n * sizeof(*ts_ns));
+		t->pend_pkts = t->defer->pkts;
+		t->pend_ts = t->defer->ts;
+	}
 	if (t->q_len != 0)
 		flow_queue_drain(t);
 	FLOW_STAT_SET(t, active, t->live);

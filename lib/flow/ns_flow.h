@@ -178,10 +178,15 @@ struct ns_flow_record {
 };
 
 /**
- * Where records go. Called from ns_flow_table_process_burst(), _housekeeping() and _flush()
- * with up to 64 records. Returns how many it took, in order; records it did not take stay
- * queued in the table and are offered again on the next call (the flows they describe are not
- * lost, see flow-tracking.md "Emission").
+ * Where records go. Called from ns_flow_table_process_burst(), _housekeeping(), _flush() and
+ * (on a deferred table, which applies its pending packets first) _top_n() with up to 64
+ * records. Returns how many it took, in order; records it did not take stay queued in the
+ * table and are offered again on the next call (the flows they describe are not lost, see
+ * flow-tracking.md "Emission"). One case waits for the sink instead: packet time more than two
+ * days past the table's clock ends every flow before that packet counts, and the call that
+ * applies the packet (or a housekeeping call that moves the clock as far) offers the records
+ * until the sink has taken them all, yielding the CPU between tries. A sink must therefore
+ * take records again eventually, as the pipeline's management thread does by draining.
  */
 typedef unsigned (*ns_flow_sink_fn)(void *arg, const struct ns_flow_record *recs, unsigned n);
 
@@ -202,8 +207,9 @@ struct ns_flow_params {
 	uint64_t seed; /* hash seed; 0 draws a random one */
 	bool hugepages; /* try 2 MB pages for the table (true) */
 	/* ns_flow_table_process_burst() may leave its last 32 packets pending until the next
-	 * call into the table (it copies them), so their cache misses overlap the caller's next
-	 * receive and parse; the counters then lag by up to 32 packets (false) */
+	 * call to _process_burst(), _housekeeping(), _flush() or _top_n() (it copies them), so
+	 * their cache misses overlap the caller's next receive and parse; every counter then
+	 * lags by up to those 32 packets, and the table holds 13 KB more for the copy (false) */
 	bool defer;
 	ns_flow_sink_fn sink; /* required */
 	void *sink_arg;
@@ -234,7 +240,8 @@ struct ns_flow_stats {
 			      * not split, eviction refused, or a counter left saturated */
 	uint64_t emergency_enter; /* switches to emergency timeouts (occupancy > 95%) */
 	uint64_t sweeps; /* completed sweep passes */
-	uint64_t time_jumps; /* packet time jumped past every timeout with flows live: all ended */
+	uint64_t time_jumps; /* the clock (packet time, or a housekeeping call's time) jumped more
+			      * than two days with flows live: all ended idle */
 };
 
 /* Memory report of a table. */
@@ -308,8 +315,11 @@ void ns_flow_table_memory(const struct ns_flow_table *t, struct ns_flow_mem *out
  */
 uint32_t ns_flow_table_capacity_for(uint32_t capacity);
 
-/** Bytes one table created with @capacity allocates (the same figure create would use). */
-size_t ns_flow_table_memory_for(uint32_t capacity);
+/**
+ * Bytes one table created with @capacity (and params.defer = @defer) allocates: the same
+ * figure ns_flow_table_memory() reports for it.
+ */
+size_t ns_flow_table_memory_for(uint32_t capacity, bool defer);
 
 /** "idle", "closed", ... ; "?" when out of range. */
 const char *ns_flow_end_name(unsigned reason);
