@@ -285,15 +285,19 @@ queue_drop_pending(struct dpdk_queue *rq)
  * Up to @room mbufs of queue @q into @held. A request below MIN_BURST (the rest of -c, the
  * later queues of one rx_burst_all() call) asks the PMD for MIN_BURST and keeps what it does
  * not hand out for the next call: vector receive paths (ixgbe, i40e, ...) return nothing for
- * fewer than 4 or 8, and a count that ends on such a remainder would wait for ever.
+ * fewer than 4 or 8, and a count that ends on such a remainder would wait for ever. After a
+ * stop (@stop) it receives nothing more, but still hands out what it kept: the PMD counted
+ * those frames as received.
  */
 static inline unsigned
 queue_fetch(const struct dpdk_cap *d, struct dpdk_queue *rq, unsigned q, struct rte_mbuf **held,
-	    unsigned room)
+	    unsigned room, bool stop)
 {
 	unsigned nb;
 
 	if (NS_LIKELY(rq->pend_n == 0)) {
+		if (stop)
+			return 0;
 		if (NS_LIKELY(room >= MIN_BURST) || room == 0)
 			return rte_eth_rx_burst(d->port, (uint16_t)q, held, (uint16_t)room);
 		rq->pend_n = rte_eth_rx_burst(d->port, (uint16_t)q, rq->pend, MIN_BURST);
@@ -428,13 +432,13 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	bool raw = true;
 
 	c->rx_busy[q] = false;
-	if (NS_UNLIKELY(c->stop)) {
+	if (rq->eof)
+		return 0;
+	nb = queue_fetch(d, rq, q, held, NS_MIN(n, CAPTURE_BURST_MAX - rq->nb_held), c->stop);
+	if (NS_UNLIKELY(c->stop) && nb == 0) {
 		capture_set_status(c, q, NS_CAPTURE_STOPPED);
 		return 0;
 	}
-	if (rq->eof)
-		return 0;
-	nb = queue_fetch(d, rq, q, held, NS_MIN(n, CAPTURE_BURST_MAX - rq->nb_held));
 	if (nb == 0) {
 		if (d->eof_detect)
 			queue_check_eof(c, d, rq, q);
