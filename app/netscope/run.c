@@ -807,6 +807,9 @@ run_capture(const struct ns_config *cfg)
 	}
 	if ((r.per_queue ? manage_loop(&r) : capture_loop(&r)) < 0)
 		rc = NS_EXIT_RUNTIME;
+	/* ending the flows and writing the exports takes time while the port stays open: what it
+	 * misses from now on is not a drop of this capture */
+	ns_capture_freeze_drops(r.cap);
 	if (finish(&r) < 0)
 		rc = NS_EXIT_RUNTIME;
 	web_glue_alerts(r.web, anomaly_glue_engine(r.anomaly), true);

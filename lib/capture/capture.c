@@ -271,8 +271,28 @@ ns_capture_breakloop(struct ns_capture *c)
 int
 ns_capture_stats(struct ns_capture *c, struct ns_capture_stats *st)
 {
+	int rc;
+
 	memset(st, 0, sizeof(*st));
-	return c->ops->stats(c, -1, st);
+	rc = c->ops->stats(c, -1, st);
+	if (__atomic_load_n(&c->drops_frozen, __ATOMIC_ACQUIRE)) {
+		st->dropped = c->drops_end.dropped;
+		st->if_dropped = c->drops_end.if_dropped;
+		st->imissed = c->drops_end.imissed;
+		st->ierrors = c->drops_end.ierrors;
+		st->rx_nombuf = c->drops_end.rx_nombuf;
+	}
+	return rc;
+}
+
+void
+ns_capture_freeze_drops(struct ns_capture *c)
+{
+	if (c->drops_frozen)
+		return;
+	memset(&c->drops_end, 0, sizeof(c->drops_end));
+	c->ops->stats(c, -1, &c->drops_end);
+	__atomic_store_n(&c->drops_frozen, true, __ATOMIC_RELEASE);
 }
 
 int

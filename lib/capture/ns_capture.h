@@ -149,6 +149,14 @@ void ns_capture_breakloop(struct ns_capture *c);
 int ns_capture_stats(struct ns_capture *c, struct ns_capture_stats *st);
 
 /**
+ * The caller has stopped reading: take the drop counters (dropped, if_dropped, imissed,
+ * ierrors, rx_nombuf) as they are now, and let ns_capture_stats() report those from here on. A
+ * port or socket left open keeps counting the frames nobody reads any more as missed; they are
+ * not drops of the capture. The other counters stay live. Call once, from one thread.
+ */
+void ns_capture_freeze_drops(struct ns_capture *c);
+
+/**
  * Fill @st with queue @q's counters: received, bytes, filtered, frames_cut and, for DPDK,
  * ierrors when the port counts them per queue. Port-wide counters (imissed, rx_nombuf) stay
  * 0 here. Returns 0 or -EINVAL for an invalid @q.
