@@ -549,8 +549,14 @@ ns_pipeline_submit(struct ns_pipeline *pl, const struct ns_pkt *pkts, const uint
 		}
 		return n;
 	}
-	if (n > 0 && ts_ns[n - 1] > atomic_load_explicit(&pl->now, memory_order_relaxed))
-		atomic_store_explicit(&pl->now, ts_ns[n - 1], memory_order_relaxed);
+	if (n > 0) {
+		/* the newest packet, not the last: a file may carry older ones after it */
+		const uint64_t now = atomic_load_explicit(&pl->now, memory_order_relaxed);
+		const uint64_t newest = ts_max(ts_ns, n, now);
+
+		if (newest > now)
+			atomic_store_explicit(&pl->now, newest, memory_order_relaxed);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *w = &pl->w[ns_pipeline_sym_hash(&pkts[i]) % pl->n];
 		struct slot *sl = &w->stage[w->staged];

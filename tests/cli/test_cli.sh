@@ -236,6 +236,32 @@ if run 0 -r "$tmp/week.pcap" -q --export-flows "$tmp/one.jsonl" &&
 	contains "$tmp/err" "packet time jumped 7.0 days ahead" "the jump is logged"
 fi
 
+# ...and when an older packet follows the newest one: in one burst, 20 UDP flows at T, one at
+# T+120 s, then one at T+2. Every flow idle past the UDP timeout (60 s) at the newest packet
+# ends idle, whichever worker holds it; before the fix the workers' shared clock took the
+# burst's last time (T+2) and the other worker ended its flows as shutdown.
+python3 - "$tmp/late.pcap" <<'PY'
+import struct, sys
+out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+for i, t in [(i, 0) for i in range(20)] + [(20, 120), (21, 2)]:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 64, 17, 0,
+                     bytes([10, 5, 0, i + 1]), bytes([10, 6, 0, 1]))
+    f = b"\x00\x01\x02\x03\x04\x05\x00\x01\x02\x03\x04\x06\x08\x00" + ip + \
+        struct.pack("!HHHH", 3000 + i, 53, 8, 0)
+    out.append(struct.pack("<IIII", 1700000000 + t, i, len(f), len(f)) + f)
+open(sys.argv[1], "wb").write(b"".join(out))
+PY
+if run 0 -r "$tmp/late.pcap" -q --export-flows "$tmp/one.jsonl" &&
+	run 0 -r "$tmp/late.pcap" -q --pipeline --workers 2 --pipeline-mode dispatch \
+		--export-flows "$tmp/two.jsonl"; then
+	idle=$(grep -c '"end_reason":"idle"' "$tmp/one.jsonl")
+	if [ "$idle" -eq 21 ] && same_flows "$tmp/one.jsonl" "$tmp/two.jsonl"; then
+		ok
+	else
+		bad "newest packet before an older one: $idle idle with one thread, $(grep -c '"end_reason":"idle"' "$tmp/two.jsonl") with --workers 2"
+	fi
+fi
+
 # --- reading: lines, summary, -c
 total=$(tcpdump -r "$sample" -nn 2>/dev/null | wc -l)
 run 0 -r "$sample" --summary-json "$tmp/sum.json"
