@@ -57,6 +57,25 @@ on_alarm(int sig)
 		ns_capture_breakloop(g_capture);
 }
 
+/*
+ * SIGINT and SIGTERM from the start: a stop asked for while EAL comes up, the port starts or
+ * the workers launch is kept (g_stop) and honoured once the capture is open, so that the run
+ * still releases EAL (nothing left in /var/run/dpdk) instead of dying half set up. Until the
+ * capture loop starts, interrupted system calls restart: set-up code need not see EINTR.
+ */
+static void
+install_stop_early(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 static void
 install_signals(unsigned duration_s)
 {
@@ -746,6 +765,7 @@ run_capture(const struct ns_config *cfg)
 				"(netscope -D lists interfaces)\n");
 		return NS_EXIT_USAGE;
 	}
+	install_stop_early();
 	/* per-queue mode wants one RX queue per worker, where the port lets us choose */
 	if (may_per_queue) {
 		p.queues = cfg->pipeline.workers;
@@ -796,6 +816,8 @@ run_capture(const struct ns_config *cfg)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	g_capture = r.cap;
 	install_signals(cc->duration);
+	if (g_stop)
+		ns_capture_breakloop(r.cap); /* asked for while setting up */
 	if (cc->interface[0] != '\0')
 		NS_LOG(NOTICE, "capture", "listening on %s, link type %s, snapshot length %u",
 		       cc->interface, ns_proto_linktype_name(r.linktype), ns_capture_snaplen(r.cap));

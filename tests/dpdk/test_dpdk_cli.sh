@@ -295,6 +295,22 @@ for sig in INT TERM; do
 	if [ "$(json "$tmp/sig.json" packets)" -gt 1000 ]; then ok; else bad "SIG$sig: too few packets"; fi
 	no_leftovers "$prefix-sig$sig" "SIG$sig"
 done
+# A stop asked for while EAL comes up (its runtime directory just created) is honoured once
+# the capture is open: exit 0, nothing left behind. Before, SIGINT's default action (or, in a
+# background job, SIG_IGN) was still in place there: killed half set up, or never stopping.
+"$ns" --backend dpdk --dpdk-args "$(eal early)" "${small[@]}" -q \
+	-i "net_pcap0,rx_pcap=$sample,infinite_rx=1" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 20000); do [ -e "/var/run/dpdk/$prefix-early" ] && break; sleep 0.001; done
+kill -INT "$pid"
+for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -KILL "$pid"
+	bad "SIGINT during EAL set-up: still running 20 s later"
+fi
+wait "$pid"
+equal $? 0 "SIGINT during EAL set-up: exit status"
+no_leftovers "$prefix-early" "SIGINT during EAL set-up"
 # Without --file-prefix netscope picks netscope-<pid> and removes it too.
 "$ns" -i "net_pcap0,rx_pcap=$sample,infinite_rx=1" -q "${small[@]}" \
 	--dpdk-args "--no-huge -m 256 --no-pci --no-telemetry" >"$tmp/out" 2>"$tmp/err" &
