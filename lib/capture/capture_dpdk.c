@@ -113,6 +113,8 @@ struct dpdk_cap {
 	unsigned nb_q;
 	uint32_t cut; /* caplen limit (snaplen) */
 	bool eof_detect; /* net_pcap rx_pcap without infinite_rx */
+	/* net_pcap: queue q's rx_pcap= file (queue_check_eof()); NULL past the files */
+	char *rx_file[CAPTURE_QUEUES_MAX];
 	bool pmd_ts; /* net_pcap: mbufs carry the file's (or libpcap's) us timestamps */
 	int ts_off; /* timestamp dynfield offset */
 	uint64_t ts_flag; /* its RX flag */
@@ -310,6 +312,33 @@ queue_fetch(const struct dpdk_cap *d, struct dpdk_queue *rq, unsigned q, struct 
 	return nb;
 }
 
+/*
+ * Whether net_pcap delivered queue @q's whole rx_pcap file: the file reads to its end without
+ * an error and has as many records as the port counts received on the queue. Its error counter
+ * is the port's only (q_errors stays 0), so with several files this says which one it was.
+ * Reads the file again, once, at the end of a queue when the port counted errors.
+ */
+static bool
+rx_file_whole(const struct dpdk_cap *d, unsigned q, const struct rte_eth_stats *st)
+{
+	char pe[PCAP_ERRBUF_SIZE] = "";
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	uint64_t records = 0;
+	pcap_t *pc;
+	int rc;
+
+	if (q >= RTE_ETHDEV_QUEUE_STAT_CNTRS || d->rx_file[q] == NULL)
+		return false;
+	pc = pcap_open_offline(d->rx_file[q], pe);
+	if (pc == NULL)
+		return false;
+	while ((rc = pcap_next_ex(pc, &h, &data)) == 1)
+		records++;
+	pcap_close(pc);
+	return rc == PCAP_ERROR_BREAK && records == st->q_ipackets[q];
+}
+
 /* An empty burst on an rx_pcap queue: is the file consumed? (see EOF_POLLS) */
 static void
 queue_check_eof(struct ns_capture *c, struct dpdk_cap *d, struct dpdk_queue *rq, unsigned q)
@@ -327,11 +356,12 @@ queue_check_eof(struct ns_capture *c, struct dpdk_cap *d, struct dpdk_queue *rq,
 		return;
 	rq->eof = true;
 	/* Records net_pcap could not read (a cut file) end a pcap read with an error too. */
-	if (st.ierrors != 0)
+	if (st.ierrors != 0 && !rx_file_whole(d, q, &st))
 		capture_set_error(c, q,
 				  "%s: net_pcap could not read or store %" PRIu64
-				  " record(s) of its rx_pcap file (truncated or corrupt file?)",
-				  d->name, st.ierrors);
+				  " record(s) of its rx_pcap file%s%s (truncated or corrupt file?)",
+				  d->name, st.ierrors, d->rx_file[q] != NULL ? " " : "",
+				  d->rx_file[q] != NULL ? d->rx_file[q] : "");
 	else
 		capture_set_status(c, q, NS_CAPTURE_EOF);
 }
@@ -635,15 +665,18 @@ dpdk_close(struct ns_capture *c)
 	}
 	if (d->has_filter)
 		pcap_freecode(&d->prog);
+	for (unsigned q = 0; q < CAPTURE_QUEUES_MAX; q++)
+		free(d->rx_file[q]);
 	if (d->eal_ref)
 		eal_release();
 	free(d);
 	c->priv = NULL;
 }
 
-/* net_pcap's rx_pcap= files: queue count, link type, snapshot length. */
+/* net_pcap's rx_pcap= files: queue count, link type, snapshot length, paths. */
 struct rx_pcap_info {
 	unsigned files;
+	char *path[CAPTURE_QUEUES_MAX]; /* the caller frees them */
 	bool infinite;
 	int linktype;
 	uint32_t snaplen;
@@ -671,6 +704,8 @@ rx_pcap_file(const char *key, const char *value, void *opaque)
 	}
 	ri->linktype = pcap_datalink(pc);
 	ri->snaplen = NS_MAX(ri->snaplen, (uint32_t)pcap_snapshot(pc));
+	if (ri->files < CAPTURE_QUEUES_MAX)
+		ri->path[ri->files] = strdup(value);
 	ri->files++;
 	pcap_close(pc);
 	return 0;
@@ -994,6 +1029,8 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 	d->cut = c->snaplen;
 	if (strcmp(d->driver, "net_pcap") == 0) {
 		rc = rx_pcap_inspect(di.device, &ri);
+		/* the queues' files, freed by dpdk_close() whatever came of it */
+		memcpy(d->rx_file, ri.path, sizeof(d->rx_file));
 		if (rc < 0) {
 			capture_errf(errbuf, "%s: %s", d->name, ri.err);
 			return -EIO;

@@ -409,6 +409,48 @@ test_stop_hands_out_kept(void)
 	ns_capture_close(c);
 }
 
+/*
+ * Two rx_pcap files, the first cut inside its second record: net_pcap counts the error for the
+ * port only, and the queue whose file it was ends in ERROR (naming the file) while the other
+ * reads its whole file and ends at EOF.
+ */
+static void
+test_cut_file_one_queue(void)
+{
+	char iface[1024], ssh[512], cut[64], errbuf[NS_CAPTURE_ERRBUF] = "";
+	struct ns_capture_params p;
+	struct ref r1;
+	struct ns_capture *c;
+	FILE *in, *out;
+	char buf[130];
+
+	snprintf(cut, sizeof(cut), "/tmp/ns-test-cut-%d.pcap", (int)getpid());
+	in = fopen(sample, "rb");
+	out = fopen(cut, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_EQUAL_FATAL(fread(buf, 1, sizeof(buf), in), sizeof(buf));
+	fwrite(buf, 1, sizeof(buf), out);
+	fclose(in);
+	fclose(out);
+	snprintf(ssh, sizeof(ssh), "%s/pcaps/tcpdump-ssh.pcap", corpus);
+	ref_read(ssh, NULL, &r1);
+	snprintf(iface, sizeof(iface), "net_pcap6,rx_pcap=%s,rx_pcap=%s", cut, ssh);
+	p = params(iface);
+	c = ns_capture_open(&p, errbuf);
+	if (c == NULL)
+		fprintf(stderr, "open: %s\n", errbuf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(drain(c, 0), 1);
+	CU_ASSERT_EQUAL(ns_capture_queue_status(c, 0), NS_CAPTURE_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ns_capture_error(c), "could not read or store 1 record"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ns_capture_error(c), cut));
+	CU_ASSERT_EQUAL(drain(c, 1), r1.n);
+	CU_ASSERT_EQUAL(ns_capture_queue_status(c, 1), NS_CAPTURE_EOF);
+	ns_capture_close(c);
+	unlink(cut);
+}
+
 static void
 test_errors(void)
 {
@@ -445,9 +487,10 @@ test_errors(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_two_queues), NS_TEST(test_filter),      NS_TEST(test_multi_segment),
-	NS_TEST(test_frames_cut), NS_TEST(test_null_queues), NS_TEST(test_stop_hands_out_kept),
-	NS_TEST(test_errors),
+	NS_TEST(test_two_queues),         NS_TEST(test_filter),
+	NS_TEST(test_multi_segment),      NS_TEST(test_frames_cut),
+	NS_TEST(test_null_queues),        NS_TEST(test_stop_hands_out_kept),
+	NS_TEST(test_cut_file_one_queue), NS_TEST(test_errors),
 };
 
 int
