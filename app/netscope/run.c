@@ -57,6 +57,19 @@ on_alarm(int sig)
 		ns_capture_breakloop(g_capture);
 }
 
+/* Route @sig to @fn with @flags (sigaction's sa_flags). */
+static void
+set_handler(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
 /*
  * SIGINT and SIGTERM from the start: a stop asked for while EAL comes up, the port starts or
  * the workers launch is kept (g_stop) and honoured once the capture is open, so that the run
@@ -66,30 +79,18 @@ on_alarm(int sig)
 static void
 install_stop_early(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	set_handler(SIGINT, on_signal, SA_RESTART);
+	set_handler(SIGTERM, on_signal, SA_RESTART);
 }
 
 static void
 install_signals(unsigned duration_s)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocked read must return so the loop sees the stop. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	set_handler(SIGINT, on_signal, 0);
+	set_handler(SIGTERM, on_signal, 0);
 	if (duration_s != 0) {
-		sa.sa_handler = on_alarm;
-		sigaction(SIGALRM, &sa, NULL);
+		set_handler(SIGALRM, on_alarm, 0);
 		alarm(duration_s);
 	}
 }

@@ -1268,17 +1268,17 @@ pass_apply(struct ns_flow_table *t, const struct ns_pkt *pkts, const uint64_t *t
 		struct flow_rec *r;
 		bool created = false;
 
-		/*
-		 * jump_ns is from the clock before this pass's packets moved it: past it, look
-		 * again. A packet without an IP layer never moves the clock, nor ends flows.
-		 */
-		if (NS_UNLIKELY(ts_ns >= jump_ns) && keys[k].ip_ver != 0 &&
-		    ts_ns >= (jump_ns = jump_at_ns(t))) {
-			/* the pass's candidates may have ended: each later packet looks up */
-			if (t->live != 0)
-				stale = changed = true;
-			flow_time_jump(t, ts_ns / NS_NSEC_PER_USEC);
+		/* a packet without an IP layer never moves the clock, nor ends flows */
+		if (NS_UNLIKELY(ts_ns >= jump_ns) && keys[k].ip_ver != 0) {
+			/* jump_ns is from the clock before this pass's packets moved it */
 			jump_ns = jump_at_ns(t);
+			if (ts_ns >= jump_ns) {
+				/* the pass's candidates may have ended: later packets look up */
+				if (t->live != 0)
+					stale = changed = true;
+				flow_time_jump(t, ts_ns / NS_NSEC_PER_USEC);
+				jump_ns = jump_at_ns(t);
+			}
 		}
 		r = stale ? NULL : cand[k];
 
