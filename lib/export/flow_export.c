@@ -65,7 +65,6 @@ struct ns_flow_export {
 	enum ns_flow_export_format fmt;
 	uint64_t written; /* records buffered or written, minus those a failed write lost */
 	uint64_t errors;
-	bool first; /* JSON array: no comma before the first object */
 	struct fmt_ts_cache ts;
 	/* every string field, escaped for fmt at open, for every byte value (unknown ones "?") */
 	struct export_proto proto[256];
@@ -228,10 +227,45 @@ recs_within(const struct ns_flow_export *e, size_t n)
 static void
 cut_to_good(struct ns_flow_export *e, uint64_t *off)
 {
-	if (*off == e->good || ftruncate(fileno(e->f), (off_t)e->good) != 0 ||
+	/* standard output may be a file we did not open, and its offsets are not ours */
+	if (!e->own || *off == e->good || ftruncate(fileno(e->f), (off_t)e->good) != 0 ||
 	    fseeko(e->f, (off_t)e->good, SEEK_SET) != 0)
 		return;
 	*off = e->good;
+}
+
+/* The file's header: the CSV header line or JSON's "[" (none for JSON lines). */
+static const char *
+header_text(const struct ns_flow_export *e, size_t *len)
+{
+	if (e->fmt == NS_FLOW_EXPORT_JSON) {
+		*len = 2;
+		return "[\n";
+	}
+	*len = e->fmt == NS_FLOW_EXPORT_CSV ? sizeof(csv_header) - 1 : 0;
+	return csv_header;
+}
+
+/*
+ * After write_out() moved the buffer: put back at its front what the file still lacks of the
+ * header, @rest bytes, of which @inbuf are still there. A header is never lost: the records
+ * behind it are, and the next write tries it again.
+ */
+static void
+header_restore(struct ns_flow_export *e, size_t rest, size_t inbuf)
+{
+	size_t hlen;
+	const char *h = header_text(e, &hlen);
+	const size_t pre = rest - inbuf;
+
+	e->head = rest;
+	if (pre == 0)
+		return;
+	memmove(e->buf + pre, e->buf, e->len);
+	memcpy(e->buf, h + hlen - rest, pre);
+	e->len += pre;
+	for (unsigned i = 0; i < e->nrec; i++)
+		e->rec_end[i] += (uint32_t)pre;
 }
 
 /*
@@ -239,12 +273,14 @@ cut_to_good(struct ns_flow_export *e, uint64_t *off)
  * did not reach the file in full move from written to errors: those ending past what the file
  * took, up to the one running past @n (its head is missing, so the tail is dropped with it),
  * and the file is cut back to its last whole record. A record that runs past @n after a good
- * write stays, its head in the file. Returns 0 or -EIO.
+ * write stays, its head in the file; so does the part of the header the file did not take.
+ * Returns 0 or -EIO.
  */
 static int
 write_out(struct ns_flow_export *e, size_t n)
 {
-	size_t done, keep = n;
+	const size_t head = e->head;
+	size_t done, keep = n, rest = 0;
 	uint64_t off;
 	unsigned gone;
 	bool ok;
@@ -253,13 +289,8 @@ write_out(struct ns_flow_export *e, size_t n)
 	done = fwrite(e->buf, 1, n, e->f);
 	ok = done == n;
 	off = e->off + done;
-	if (e->head != 0) {
-		if (done < e->head)
-			count_lost(e, 1); /* the header, as when it was written at open */
-		else
-			e->good = e->off + e->head;
-		e->head = 0;
-	}
+	if (head != 0 && done >= head)
+		e->good = e->off + head;
 	gone = recs_within(e, done);
 	if (gone != 0) {
 		e->good = e->off + e->rec_end[gone - 1];
@@ -282,6 +313,9 @@ write_out(struct ns_flow_export *e, size_t n)
 		    memcmp(e->buf + keep, ",\n", 2) == 0)
 			keep += 2;
 	}
+	/* the header bytes the file lacks (after a cut back, all of them) */
+	if (head != 0)
+		rest = head - NS_MIN((size_t)(off - e->off), head);
 	e->off = off;
 	e->due = EXPORT_CHUNK - (size_t)(e->off % EXPORT_CHUNK);
 	e->len -= keep;
@@ -289,6 +323,7 @@ write_out(struct ns_flow_export *e, size_t n)
 	e->nrec -= gone;
 	for (unsigned i = 0; i < e->nrec; i++)
 		e->rec_end[i] = e->rec_end[gone + i] - (uint32_t)keep;
+	header_restore(e, rest, head > keep ? head - keep : 0);
 	return ok ? 0 : -EIO;
 }
 
@@ -404,7 +439,6 @@ ns_flow_export_open(const char *path, enum ns_flow_export_format fmt)
 	if (e == NULL)
 		return NULL;
 	e->fmt = fmt;
-	e->first = true;
 	e->due = EXPORT_CHUNK;
 	for (unsigned i = 0; i < NS_ARRAY_SIZE(e->tcp_names); i++)
 		e->tcp_names[i].key = UINT64_MAX;
@@ -872,27 +906,40 @@ piece_out(struct ns_flow_export *e, const struct ns_flow_record *r, char **p, ch
 	(sizeof("{'flow_id':,'proto':,'ip_proto':,'ip_version':,'src_ip':,'dst_ip':") - 1)
 _Static_assert(JSON_REC_MIN > 64, "a JSON object is longer than 64 bytes");
 
+/*
+ * Whether the next JSON array object needs a comma before it: a record is whole in the file, or
+ * one is in the buffer ahead of it (@end: past the buffer's last). After a failed write lost
+ * them all, the next object is the array's first.
+ */
+static inline bool
+json_comma(const struct ns_flow_export *e, const uint32_t *end)
+{
+	return e->any_rec || end != e->rec_end;
+}
+
 static __attribute__((noinline)) int
 write_json(struct ns_flow_export *e, const struct ns_flow_record *recs, unsigned n, bool lines)
 {
 	char *buf = e->buf, *p = buf + e->len, *due = buf + e->due;
 	uint32_t *end = e->rec_end + e->nrec;
 	const struct ns_flow_record *r = recs, *last = recs + n, *counted = recs;
-	bool first = e->first;
+	/* JSON array: a comma before every object but the file's first (json_comma()) */
+	bool comma = json_comma(e, end);
 	int rc = 0;
 
 	for (; r < last; r++) {
-		if (NS_UNLIKELY(p >= due))
+		if (NS_UNLIKELY(p >= due)) {
 			rc |= piece_out(e, r, &p, &due, &end, &counted);
-		if (!lines && !first)
+			comma = json_comma(e, end);
+		}
+		if (!lines && comma)
 			p = LIT(p, ",\n");
-		first = false;
+		comma = true;
 		p = json_record(e, p, r);
 		if (lines)
 			*p++ = '\n';
 		*end++ = (uint32_t)(p - buf);
 	}
-	e->first = first;
 	e->len = (size_t)(p - buf);
 	e->nrec = (unsigned)(end - e->rec_end);
 	e->written += (uint64_t)(last - counted);
@@ -992,7 +1039,7 @@ ns_flow_export_close(struct ns_flow_export *e)
 	if (flush_buf(e) != 0)
 		rc = -EIO;
 	if (e->fmt == NS_FLOW_EXPORT_JSON) {
-		const char *end = e->first ? "]\n" : "\n]\n";
+		const char *end = json_comma(e, e->rec_end + e->nrec) ? "\n]\n" : "]\n";
 
 		if (put(e, end, strlen(end)) != 0) {
 			e->errors++;
