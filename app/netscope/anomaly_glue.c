@@ -119,6 +119,7 @@ static void
 report(struct anomaly_glue *g, const struct ns_anomaly_alert *a)
 {
 	char line[512];
+	int rc;
 
 	if (a->state == NS_ANOMALY_RAISED && a->signature < NS_ANOMALY_SIGNATURE_MAX)
 		g->raised[a->signature]++;
@@ -126,12 +127,12 @@ report(struct anomaly_glue *g, const struct ns_anomaly_alert *a)
 		ns_anomaly_alert_format(a, line, sizeof(line));
 		printf("%s\n", line);
 	}
-	if (g->writer != NULL && ns_alert_writer_write(g->writer, a) < 0 &&
+	if (g->writer != NULL && (rc = ns_alert_writer_write(g->writer, a)) < 0 &&
 	    g->write_errors_reported++ == 0)
 		NS_LOG(ERR, "export",
 		       "writing %s failed: %s; detection continues, lost alert "
 		       "lines are counted",
-		       g->alerts_path, strerror(errno));
+		       g->alerts_path, strerror(-rc));
 }
 
 static void

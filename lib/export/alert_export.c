@@ -7,17 +7,21 @@
  * interface (docs/anomaly-detection.md): they are only ever added, never renamed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ns_anomaly.h"
 #include "ns_core.h"
 #include "ns_export.h"
 
 struct ns_alert_writer {
-	FILE *f;
+	int fd;
+	bool own; /* close on close (not standard output) */
 	uint64_t written;
 	uint64_t errors;
 };
@@ -207,38 +211,88 @@ ns_alert_writer_open(const char *path)
 
 	if (w == NULL)
 		return NULL;
+	if (strcmp(path, "-") == 0) {
+		w->fd = STDOUT_FILENO; /* written through stdio, as the rest of stdout is */
+		return w;
+	}
 	/* Appended, as an EVE log is: a restarted capture adds to the history. */
-	w->f = fopen(path, "a");
-	if (w->f == NULL) {
+	w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
 		int err = errno;
 
 		free(w);
 		errno = err;
 		return NULL;
 	}
+	w->own = true;
 	return w;
 }
 
+/* Write all of @len bytes; returns 0 or -errno. */
+static int
+write_all(int fd, const char *s, size_t len)
+{
+	while (len != 0) {
+		ssize_t n = write(fd, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Each line goes out to a file in write() calls of its own, no stdio buffer in between. When
+ * one fails part way (a full disk), the file is cut back to where the line began: what reached
+ * it would otherwise run into the next line and spoil both. Standard output cannot be cut.
+ */
 int
 ns_alert_writer_write(struct ns_alert_writer *w, const struct ns_anomaly_alert *a)
 {
 	struct json_object *o = alert_object(a);
-	int rc = 0;
+	struct stat st;
+	const char *js;
+	char *line;
+	size_t len;
+	off_t at = -1;
+	int rc;
 
 	if (o == NULL) {
 		w->errors++;
 		return -ENOMEM;
 	}
-	if (fprintf(w->f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0 ||
-	    fflush(w->f) != 0) {
-		rc = errno != 0 ? -errno : -EIO;
-		clearerr(w->f);
+	js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+	line = js != NULL ? malloc(len + 1) : NULL;
+	if (line == NULL) {
+		json_object_put(o);
 		w->errors++;
-	} else {
-		w->written++;
+		return -ENOMEM;
 	}
+	memcpy(line, js, len);
+	line[len++] = '\n';
 	json_object_put(o);
-	return rc;
+	if (w->own && fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+		at = st.st_size; /* O_APPEND: the line starts at the end */
+	if (w->own) {
+		rc = write_all(w->fd, line, len);
+	} else {
+		rc = fwrite(line, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
+		clearerr(stdout);
+	}
+	free(line);
+	if (rc < 0) {
+		if (at >= 0 && ftruncate(w->fd, at) != 0)
+			NS_LOG(WARNING, "export", "alert log: a part line could not be cut: %s",
+			       strerror(errno));
+		w->errors++;
+		return rc;
+	}
+	w->written++;
+	return 0;
 }
 
 uint64_t
@@ -260,9 +314,7 @@ ns_alert_writer_close(struct ns_alert_writer *w)
 
 	if (w == NULL)
 		return 0;
-	if (fflush(w->f) != 0)
-		rc = -errno;
-	if (fclose(w->f) != 0 && rc == 0)
+	if (w->own && close(w->fd) != 0)
 		rc = -errno;
 	free(w);
 	return rc;

@@ -112,13 +112,14 @@ struct ns_alert_writer;
 
 /**
  * Open @path for appending alert events, one JSON object per line (fields in
- * docs/anomaly-detection.md). Returns NULL with errno set (the error of fopen()).
+ * docs/anomaly-detection.md); "-" writes them to stdout. Returns NULL with errno set (the
+ * error of open()).
  */
 struct ns_alert_writer *ns_alert_writer_open(const char *path);
 
 /**
- * Append and flush one event line. Returns 0 or -errno; a failed write is counted and the
- * writer stays usable.
+ * Append one event line, written out before this returns. Returns 0 or -errno; a failed write
+ * is counted, leaves no part of the line in a regular file, and the writer stays usable.
  */
 int ns_alert_writer_write(struct ns_alert_writer *w, const struct ns_anomaly_alert *a);
 
@@ -126,7 +127,7 @@ int ns_alert_writer_write(struct ns_alert_writer *w, const struct ns_anomaly_ale
 uint64_t ns_alert_writer_written(const struct ns_alert_writer *w);
 uint64_t ns_alert_writer_errors(const struct ns_alert_writer *w);
 
-/** Flush and close. Returns 0 or -errno if the final flush failed. Accepts NULL. */
+/** Close (stdout stays open). Returns 0 or -errno. Accepts NULL. */
 int ns_alert_writer_close(struct ns_alert_writer *w);
 
 /**

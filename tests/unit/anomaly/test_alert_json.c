@@ -2,11 +2,19 @@
 /*
  * Alert events as JSON lines (lib/export/alert_export.c): one object per line with the EVE
  * style keys, RFC 3339 timestamps, src_ip/dst_ip only where one stands out, details with the
- * thresholds used; the file is appended to; write errors are counted.
+ * thresholds used; the file is appended to, or stdout for "-"; write errors are counted and
+ * leave no part of a line behind.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "anomaly_test.h"
 #include "ns_export.h"
@@ -177,10 +185,99 @@ test_write_errors_counted(void)
 	free(r);
 }
 
+/*
+ * A line that fails part way (the disk fills) leaves nothing of itself in the file: the next
+ * line does not run into a broken one.
+ */
+static void
+test_part_line_cut(void)
+{
+	struct rig *r = rig_alerts();
+	char path[] = "/tmp/ns-alerts-XXXXXX";
+	struct ns_alert_writer *w;
+	struct rlimit old, lim;
+	void (*old_sig)(int);
+	struct stat st;
+	char *text;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	w = ns_alert_writer_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(ns_alert_writer_write(w, &r->ev[0]), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(path, &st), 0);
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
+	old_sig = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 40; /* 40 bytes of the next line fit */
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	CU_ASSERT_EQUAL(ns_alert_writer_write(w, &r->ev[1]), -EFBIG);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, old_sig);
+	CU_ASSERT_EQUAL(ns_alert_writer_errors(w), 1);
+	CU_ASSERT_EQUAL(ns_alert_writer_write(w, &r->ev[2]), 0);
+	CU_ASSERT_EQUAL(ns_alert_writer_written(w), 2);
+	CU_ASSERT_EQUAL(ns_alert_writer_close(w), 0);
+
+	text = slurp(path);
+	CU_ASSERT_EQUAL(count_lines(text), 2);
+	for (char *save, *line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		json_object *o = json_tokener_parse(line);
+
+		CU_ASSERT_PTR_NOT_NULL(o);
+		json_object_put(o);
+	}
+	free(text);
+	unlink(path);
+	rig_fini(r);
+	free(r);
+}
+
+/* "-" writes the lines to stdout (it is not a file name). */
+static void
+test_stdout(void)
+{
+	struct rig *r = rig_alerts();
+	char path[] = "/tmp/ns-alerts-XXXXXX";
+	struct ns_alert_writer *w;
+	int fd = mkstemp(path), saved;
+	char *text;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(access("-", F_OK) != 0); /* the test runs where no file "-" is */
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	CU_ASSERT_FATAL(saved >= 0 && dup2(fd, STDOUT_FILENO) == STDOUT_FILENO);
+	close(fd);
+	w = ns_alert_writer_open("-");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(ns_alert_writer_write(w, &r->ev[0]), 0);
+	CU_ASSERT_EQUAL(ns_alert_writer_close(w), 0);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+
+	CU_ASSERT(access("-", F_OK) != 0);
+	if (access("-", F_OK) == 0)
+		unlink("-");
+	text = slurp(path);
+	CU_ASSERT_EQUAL(count_lines(text), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"event_type\":\"alert\""));
+	free(text);
+	unlink(path);
+	rig_fini(r);
+	free(r);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_jsonl_lines),
 	NS_TEST(test_specific_fields),
 	NS_TEST(test_write_errors_counted),
+	NS_TEST(test_part_line_cut),
+	NS_TEST(test_stdout),
 };
 
 NS_TEST_MAIN("anomaly_alert_json", cases)
