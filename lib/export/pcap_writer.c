@@ -40,6 +40,7 @@ struct ns_pcap_writer {
 	int fd;
 	bool nanosecond;
 	bool is_stdout;
+	uint32_t snaplen; /* the file header's: no record is longer */
 	off_t committed; /* bytes of whole records in the file */
 	uint64_t written;
 	uint64_t errors;
@@ -115,6 +116,7 @@ ns_pcap_writer_open(const char *path, int linktype, uint32_t snaplen, bool nanos
 	if (w == NULL)
 		return NULL;
 	w->nanosecond = nanosecond;
+	w->snaplen = snaplen;
 	w->is_stdout = strcmp(path, "-") == 0;
 	w->fd = w->is_stdout ? STDOUT_FILENO : open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	w->buf = malloc(WRITE_BUF);
@@ -142,14 +144,22 @@ ns_pcap_writer_write(struct ns_pcap_writer *w, uint64_t ts_ns, const uint8_t *da
 		     uint32_t caplen, uint32_t wirelen)
 {
 	uint64_t frac = ts_ns % 1000000000ULL;
-	struct pcap_rec_hdr h = {
+	struct pcap_rec_hdr h;
+	size_t need;
+	int rc = 0;
+
+	/* readers reject a record longer than the snaplen, or than the packet */
+	if (w->snaplen != 0 && caplen > w->snaplen)
+		caplen = w->snaplen;
+	if (wirelen < caplen)
+		wirelen = caplen;
+	h = (struct pcap_rec_hdr){
 		.ts_sec = (uint32_t)(ts_ns / 1000000000ULL),
 		.ts_frac = (uint32_t)(w->nanosecond ? frac : frac / 1000),
 		.caplen = caplen,
 		.wirelen = wirelen,
 	};
-	size_t need = sizeof(h) + caplen;
-	int rc = 0;
+	need = sizeof(h) + caplen;
 
 	if (w->used + need > WRITE_BUF)
 		rc = flush_buf(w);
