@@ -10,8 +10,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -1172,6 +1174,159 @@ test_write_resumes(void)
 	unlink(path);
 }
 
+/* Limit the size of files this process writes to @n bytes (past it, writes fail: a full disk). */
+static void
+fsize_limit(rlim_t n, struct rlimit *old, void (**old_sig)(int))
+{
+	struct rlimit lim;
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, old), 0);
+	*old_sig = signal(SIGXFSZ, SIG_IGN);
+	lim = *old;
+	lim.rlim_cur = n;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void
+fsize_unlimit(const struct rlimit *old, void (*old_sig)(int))
+{
+	setrlimit(RLIMIT_FSIZE, old);
+	signal(SIGXFSZ, old_sig);
+}
+
+/*
+ * A first write that fails before the header is whole (a full disk at start) loses its records
+ * but not the header: once the disk has room again, the file is a CSV with its header line, or
+ * a JSON array without a stray comma, holding exactly the records written after.
+ */
+static void
+test_header_kept(void)
+{
+	struct ns_flow_record *r = rnd_records();
+
+	for (unsigned f = 0; f < 2; f++) {
+		const enum ns_flow_export_format fmt = f ? NS_FLOW_EXPORT_JSON : NS_FLOW_EXPORT_CSV;
+		const char *path = tmp_file(f ? ".json" : ".csv");
+		void (*old_sig)(int);
+		struct ns_flow_export *e;
+		struct rlimit old;
+		size_t len, lines = 0;
+		char *got;
+
+		fsize_limit(10, &old, &old_sig);
+		e = ns_flow_export_open(path, fmt);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+		for (unsigned i = 0; i < 50; i++)
+			ns_flow_export_write(e, &r[i]);
+		CU_ASSERT_EQUAL(ns_flow_export_flush(e), -EIO);
+		fsize_unlimit(&old, old_sig);
+		CU_ASSERT_EQUAL(ns_flow_export_written(e), 0);
+		CU_ASSERT_EQUAL(ns_flow_export_errors(e), 50);
+		for (unsigned i = 50; i < 55; i++)
+			CU_ASSERT_EQUAL(ns_flow_export_write(e, &r[i]), 0);
+		CU_ASSERT_EQUAL(ns_flow_export_close(e), 0);
+
+		got = slurp(path, &len);
+		if (fmt == NS_FLOW_EXPORT_CSV) {
+			CU_ASSERT_TRUE(len > strlen("flow_id,") &&
+				       memcmp(got, "flow_id,proto,", 14) == 0);
+			for (size_t i = 0; i < len; i++)
+				lines += got[i] == '\n';
+			CU_ASSERT_EQUAL(lines, 1 + 5);
+		} else {
+			json_object *root = json_tokener_parse(got), *ref = json_object_new_array();
+
+			for (unsigned i = 50; i < 55; i++)
+				json_object_array_add(ref, ref_json(&r[i]));
+			CU_ASSERT_PTR_NOT_NULL(root);
+			CU_ASSERT_TRUE(root != NULL && json_object_equal(root, ref));
+			json_object_put(root);
+			json_object_put(ref);
+		}
+		free(got);
+		unlink(path);
+	}
+	free(r);
+}
+
+/*
+ * Standard output is never cut back: it may be a file the shell opened for appending
+ * (">> flows.jsonl"), and the exporter's offsets count from where it began, not from the
+ * file's start. Earlier runs' lines and this run's whole records stay.
+ */
+static void
+test_stdout_not_cut(void)
+{
+	static const char line[] = "{\"an earlier run's record\":1}\n";
+	const size_t before = 1000 * (sizeof(line) - 1);
+	const char *path = tmp_file(".jsonl");
+	struct ns_flow_record *r = rnd_records();
+	void (*old_sig)(int);
+	struct ns_flow_export *e;
+	struct rlimit old;
+	int fd, saved;
+	size_t len;
+	char *got;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	CU_ASSERT_TRUE_FATAL(fd >= 0);
+	for (unsigned i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL_FATAL(write(fd, line, sizeof(line) - 1), (ssize_t)sizeof(line) - 1);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	CU_ASSERT_TRUE_FATAL(saved >= 0 && dup2(fd, STDOUT_FILENO) == STDOUT_FILENO);
+	close(fd);
+
+	/* room for a few records of this run, then the disk is full */
+	fsize_limit(before + 3000, &old, &old_sig);
+	e = ns_flow_export_open("-", NS_FLOW_EXPORT_JSONL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (unsigned i = 0; i < 500; i++)
+		ns_flow_export_write(e, &r[i]);
+	ns_flow_export_flush(e);
+	CU_ASSERT_TRUE(ns_flow_export_errors(e) > 0);
+	ns_flow_export_close(e);
+	__fpurge(stdout); /* what stdio still holds of the failed records */
+	clearerr(stdout);
+	fsize_unlimit(&old, old_sig);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+
+	got = slurp(path, &len);
+	CU_ASSERT_TRUE(len > before && len <= before + 3000);
+	for (size_t i = 0; i + sizeof(line) - 1 <= before && i < len; i += sizeof(line) - 1)
+		CU_ASSERT_FATAL(memcmp(got + i, line, sizeof(line) - 1) == 0);
+	free(got);
+	free(r);
+	unlink(path);
+}
+
+/* A record longer than the file's snaplen is cut to it; its wire length is never below it. */
+static void
+test_pcap_snaplen(void)
+{
+	const char *path = tmp_file(".pcap");
+	struct ns_pcap_writer *w = ns_pcap_writer_open(path, 1, 64, false);
+	uint8_t frame[100] = { 0 }, *got;
+	uint32_t rec[4];
+	size_t len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(ns_pcap_writer_write(w, 1000000000ull, frame, 100, 100), 0);
+	CU_ASSERT_EQUAL(ns_pcap_writer_write(w, 2000000000ull, frame, 40, 20), 0);
+	CU_ASSERT_EQUAL(ns_pcap_writer_close(w), 0);
+	got = (uint8_t *)slurp(path, &len);
+	CU_ASSERT_EQUAL_FATAL(len, 24 + 16 + 64 + 16 + 40);
+	memcpy(rec, got + 24, sizeof(rec));
+	CU_ASSERT_EQUAL(rec[2], 64);
+	CU_ASSERT_EQUAL(rec[3], 100);
+	memcpy(rec, got + 24 + 16 + 64, sizeof(rec));
+	CU_ASSERT_EQUAL(rec[2], 40);
+	CU_ASSERT_EQUAL(rec[3], 40);
+	free(got);
+	unlink(path);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_u64),
 	NS_TEST(test_rfc3339),
@@ -1186,6 +1341,9 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_write_resumes),
 	NS_TEST(test_piece_boundary),
 	NS_TEST(test_reserved_blocks),
+	NS_TEST(test_header_kept),
+	NS_TEST(test_stdout_not_cut),
+	NS_TEST(test_pcap_snaplen),
 };
 
 NS_TEST_MAIN("export_fmt", cases)
