@@ -667,14 +667,19 @@ finish_flows(struct run_ctx *r)
 	check_symmetry(r);
 	if (r->sink.export != NULL) {
 		uint64_t lost;
+		int crc;
 
 		ns_flow_export_flush(r->sink.export); /* the last buffer's losses count too */
 		lost = ns_flow_export_errors(r->sink.export);
-		if (ns_flow_export_close(r->sink.export) < 0 || lost != 0) {
+		crc = ns_flow_export_close(r->sink.export);
+		if (lost != 0)
 			fprintf(stderr, "netscope: %s: %llu flow records could not be written\n",
 				r->sink.export_path, (unsigned long long)lost);
+		else if (crc < 0)
+			fprintf(stderr, "netscope: %s: finishing the file failed: %s\n",
+				r->sink.export_path, strerror(-crc));
+		if (lost != 0 || crc < 0)
 			rc = -1;
-		}
 		r->sink.export = NULL;
 	}
 	if (r->cfg->output.stats) {
@@ -722,14 +727,16 @@ finish(struct run_ctx *r)
 	if (cfg->export.summary_json[0] != '\0') {
 		bool to_stdout = strcmp(cfg->export.summary_json, "-") == 0;
 		FILE *f = to_stdout ? stdout : fopen(cfg->export.summary_json, "w");
+		int err = f == NULL ? errno : -ns_export_summary_json(&r->counters, f);
 
-		if (f == NULL || ns_export_summary_json(&r->counters, f) < 0) {
-			fprintf(stderr, "netscope: cannot write '%s': %s\n", cfg->export.summary_json,
-				strerror(errno));
+		/* a file system may report a failed write only at close (NFS quota) */
+		if (f != NULL && !to_stdout && fclose(f) != 0 && err == 0)
+			err = errno;
+		if (err != 0) {
+			fprintf(stderr, "netscope: cannot write '%s': %s\n",
+				cfg->export.summary_json, strerror(err));
 			rc = -1;
 		}
-		if (f != NULL && !to_stdout)
-			fclose(f);
 	}
 	return rc;
 }
