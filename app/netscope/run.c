@@ -539,6 +539,41 @@ describe_mode(const struct run_ctx *r, char *buf, size_t len)
 	}
 }
 
+bool
+run_prints_packets(const struct ns_config *cfg)
+{
+	/* an output on stdout ("-w -", /dev/stdout, or the file stdout was redirected to; flows,
+	 * alerts or the summary the same): packet lines would corrupt it */
+	return !cfg->output.quiet && !ns_config_path_is_stdout(cfg->capture.write_file) &&
+	       !ns_config_path_is_stdout(cfg->export.summary_json) &&
+	       !ns_config_path_is_stdout(cfg->export.flows_file) &&
+	       !ns_config_path_is_stdout(cfg->export.alerts_file);
+}
+
+bool
+run_per_queue_why_not(const struct ns_config *cfg, char *why, size_t len)
+{
+	if (cfg->capture.backend == NS_BACKEND_PCAP)
+		snprintf(why, len, "the capture uses the pcap backend, not DPDK");
+	else if (cfg->capture.read_file[0] != '\0')
+		snprintf(why, len,
+			 "the capture uses the pcap backend, not DPDK: a file (-r) is "
+			 "read by libpcap");
+	else if (cfg->capture.write_file[0] != '\0')
+		snprintf(why, len,
+			 "-w (capture.write_file) writes every packet from one thread, "
+			 "in order");
+	else if (run_prints_packets(cfg))
+		snprintf(why, len, "per-packet lines come from one thread (add -q)");
+	else if (cfg->capture.count != 0)
+		snprintf(why, len,
+			 "-c (capture.count) stops at an exact packet, which needs one "
+			 "reader");
+	else
+		return false;
+	return true;
+}
+
 /*
  * pipeline.mode: per-queue needs the DPDK backend, one EAL worker lcore per RX queue, as many
  * workers as queues, queues that hold whole flows, and nothing that needs every packet on one
@@ -566,14 +601,8 @@ choose_mode(struct run_ctx *r)
 	why[0] = '\0';
 	if (strcmp(ci.backend, "dpdk") != 0)
 		snprintf(why, sizeof(why), "the capture uses the %s backend, not DPDK", ci.backend);
-	else if (cfg->capture.write_file[0] != '\0')
-		snprintf(why, sizeof(why), "-w (capture.write_file) writes every packet from one "
-					   "thread, in order");
-	else if (r->print)
-		snprintf(why, sizeof(why), "per-packet lines come from one thread (add -q)");
-	else if (cfg->capture.count != 0)
-		snprintf(why, sizeof(why), "-c (capture.count) stops at an exact packet, which "
-					   "needs one reader");
+	else if (run_per_queue_why_not(cfg, why, sizeof(why)))
+		;
 	else if (ci.queues != r->workers)
 		snprintf(why, sizeof(why), "key 'pipeline.workers': the port has %u RX queue(s) "
 					   "and per-queue mode runs one worker per queue; set it to %u",
@@ -768,11 +797,6 @@ run_capture(const struct ns_config *cfg)
 	char errbuf[NS_CAPTURE_ERRBUF] = "";
 	int rc = NS_EXIT_OK;
 
-	if (cc->interface[0] == '\0' && cc->read_file[0] == '\0') {
-		fprintf(stderr, "netscope: no capture source: give -i IFACE or -r FILE "
-				"(netscope -D lists interfaces)\n");
-		return NS_EXIT_USAGE;
-	}
 	install_stop_early();
 	/* per-queue mode wants one RX queue per worker, where the port lets us choose */
 	if (may_per_queue) {
@@ -790,11 +814,7 @@ run_capture(const struct ns_config *cfg)
 	if (!ns_proto_linktype_supported(r.linktype))
 		NS_LOG(WARNING, "capture", "link type %d (%s) is not decoded; frames are counted "
 		       "as unsupported", r.linktype, ns_proto_linktype_name(r.linktype));
-	/* an output on stdout ("-w -", flows, alerts or the summary to "-"): packet lines would
-	 * corrupt it */
-	r.print = !cfg->output.quiet && strcmp(cc->write_file, "-") != 0 &&
-		  strcmp(cfg->export.summary_json, "-") != 0 &&
-		  strcmp(cfg->export.flows_file, "-") != 0 && strcmp(cfg->export.alerts_file, "-") != 0;
+	r.print = run_prints_packets(cfg);
 	/* a DPDK net_pcap rx_pcap= port replays a file: packet time, as with -r */
 	ns_capture_get_info(r.cap, &ci);
 	r.live = ci.live;

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "config_priv.h"
 #include "ns_core.h"
@@ -250,16 +252,84 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 	return 0;
 }
 
-/* Whether paths @a and @b name one file: the same string, or one inode (a link, "./x"). */
+/*
+ * What an output path names: its inode when it exists, else its directory's inode and its last
+ * component (a file the run will create); "-" is standard output as it is now. ok false: none
+ * of these could be found (the open says why).
+ */
+struct file_id {
+	bool ok;
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	dev_t rdev;
+	mode_t mode;
+	const char *base; /* a file to create: its name in the directory dev/ino */
+};
+
+static struct file_id
+file_id_of(const char *path)
+{
+	struct file_id id = { 0 };
+	struct stat st;
+	char dir[NS_CFG_STR_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+
+	if (strcmp(path, "-") == 0 ? fstat(STDOUT_FILENO, &st) == 0 : stat(path, &st) == 0) {
+		id.ok = id.exists = true;
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+		id.rdev = st.st_rdev;
+		id.mode = st.st_mode;
+		return id;
+	}
+	if (strcmp(path, "-") == 0)
+		return id;
+	dlen = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	if (dlen >= sizeof(dir))
+		return id;
+	memcpy(dir, slash == NULL ? "." : path, slash == NULL ? 1 : dlen);
+	dir[slash == NULL ? 1 : dlen] = '\0';
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return id;
+	id.ok = true;
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	id.base = slash == NULL ? path : slash + 1;
+	return id;
+}
+
+/* /dev/null takes any number of outputs */
+static bool
+is_null_device(const struct file_id *id)
+{
+	return id->exists && S_ISCHR(id->mode) && major(id->rdev) == 1 && minor(id->rdev) == 3;
+}
+
+/*
+ * Whether paths @a and @b name one file: the same string, one inode (a link, "./x", "-" and
+ * /dev/stdout), or one name in one directory for files still to be created ("o.json" and
+ * "./o.json").
+ */
 static bool
 same_file(const char *a, const char *b)
 {
-	struct stat sa, sb;
+	struct file_id ia = file_id_of(a), ib;
 
 	if (strcmp(a, b) == 0)
-		return true;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
+		return strcmp(a, "-") == 0 || !is_null_device(&ia);
+	ib = file_id_of(b);
+	if (!ia.ok || !ib.ok || ia.exists != ib.exists || ia.dev != ib.dev || ia.ino != ib.ino ||
+	    is_null_device(&ia))
+		return false;
+	return ia.exists || strcmp(ia.base, ib.base) == 0;
+}
+
+bool
+ns_config_path_is_stdout(const char *path)
+{
+	return path[0] != '\0' && same_file(path, "-");
 }
 
 /*
@@ -295,9 +365,11 @@ outputs_check(const struct ns_config *cfg, char *err, size_t errlen)
 		for (size_t j = 0; j < i; j++) {
 			if (out[j].path[0] == '\0' || !same_file(p, out[j].path))
 				continue;
+			const bool out1 = ns_config_path_is_stdout(p);
+
 			config_errf(err, errlen, "keys '%s' and '%s': both write to '%s'%s",
-				    out[j].key, out[i].key, strcmp(p, "-") == 0 ? "standard output" : p,
-				    strcmp(p, "-") == 0 ? ", which can carry one of them" : "");
+				    out[j].key, out[i].key, out1 ? "standard output" : p,
+				    out1 ? ", which can carry one of them" : "");
 			return -1;
 		}
 	}

@@ -200,6 +200,12 @@ int ns_config_set_key(struct ns_config *cfg, const char *key, const char *value,
  */
 int ns_config_validate(const struct ns_config *cfg, char *err, size_t errlen);
 
+/**
+ * Whether output path @path writes to standard output: "-", or a name of the file standard
+ * output is now (/dev/stdout, /proc/self/fd/1, the file the shell redirected it to).
+ */
+bool ns_config_path_is_stdout(const char *path);
+
 /** Write the effective configuration as YAML that ns_config_load_file() accepts back. */
 void ns_config_dump(const struct ns_config *cfg, FILE *out);
 

@@ -119,6 +119,30 @@ test_outputs(void)
 	VALID(&c);
 	set(&c, "capture.write_file=-");
 	INVALID(&c, "keys 'capture.write_file' and 'export.summary_json': ", "standard output");
+	/* /dev/stdout is standard output too */
+	set(&c, "capture.write_file=/dev/stdout");
+	INVALID(&c, "keys 'capture.write_file' and 'export.summary_json': ", "standard output");
+	CU_ASSERT_TRUE(ns_config_path_is_stdout("/dev/stdout"));
+	CU_ASSERT_TRUE(ns_config_path_is_stdout("-"));
+	CU_ASSERT_FALSE(ns_config_path_is_stdout(in));
+	CU_ASSERT_FALSE(ns_config_path_is_stdout(""));
+
+	/* files still to be created: one name in one directory, however it is spelt */
+	cfg_fresh(&c);
+	snprintf(link_in, sizeof(link_in), "%s/new.json", dir);
+	snprintf(dot_in, sizeof(dot_in), "%s/./new.json", dir);
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "export.flows_file", link_in, "test", NULL, 0), 0);
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "export.summary_json", dot_in, "test", NULL, 0), 0);
+	INVALID(&c, "keys 'export.flows_file' and 'export.summary_json': ", "new.json");
+	snprintf(dot_in, sizeof(dot_in), "%s/./other.json", dir);
+	CU_ASSERT_EQUAL(ns_config_set_key(&c, "export.summary_json", dot_in, "test", NULL, 0), 0);
+	VALID(&c);
+	/* /dev/null takes any number of outputs */
+	cfg_fresh(&c);
+	set(&c, "capture.write_file=/dev/null");
+	set(&c, "export.summary_json=/dev/null");
+	VALID(&c);
+	snprintf(link_in, sizeof(link_in), "%s/link.pcap", dir);
 
 	unlink(link_in);
 	unlink(in);
