@@ -276,8 +276,9 @@ parse_double(const char *s, double *v, char *why, size_t whylen)
 		config_errf(why, whylen, "expected a number, got '%s'", shown);
 		return -EINVAL;
 	}
-	if ((errno == ERANGE && fabs(*v) > 1) || !isfinite(*v)) {
-		config_errf(why, whylen, "'%s' is too large", shown);
+	if (errno == ERANGE || !isfinite(*v)) {
+		config_errf(why, whylen, "'%s' is too %s", shown,
+			    fabs(*v) > 1 || !isfinite(*v) ? "large" : "small");
 		return -EINVAL;
 	}
 	return 0;

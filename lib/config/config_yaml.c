@@ -65,6 +65,31 @@ event_shape(const yaml_event_t *ev)
 	}
 }
 
+/*
+ * What event @ev carries beyond its content that a configuration file does not use: an anchor
+ * ("&a"), or on a mapping a tag other than the core schema's "!!map". NULL: nothing.
+ */
+static const char *
+event_decoration(const yaml_event_t *ev)
+{
+	static const char map_tag[] = "tag:yaml.org,2002:map";
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+
+	if (ev->type == YAML_SCALAR_EVENT) {
+		anchor = ev->data.scalar.anchor;
+	} else if (ev->type == YAML_MAPPING_START_EVENT) {
+		anchor = ev->data.mapping_start.anchor;
+		tag = ev->data.mapping_start.tag;
+	} else if (ev->type == YAML_SEQUENCE_START_EVENT) {
+		anchor = ev->data.sequence_start.anchor;
+	}
+	if (anchor != NULL)
+		return "an anchor (anchors and aliases are not supported)";
+	if (tag != NULL && strcmp((const char *)tag, map_tag) != 0)
+		return "a YAML tag";
+	return NULL;
+}
+
 /* A plain (unquoted) empty, "~" or "null" scalar: YAML's null, e.g. "interface:" alone. */
 static bool
 event_is_null(const yaml_event_t *ev)
@@ -216,6 +241,11 @@ load_value(struct loader *l, const struct ns_config_key *key, const yaml_event_t
 			    val->type == YAML_ALIAS_EVENT ? " (aliases are not supported)" : "");
 		return -EINVAL;
 	}
+	if (event_decoration(val) != NULL) {
+		config_errf(l->err, l->errlen, "%s:%u: key '%s': the value carries %s", l->path,
+			    line, key->name, event_decoration(val));
+		return -EINVAL;
+	}
 	if (val->data.scalar.tag != NULL &&
 	    !tag_fits((const char *)val->data.scalar.tag, key->type)) {
 		char tag[64];
@@ -262,6 +292,11 @@ load_section(struct loader *l, const char *name, const yaml_event_t *val, unsign
 		snprintf(l->sections[l->n_sections].name, sizeof(l->sections[0].name), "%s", name);
 		l->sections[l->n_sections].line = line;
 		l->n_sections++;
+	}
+	if (val->type == YAML_MAPPING_START_EVENT && event_decoration(val) != NULL) {
+		config_errf(l->err, l->errlen, "%s:%u: key '%s': the section carries %s", l->path,
+			    line, name, event_decoration(val));
+		return -EINVAL;
 	}
 	if (val->type == YAML_MAPPING_START_EVENT)
 		return load_mapping(l, name);
@@ -349,7 +384,17 @@ load_mapping(struct loader *l, const char *prefix)
 			yaml_event_delete(&kev);
 			return 0;
 		}
-		if (kev.type == YAML_SCALAR_EVENT) {
+		if (kev.type == YAML_SCALAR_EVENT &&
+		    (kev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		     kev.data.scalar.tag != NULL || kev.data.scalar.anchor != NULL)) {
+			config_errf(
+				l->err, l->errlen,
+				"%s:%u: key '%s%s%.64s': keys must be plain names, without quotes, "
+				"tags or anchors",
+				l->path, event_line(&kev), prefix, prefix[0] != '\0' ? "." : "",
+				(const char *)kev.data.scalar.value);
+			rc = -EINVAL;
+		} else if (kev.type == YAML_SCALAR_EVENT) {
 			rc = load_pair(l, prefix, &kev);
 		} else {
 			config_errf(l->err, l->errlen, "%s:%u: %s%s%skeys must be names, not %s",
@@ -386,7 +431,11 @@ load_stream(struct loader *l)
 	rc = next_event(l, &ev);
 	if (rc != 0)
 		return rc;
-	if (ev.type == YAML_MAPPING_START_EVENT) {
+	if (ev.type == YAML_MAPPING_START_EVENT && event_decoration(&ev) != NULL) {
+		config_errf(l->err, l->errlen, "%s:%u: the top-level mapping carries %s", l->path,
+			    event_line(&ev), event_decoration(&ev));
+		rc = -EINVAL;
+	} else if (ev.type == YAML_MAPPING_START_EVENT) {
 		rc = load_mapping(l, "");
 	} else if (!event_is_null(&ev)) {
 		config_errf(l->err, l->errlen,

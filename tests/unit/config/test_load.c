@@ -130,6 +130,9 @@ test_nested_values(void)
 	CU_ASSERT_STRING_EQUAL(c.capture.interface, "1234");
 	CU_ASSERT_FALSE(c.capture.promisc);
 	CU_ASSERT_DOUBLE_EQUAL(c.anomaly.syn_flood.ratio, 0.5, 0);
+	/* and a mapping's own, !!map */
+	CU_ASSERT_EQUAL_FATAL(load_ok(&c, "!!map\nflow: !!map\n  capacity: 8192\n"), 0);
+	CU_ASSERT_EQUAL(c.flow.capacity, 8192);
 }
 
 static void
@@ -187,9 +190,21 @@ test_wrong_shapes(void)
 		 "expected a string value, got a sequence");
 	/* null where a number belongs */
 	LOAD_BAD("capture:\n  snaplen:\n", 2, "capture.snaplen", "no value given, expected a u32");
-	/* aliases */
-	LOAD_BAD("capture:\n  snaplen: &n 100\n  buffer_mb: *n\n", 3, "capture.buffer_mb",
-		 "got an alias (aliases are not supported)");
+	/* anchors and aliases: the anchor an alias needs is refused first */
+	LOAD_BAD("capture:\n  snaplen: &n 100\n  buffer_mb: *n\n", 2, "capture.snaplen",
+		 "the value carries an anchor (anchors and aliases are not supported)");
+	LOAD_BAD("capture: &c\n  snaplen: 100\n", 1, "capture", "the section carries an anchor");
+	/* keys are plain names: not quoted, tagged or anchored */
+	LOAD_BAD("capture:\n  \"snaplen\": 100\n", 2, "capture.snaplen",
+		 "keys must be plain names, without quotes, tags or anchors");
+	LOAD_BAD("capture:\n  !!int snaplen: 100\n", 2, "capture.snaplen",
+		 "keys must be plain names");
+	LOAD_BAD("capture:\n  &k snaplen: 100\n", 2, "capture.snaplen", "keys must be plain names");
+	LOAD_BAD("'capture':\n  snaplen: 100\n", 1, "capture", "keys must be plain names");
+	/* a mapping may carry only its core tag */
+	LOAD_BAD("capture: !foo\n  snaplen: 100\n", 1, "capture", "the section carries a YAML tag");
+	LOAD_BAD_NOKEY("!foo\ncapture:\n  snaplen: 100\n", 1,
+		       "the top-level mapping carries a YAML tag");
 	/* tags: only the core tag of the key's type */
 	LOAD_BAD("flow:\n  capacity: !!str 2048\n", 2, "flow.capacity",
 		 "YAML tag '!!str' does not fit a u32 value");

@@ -317,6 +317,8 @@ test_double(void)
 	SET_BAD("anomaly.syn_flood.rate=12.5.1", "anomaly.syn_flood.rate", "expected a number");
 	SET_BAD("anomaly.syn_flood.rate=", "anomaly.syn_flood.rate", "expected a number");
 	SET_BAD("anomaly.syn_flood.rate=1e400", "anomaly.syn_flood.rate", "too large");
+	/* an underflow is not a silent 0 */
+	SET_BAD("anomaly.syn_flood.ratio=1e-400", "anomaly.syn_flood.ratio", "too small");
 }
 
 static void
