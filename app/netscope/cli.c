@@ -196,7 +196,9 @@ trailing_filter(int argc, char **argv, struct ns_config *cfg, bool filter_cli, c
 	if (optind >= argc)
 		return 0;
 	if (filter_cli) {
-		snprintf(err, errlen, "a filter was given twice: with -f and after the options");
+		snprintf(err, errlen,
+			 "key 'capture.filter': a filter was given twice: with -f (or "
+			 "--set capture.filter) and after the options");
 		return -EINVAL;
 	}
 	for (int i = optind; i < argc; i++) {
@@ -204,13 +206,40 @@ trailing_filter(int argc, char **argv, struct ns_config *cfg, bool filter_cli, c
 				 argv[i]);
 
 		if (n < 0 || (size_t)n >= sizeof(expr) - used) {
-			snprintf(err, errlen, "filter expression longer than %zu bytes",
+			snprintf(err, errlen,
+				 "key 'capture.filter': the filter expression is longer "
+				 "than %zu bytes",
 				 sizeof(expr) - 1);
 			return -EINVAL;
 		}
 		used += (size_t)n;
 	}
 	return ns_config_set_key(cfg, "capture.filter", expr, "filter expression", err, errlen);
+}
+
+/* Whether --set argument @arg sets @key ("key=value", blanks around the key allowed). */
+static bool
+set_names(const char *arg, const char *key)
+{
+	const size_t n = strlen(key);
+
+	arg += strspn(arg, " \t");
+	return strncmp(arg, key, n) == 0 && (arg[n] == '=' || arg[n] == ' ' || arg[n] == '\t');
+}
+
+/*
+ * The command line wins over a configuration file for the capture source too: -r (or --set
+ * capture.read_file) drops an interface the file named, -i a file it named. Both on the
+ * command line stay a conflict (ns_config_validate()).
+ */
+static int
+source_from_cli(struct ns_config *cfg, bool read_cli, bool iface_cli, char *err, size_t errlen)
+{
+	if (read_cli && !iface_cli && cfg->capture.interface[0] != '\0')
+		return ns_config_set_key(cfg, "capture.interface", "", "-r", err, errlen);
+	if (iface_cli && !read_cli && cfg->capture.read_file[0] != '\0')
+		return ns_config_set_key(cfg, "capture.read_file", "", "-i", err, errlen);
+	return 0;
 }
 
 static int
@@ -239,11 +268,12 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 	int action = CLI_RUN;
 	int verbose = 0;
 	bool filter_cli = false; /* -f or --set capture.filter: a trailing one is a second */
+	bool read_cli = false, iface_cli = false; /* the capture source, from the command line */
 	int c, rc;
 
 	ns_config_defaults(cfg);
 	build_getopt_tables(long_opts, short_opts, sizeof(short_opts));
-	/* Pass 1: help/version win; configuration files load before any override. */
+	/* Pass 0: help/version win, over anything else on the line. */
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
@@ -251,6 +281,10 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 			return CLI_HELP;
 		if (c == OPT_VERSION)
 			return CLI_VERSION;
+	}
+	/* Pass 1: configuration files load before any override. */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
 		if (c == OPT_CONFIG && (rc = ns_config_load_file(cfg, optarg, err, sizeof(err))) < 0) {
 			/* a file that could not be read: say which flag named it */
 			if (rc != -EINVAL) {
@@ -272,6 +306,8 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 
 		if (o != NULL) {
 			filter_cli |= strcmp(o->key, "capture.filter") == 0;
+			read_cli |= strcmp(o->key, "capture.read_file") == 0;
+			iface_cli |= strcmp(o->key, "capture.interface") == 0;
 			if (apply_key_opt(cfg, o, optarg, err, sizeof(err)) < 0)
 				goto bad;
 			/* --web ADDR:PORT also switches the dashboard on */
@@ -286,8 +322,9 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 		case OPT_SET:
 			if (ns_config_set(cfg, optarg, err, sizeof(err)) < 0)
 				goto bad;
-			filter_cli |= strncmp(optarg + strspn(optarg, " \t"), "capture.filter",
-					      strlen("capture.filter")) == 0;
+			filter_cli |= set_names(optarg, "capture.filter");
+			read_cli |= set_names(optarg, "capture.read_file");
+			iface_cli |= set_names(optarg, "capture.interface");
 			break;
 		case 'D':
 			action = CLI_LIST_INTERFACES;
@@ -307,6 +344,8 @@ cli_parse(int argc, char **argv, struct ns_config *cfg)
 		}
 	}
 	if (trailing_filter(argc, argv, cfg, filter_cli, err, sizeof(err)) < 0)
+		goto bad;
+	if (source_from_cli(cfg, read_cli, iface_cli, err, sizeof(err)) < 0)
 		goto bad;
 	/* -v raises the level to info, -vv to debug; it never lowers one set otherwise */
 	if (verbose > 0 && strcmp(cfg->output.log_level, "debug") != 0) {

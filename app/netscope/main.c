@@ -58,15 +58,30 @@ list_interfaces(const struct ns_config *cfg)
 	return NS_EXIT_OK;
 }
 
+/* Whether the configuration names a capture source (-i or -r). */
+static bool
+has_source(const struct ns_config *cfg)
+{
+	return cfg->capture.interface[0] != '\0' || cfg->capture.read_file[0] != '\0';
+}
+
 /*
- * What a run would refuse only once started, checked before it starts (and by --check-config):
- * a flow export whose format its name does not tell. Returns 0, or prints the error naming the
- * key and returns -1.
+ * What a run would refuse only once started, checked before it starts (and by --check-config,
+ * so that a configuration it passes is one a run starts with, given a capture source): an
+ * explicit pipeline.mode per-queue that the configuration alone rules out, a flow export whose
+ * format its name does not tell. Returns 0, or prints the error naming the key and returns -1.
  */
 static int
 check_at_start(const struct ns_config *cfg)
 {
 	const char *f = cfg->export.flows_file;
+	char why[256];
+
+	if (cfg->pipeline.mode == NS_PIPELINE_MODE_PER_QUEUE &&
+	    run_per_queue_why_not(cfg, why, sizeof(why))) {
+		fprintf(stderr, "netscope: key 'pipeline.mode': per-queue cannot run: %s\n", why);
+		return -1;
+	}
 
 	if (f[0] != '\0' && cfg->export.flows_format == NS_EXPORT_FMT_AUTO &&
 	    ns_flow_export_format_from_path(f) == NS_FLOW_EXPORT_AUTO) {
@@ -128,12 +143,19 @@ main(int argc, char **argv)
 	case CLI_CHECK_CONFIG:
 		if (check_at_start(&cfg) < 0 || check_filter(&cfg) < 0)
 			return NS_EXIT_USAGE;
-		printf("configuration OK\n");
+		/* a file may leave the source to each run's command line */
+		printf("configuration OK%s\n",
+		       has_source(&cfg) ? "" : " (a run also needs a source: -i IFACE or -r FILE)");
 		return NS_EXIT_OK;
 	case CLI_DUMP_CONFIG:
 		ns_config_dump(&cfg, stdout);
 		return NS_EXIT_OK;
 	default:
+		if (!has_source(&cfg)) {
+			fprintf(stderr, "netscope: no capture source: give -i IFACE or -r FILE "
+					"(netscope -D lists interfaces)\n");
+			return NS_EXIT_USAGE;
+		}
 		if (check_at_start(&cfg) < 0)
 			return NS_EXIT_USAGE;
 		return run_capture(&cfg);

@@ -58,7 +58,19 @@ void report_stats_line(FILE *out, const struct report_sample *prev, const struct
 /** Print the --top-flows table. */
 void report_top_flows(FILE *out, const char *title, const struct ns_flow_record *recs, unsigned n);
 
-/** Run a capture with @cfg until the source ends, -c/--duration is reached or a signal. */
+/**
+ * Run a capture with @cfg (checked by main's check_at_start()) until the source ends,
+ * -c/--duration is reached or a signal.
+ */
 int run_capture(const struct ns_config *cfg);
+
+/** Whether a run prints a line per packet on stdout (not -q, and no output goes there). */
+bool run_prints_packets(const struct ns_config *cfg);
+
+/**
+ * Whether the configuration alone rules out pipeline.mode per-queue; if so, @why (@len bytes)
+ * says why. The port's queues and lcores are checked when it is open.
+ */
+bool run_per_queue_why_not(const struct ns_config *cfg, char *why, size_t len);
 
 #endif /* NETSCOPE_H */

@@ -71,6 +71,27 @@ run 2 -r "$sample" --check-config 'tcp and and' && contains "$tmp/err" "key 'cap
 run 0 -r "$sample" --check-config 'inbound' # Linux cooked captures take it: left to the run
 run 2 -r "$sample" --export-flows "$tmp/f.txt" --check-config &&
 	contains "$tmp/err" "key 'export.flows_file'" "--check-config: flow export format"
+run 0 --check-config && contains "$tmp/out" "a run also needs a source" "--check-config: no source"
+run 2 -r "$sample" -q --set pipeline.mode=per-queue --check-config &&
+	contains "$tmp/err" "key 'pipeline.mode'" "--check-config: per-queue on a file (pcap backend)"
+run 2 -r "$sample" -q --backend pcap --set pipeline.mode=per-queue --check-config &&
+	contains "$tmp/err" "pcap backend" "--check-config: per-queue with --backend pcap"
+# help wins over a configuration file that cannot be read
+run 0 --config "$tmp/no-such.yaml" --help && contains "$tmp/out" "Usage: netscope" "help first"
+# the command line's source wins over the file's
+printf 'capture:\n  interface: eth0\n' >"$tmp/src.yaml"
+run 0 --config "$tmp/src.yaml" -r "$sample" -q && contains "$tmp/err" "packets" "-r over a file's interface"
+printf 'capture:\n  read_file: %s\n' "$sample" >"$tmp/src.yaml"
+run 0 --config "$tmp/src.yaml" -i lo --check-config
+run 2 --config "$tmp/src.yaml" -r "$sample" -i lo --check-config &&
+	contains "$tmp/err" "both are set" "two sources on the command line"
+# /dev/stdout is standard output: no packet lines in the pcap stream, no second output there
+"$ns" -r "$sample" -w /dev/stdout >"$tmp/so.pcap" 2>"$tmp/err"
+equal "$(head -c 4 "$tmp/so.pcap" | od -An -tx1 | tr -d ' ')" "d4c3b2a1" "-w /dev/stdout is a pcap"
+run 2 -r "$sample" -w /dev/stdout --summary-json - --check-config &&
+	contains "$tmp/err" "standard output" "/dev/stdout and - clash"
+run 2 -r "$sample" -q --export-flows "$tmp/o.json" --summary-json "$tmp/./o.json" &&
+	contains "$tmp/err" "both write to" "two spellings of one new file"
 run 2 -r "$sample" -q --export-flows "$tmp/f.txt" &&
 	contains "$tmp/err" "key 'export.flows_file'" "run: flow export format is a usage error"
 # -v raises the log level; it does not lower a debug level set with --set
