@@ -209,6 +209,8 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(PROBE_TABLE_FULL, "probe_table_full", "failed probes not tracked: shard table full")   \
 	X(PENDING_FULL, "pending_full", "pending handshakes/probes evicted: pending table full") \
 	X(HANDOFF_STALLED, "handoff_stalled", "slots merged in a shard: no free table")          \
+	X(COUNTS_DROPPED, "counts_dropped",                                                      \
+	  "SYNs/probes not counted: no table after a final hand-off")                            \
 	X(MERGE_FULL, "merge_full", "keys lost merging shards: engine table full")               \
 	X(HOSTS_FULL, "hosts_full", "hosts not evaluated: engine host table full")               \
 	X(WINDOW_FULL, "window_full", "failed probes not kept in the scan window: table full")   \

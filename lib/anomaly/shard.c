@@ -209,6 +209,34 @@ take_free(struct shard_clock *c)
 }
 
 /*
+ * Messages other than tables leave room in the ring for every table of the shard, so a table
+ * handed over for the last time (ns_anomaly_shard_flush()) always fits: a table is in one place
+ * at a time, so the ring never holds more than KIND_MAX * SHARD_POOL of them.
+ */
+#define RING_TABLE_RESERVE (KIND_MAX * SHARD_POOL)
+
+static bool
+ring_room(const struct ns_anomaly_shard *s)
+{
+	return ns_ring_count(s->out) + RING_TABLE_RESERVE < ns_ring_capacity(s->out);
+}
+
+/*
+ * The table being filled. It is NULL only after a final hand-off found no free table to take
+ * its place; the first one the engine gives back becomes current, covering the open slot.
+ */
+static struct slot_table *
+cur_table(struct shard_clock *c)
+{
+	if (c->cur == NULL) {
+		c->cur = take_free(c);
+		if (c->cur != NULL)
+			c->cur->slot_first = c->cur->slot_last = c->open;
+	}
+	return c->cur;
+}
+
+/*
  * Announce that every slot below @done_before is finished, handing over the current table
  * when it holds anything. Without a free table (the engine is behind) the worker keeps filling
  * the same table across slots and says nothing, so the engine never evaluates a slot whose
@@ -220,7 +248,7 @@ handoff(struct ns_anomaly_shard *s, unsigned kind, uint64_t done_before)
 	struct shard_clock *c = &s->clk[kind];
 	struct slot_msg m = { .table = NULL, .done_before = done_before, .kind = kind };
 
-	if (c->cur->tab.count > 0) {
+	if (cur_table(c) != NULL && c->cur->tab.count > 0) {
 		struct slot_table *next = take_free(c);
 
 		if (next == NULL) {
@@ -237,11 +265,35 @@ handoff(struct ns_anomaly_shard *s, unsigned kind, uint64_t done_before)
 		c->sent_done_before = done_before;
 		return;
 	}
-	if (done_before <= c->sent_done_before)
+	if (done_before <= c->sent_done_before || !ring_room(s))
 		return;
 	/* A watermark that does not fit is sent with the next one. */
 	if (ns_ring_enqueue_burst(s->out, &m, 1) == 1)
 		c->sent_done_before = done_before;
+}
+
+/*
+ * Hand over the current table of @kind for the last time: nothing writes to it afterwards, so
+ * it goes without a replacement, into the room the ring keeps for tables. A free table, if
+ * there is one, becomes current; if not, cur_table() picks up the first one given back.
+ */
+static void
+handoff_last(struct ns_anomaly_shard *s, unsigned kind)
+{
+	struct shard_clock *c = &s->clk[kind];
+	struct slot_msg m = { .table = c->cur, .done_before = c->open + 1, .kind = kind };
+
+	if (c->cur == NULL || c->cur->tab.count == 0) {
+		handoff(s, kind, m.done_before);
+		return;
+	}
+	if (ns_ring_enqueue_burst(s->out, &m, 1) != 1) { /* cannot happen: see ring_room() */
+		s->cnt[NS_ANOMALY_C_HANDOFF_STALLED]++;
+		return;
+	}
+	c->sent_done_before = m.done_before;
+	c->cur = NULL;
+	cur_table(c);
 }
 
 static void
@@ -249,6 +301,8 @@ clock_open(struct shard_clock *c, uint64_t slot)
 {
 	c->open = slot;
 	c->open_end = (slot + 1) * c->slot_ns;
+	if (c->cur == NULL)
+		return;
 	if (c->cur->tab.count == 0)
 		c->cur->slot_first = slot;
 	c->cur->slot_last = slot;
@@ -260,12 +314,18 @@ static void
 syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns_addr *dst,
 	  uint16_t dport, bool completed)
 {
-	struct tab *t = &s->clk[KIND_SYN].cur->tab;
+	struct slot_table *st = cur_table(&s->clk[KIND_SYN]);
+	struct tab *t;
 	struct syn_key k;
 	struct syn_ent *e;
 	bool fresh;
 	uint32_t h;
 
+	if (st == NULL) {
+		s->cnt[NS_ANOMALY_C_COUNTS_DROPPED]++;
+		return;
+	}
+	t = &st->tab;
 	memset(&k, 0, sizeof(k));
 	k.src = *src;
 	k.dst = *dst;
@@ -293,7 +353,7 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 static void
 probe_fail(struct ns_anomaly_shard *s, const struct pending_key *pk, unsigned reason, uint64_t slot)
 {
-	struct tab *t = &s->clk[KIND_SCAN].cur->tab;
+	struct slot_table *st = cur_table(&s->clk[KIND_SCAN]);
 	struct probe_key k;
 	struct probe_ent *e;
 	bool fresh;
@@ -304,7 +364,11 @@ probe_fail(struct ns_anomaly_shard *s, const struct pending_key *pk, unsigned re
 	k.dport = pk->sport;
 	k.proto = pk->proto;
 	s->cnt[NS_ANOMALY_C_FAILED_PROBES]++;
-	e = tab_insert(t, &k, anomaly_hash(&k, sizeof(k)), &fresh);
+	if (st == NULL) {
+		s->cnt[NS_ANOMALY_C_COUNTS_DROPPED]++;
+		return;
+	}
+	e = tab_insert(&st->tab, &k, anomaly_hash(&k, sizeof(k)), &fresh);
 	if (e == NULL) {
 		s->cnt[NS_ANOMALY_C_PROBE_TABLE_FULL]++;
 		return;
@@ -662,7 +726,7 @@ ns_anomaly_shard_flush(struct ns_anomaly_shard *s)
 	/* Probes already overdue count; the rest never had their chance to be answered. */
 	pending_expire(s, s->now + 1);
 	for (unsigned kind = 0; kind < KIND_MAX; kind++)
-		handoff(s, kind, s->clk[kind].open + 1);
+		handoff_last(s, kind);
 	publish(s);
 }
 
