@@ -70,6 +70,17 @@ tag_of(uint32_t h)
 	return h != 0 ? h : 1;
 }
 
+/*
+ * SYN counts saturate instead of wrapping: 2^32 SYNs take a 10 Gb/s link some days, but one
+ * wrap would turn the largest flood into the smallest. 64-bit counts would double the size of
+ * the slot tables' values for that alone.
+ */
+static inline void
+sat_add32(uint32_t *c, uint32_t v)
+{
+	*c = *c > UINT32_MAX - v ? UINT32_MAX : *c + v;
+}
+
 int addr_cmp(const struct ns_addr *a, const struct ns_addr *b);
 bool addr_is_group(const struct ns_addr *a); /* multicast or IPv4 limited broadcast */
 

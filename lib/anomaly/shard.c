@@ -344,10 +344,7 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 		if (e == NULL)
 			return;
 	}
-	if (completed)
-		e->done++;
-	else
-		e->syn++;
+	sat_add32(completed ? &e->done : &e->syn, 1);
 }
 
 static void
