@@ -205,6 +205,9 @@ struct ns_anomaly_shard {
 	struct ns_anomaly_params p;
 	uint64_t no_answer_ns;
 	uint64_t now; /* worker only: latest packet or advance time */
+	uint64_t jump_ns; /* farther than this from the clock, a time needs confirming */
+	uint64_t suspect_ns; /* a far time waiting for the next one to confirm it */
+	bool suspect;
 	struct shard_clock clk[KIND_MAX];
 	struct pending pend;
 	struct ns_ring *out; /* worker -> engine */

@@ -453,6 +453,42 @@ clock_move(struct ns_anomaly_shard *s, uint64_t now)
 	}
 }
 
+static uint64_t
+time_dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
+ * Move the clock to packet (or advance) time @t. A time more than a detection window away
+ * from the clock is not trusted on its own: one packet stamped a year ahead would otherwise
+ * drag the clock there and every later packet would count in that slot, which never closes.
+ * It counts in the open slot and the clock stays, unless the next time lands near it as well:
+ * then the traffic really moved ahead (a capture file joining captures of different times)
+ * and the clock follows. A time far behind never moves the clock, as any older packet.
+ */
+static void
+clock_time(struct ns_anomaly_shard *s, uint64_t t)
+{
+	bool far = time_dist(t, s->now) > s->jump_ns;
+
+	if (far && !(s->suspect && time_dist(t, s->suspect_ns) <= s->jump_ns)) {
+		if (s->suspect)
+			s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+		s->suspect = true;
+		s->suspect_ns = t;
+		return;
+	}
+	if (!far && s->suspect)
+		s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+	else if (far && t > s->now)
+		s->cnt[NS_ANOMALY_C_TIME_JUMPS]++;
+	s->suspect = false;
+	if (t > s->now)
+		s->now = t;
+	clock_move(s, s->now);
+}
+
 static void
 publish(struct ns_anomaly_shard *s)
 {
@@ -573,11 +609,12 @@ reverse(struct pending_key *r, const struct pending_key *k)
 	key_make(r, &k->srv, &k->cli, k->sport, k->cport, k->proto);
 }
 
+/* @t: the packet's time; ahead of the clock only when the clock did not trust it yet */
 static void
-apply(struct ns_anomaly_shard *s, const struct pkt_ev *ev)
+apply(struct ns_anomaly_shard *s, const struct pkt_ev *ev, uint64_t t)
 {
 	struct pending *pd = &s->pend;
-	uint64_t expire = s->now + s->no_answer_ns;
+	uint64_t expire = NS_MAX(s->now, t) + s->no_answer_ns;
 	uint64_t slot = s->clk[KIND_SCAN].open;
 	struct pending_ent *e = NULL;
 	struct pending_key r;
@@ -693,11 +730,14 @@ ns_anomaly_shard_observe_burst(struct ns_anomaly_shard *s, const struct ns_pkt *
 			if (ev[i].type == EV_SKIP)
 				continue;
 			counted++;
-			if (t > s->now)
+			if (s->clk[0].started) {
+				clock_time(s, t);
+			} else {
 				s->now = t;
-			clock_move(s, s->now);
+				clock_move(s, t);
+			}
 			if (ev[i].type > EV_IP)
-				apply(s, &ev[i]);
+				apply(s, &ev[i], t);
 		}
 	}
 	s->cnt[NS_ANOMALY_C_PACKETS] += counted;
@@ -708,10 +748,13 @@ ns_anomaly_shard_observe_burst(struct ns_anomaly_shard *s, const struct ns_pkt *
 void
 ns_anomaly_shard_advance(struct ns_anomaly_shard *s, uint64_t now_ns)
 {
-	if (now_ns > s->now)
+	if (s->clk[0].started) {
+		if (now_ns > s->now)
+			clock_time(s, now_ns);
+	} else if (now_ns != 0) {
 		s->now = now_ns;
-	if (s->now != 0)
-		clock_move(s, s->now);
+		clock_move(s, now_ns);
+	}
 	publish(s);
 }
 
@@ -720,6 +763,9 @@ ns_anomaly_shard_flush(struct ns_anomaly_shard *s)
 {
 	if (!s->clk[0].started)
 		return;
+	if (s->suspect) /* nothing came to confirm it */
+		s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+	s->suspect = false;
 	/* Probes already overdue count; the rest never had their chance to be answered. */
 	pending_expire(s, s->now + 1);
 	for (unsigned kind = 0; kind < KIND_MAX; kind++)
@@ -766,6 +812,8 @@ ns_anomaly_shard_create(const struct ns_anomaly_params *p)
 	memset(s, 0, sizeof(*s));
 	s->p = pp;
 	s->no_answer_ns = (uint64_t)pp.no_answer_ms * 1000000ull;
+	/* the longer window: a gap that long empties every window anyway */
+	s->jump_ns = (uint64_t)NS_MAX(pp.syn_window_s, pp.scan_window_s) * NS_NSEC_PER_SEC;
 	s->clk[KIND_SYN].slot_ns = (uint64_t)pp.syn_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	s->clk[KIND_SCAN].slot_ns = (uint64_t)pp.scan_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	if (pending_init(&s->pend, pp.max_sources) < 0)
