@@ -70,6 +70,17 @@ tag_of(uint32_t h)
 	return h != 0 ? h : 1;
 }
 
+/*
+ * SYN counts saturate instead of wrapping: 2^32 SYNs take a 10 Gb/s link some days, but one
+ * wrap would turn the largest flood into the smallest. 64-bit counts would double the size of
+ * the slot tables' values for that alone.
+ */
+static inline void
+sat_add32(uint32_t *c, uint32_t v)
+{
+	*c = *c > UINT32_MAX - v ? UINT32_MAX : *c + v;
+}
+
 int addr_cmp(const struct ns_addr *a, const struct ns_addr *b);
 bool addr_is_group(const struct ns_addr *a); /* multicast or IPv4 limited broadcast */
 
@@ -194,6 +205,9 @@ struct ns_anomaly_shard {
 	struct ns_anomaly_params p;
 	uint64_t no_answer_ns;
 	uint64_t now; /* worker only: latest packet or advance time */
+	uint64_t jump_ns; /* farther than this from the clock, a time needs confirming */
+	uint64_t suspect_ns; /* a far time waiting for the next one to confirm it */
+	bool suspect;
 	struct shard_clock clk[KIND_MAX];
 	struct pending pend;
 	struct ns_ring *out; /* worker -> engine */

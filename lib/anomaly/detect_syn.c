@@ -63,8 +63,8 @@ merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 			e->cnt[NS_ANOMALY_C_MERGE_FULL]++;
 			continue;
 		}
-		m->syn += se->syn;
-		m->done += se->done;
+		sat_add32(&m->syn, se->syn);
+		sat_add32(&m->done, se->done);
 	}
 }
 
@@ -117,7 +117,7 @@ port_add(struct ns_anomaly_engine *e, const struct ns_addr *a, uint16_t port, un
 		e->cnt[NS_ANOMALY_C_HOSTS_FULL]++;
 		return false;
 	}
-	pe->syn += syn;
+	sat_add32(&pe->syn, syn);
 	return fresh;
 }
 
@@ -137,7 +137,7 @@ pair_add(struct ns_anomaly_engine *e, const struct ns_addr *victim, const struct
 		e->cnt[NS_ANOMALY_C_HOSTS_FULL]++;
 		return false;
 	}
-	pe->syn += syn;
+	sat_add32(&pe->syn, syn);
 	return fresh;
 }
 
@@ -164,8 +164,8 @@ aggregate(struct ns_anomaly_engine *e, struct tab *agg)
 		struct host_agg *a;
 
 		if (v != NULL) {
-			v->syn += m->syn;
-			v->done += m->done;
+			sat_add32(&v->syn, m->syn);
+			sat_add32(&v->done, m->done);
 		}
 		if (m->k.flags & SYN_F_ANY_SRC) {
 			/* Sources unknown past the shard's cap: one opaque target. */
@@ -175,8 +175,8 @@ aggregate(struct ns_anomaly_engine *e, struct tab *agg)
 		}
 		a = host_get(e, agg, &m->k.src, NS_ANOMALY_ROLE_ATTACKER);
 		if (a != NULL) {
-			a->syn += m->syn;
-			a->done += m->done;
+			sat_add32(&a->syn, m->syn);
+			sat_add32(&a->done, m->done);
 			if (m->syn > 0)
 				a->targets++;
 		}

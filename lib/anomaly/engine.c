@@ -252,12 +252,35 @@ skip_idle(struct ns_anomaly_engine *e, unsigned kind, uint64_t now, bool finishi
 		c->next = target;
 }
 
-static void
-run(struct ns_anomaly_engine *e, uint64_t now, bool finishing)
+/*
+ * The caller's clock, but no later than the end of the slot after the latest one a shard
+ * finished (a shard's clock is never further ahead). The caller's time is the latest
+ * timestamp it saw, and one packet stamped a year ahead would otherwise let skip_idle() and
+ * the lateness bound jump the evaluation a year past the data; the shards do not trust such
+ * a time unconfirmed, and neither does the engine.
+ */
+static uint64_t
+now_of(const struct ns_anomaly_engine *e, unsigned kind, uint64_t now)
 {
+	uint64_t max_done = 0;
+
+	for (uint32_t i = 0; i < e->n_links; i++)
+		max_done = NS_MAX(max_done, e->links[i].done_before[kind]);
+	if (max_done == 0)
+		return now;
+	return NS_MIN(now, (max_done + 1) * e->clk[kind].slot_ns);
+}
+
+static void
+run(struct ns_anomaly_engine *e, uint64_t now_in, bool finishing)
+{
+	uint64_t now_k[KIND_MAX];
+
+	for (unsigned kind = 0; kind < KIND_MAX; kind++)
+		now_k[kind] = now_of(e, kind, now_in);
 	for (;;) {
 		for (unsigned kind = 0; kind < KIND_MAX; kind++)
-			skip_idle(e, kind, now, finishing);
+			skip_idle(e, kind, now_k[kind], finishing);
 		int pick = -1;
 		uint64_t pick_end = 0;
 		bool forced[KIND_MAX];
@@ -265,7 +288,7 @@ run(struct ns_anomaly_engine *e, uint64_t now, bool finishing)
 		for (unsigned kind = 0; kind < KIND_MAX; kind++) {
 			uint64_t end;
 
-			if (!ready(e, kind, now, finishing, &forced[kind]))
+			if (!ready(e, kind, now_k[kind], finishing, &forced[kind]))
 				continue;
 			end = (e->clk[kind].next + 1) * e->clk[kind].slot_ns;
 			if (pick < 0 || end < pick_end) {
@@ -305,6 +328,8 @@ ns_anomaly_engine_finish(struct ns_anomaly_engine *e, uint64_t now_ns)
 	uint64_t before = e->events_total;
 
 	drain(e);
+	/* as in run(): the end of input is no later than the shards' clocks */
+	now_ns = NS_MIN(now_ns, NS_MAX(now_of(e, KIND_SYN, now_ns), now_of(e, KIND_SCAN, now_ns)));
 	e->finishing = true;
 	e->finish_now = now_ns;
 	run(e, now_ns, true);

@@ -209,6 +209,11 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(PROBE_TABLE_FULL, "probe_table_full", "failed probes not tracked: shard table full")   \
 	X(PENDING_FULL, "pending_full", "pending handshakes/probes evicted: pending table full") \
 	X(HANDOFF_STALLED, "handoff_stalled", "slots merged in a shard: no free table")          \
+	X(COUNTS_DROPPED, "counts_dropped",                                                      \
+	  "SYNs/probes not counted: no table after a final hand-off")                            \
+	X(TIME_OUTLIERS, "time_outliers",                                                        \
+	  "packets a window or more off the clock, not confirmed: counted in the open slot")     \
+	X(TIME_JUMPS, "time_jumps", "clock moved forward more than a window (confirmed)")        \
 	X(MERGE_FULL, "merge_full", "keys lost merging shards: engine table full")               \
 	X(HOSTS_FULL, "hosts_full", "hosts not evaluated: engine host table full")               \
 	X(WINDOW_FULL, "window_full", "failed probes not kept in the scan window: table full")   \
@@ -256,8 +261,10 @@ void ns_anomaly_shard_destroy(struct ns_anomaly_shard *s);
 /**
  * Count a burst of parsed packets with their timestamps (ns, packet time). Hot path: no
  * allocation, lock or syscall. Crossing a slot boundary hands the finished slot to the engine.
- * Packets older than the shard's clock count in the current slot. Returns how many packets
- * were counted (every IPv4/IPv6 packet; others are skipped).
+ * Packets older than the shard's clock count in the current slot. A packet more than a
+ * detection window away from the clock moves it only when the next packet is near it too (a
+ * real jump ahead); otherwise it counts in the current slot (time_outliers). Returns how many
+ * packets were counted (every IPv4/IPv6 packet; others are skipped).
  */
 uint32_t ns_anomaly_shard_observe_burst(struct ns_anomaly_shard *s,
 					const struct ns_pkt *const *pkts, const uint64_t *ts_ns,

@@ -209,6 +209,34 @@ take_free(struct shard_clock *c)
 }
 
 /*
+ * Messages other than tables leave room in the ring for every table of the shard, so a table
+ * handed over for the last time (ns_anomaly_shard_flush()) always fits: a table is in one place
+ * at a time, so the ring never holds more than KIND_MAX * SHARD_POOL of them.
+ */
+#define RING_TABLE_RESERVE (KIND_MAX * SHARD_POOL)
+
+static bool
+ring_room(const struct ns_anomaly_shard *s)
+{
+	return ns_ring_count(s->out) + RING_TABLE_RESERVE < ns_ring_capacity(s->out);
+}
+
+/*
+ * The table being filled. It is NULL only after a final hand-off found no free table to take
+ * its place; the first one the engine gives back becomes current, covering the open slot.
+ */
+static struct slot_table *
+cur_table(struct shard_clock *c)
+{
+	if (c->cur == NULL) {
+		c->cur = take_free(c);
+		if (c->cur != NULL)
+			c->cur->slot_first = c->cur->slot_last = c->open;
+	}
+	return c->cur;
+}
+
+/*
  * Announce that every slot below @done_before is finished, handing over the current table
  * when it holds anything. Without a free table (the engine is behind) the worker keeps filling
  * the same table across slots and says nothing, so the engine never evaluates a slot whose
@@ -220,7 +248,7 @@ handoff(struct ns_anomaly_shard *s, unsigned kind, uint64_t done_before)
 	struct shard_clock *c = &s->clk[kind];
 	struct slot_msg m = { .table = NULL, .done_before = done_before, .kind = kind };
 
-	if (c->cur->tab.count > 0) {
+	if (cur_table(c) != NULL && c->cur->tab.count > 0) {
 		struct slot_table *next = take_free(c);
 
 		if (next == NULL) {
@@ -237,11 +265,35 @@ handoff(struct ns_anomaly_shard *s, unsigned kind, uint64_t done_before)
 		c->sent_done_before = done_before;
 		return;
 	}
-	if (done_before <= c->sent_done_before)
+	if (done_before <= c->sent_done_before || !ring_room(s))
 		return;
 	/* A watermark that does not fit is sent with the next one. */
 	if (ns_ring_enqueue_burst(s->out, &m, 1) == 1)
 		c->sent_done_before = done_before;
+}
+
+/*
+ * Hand over the current table of @kind for the last time: nothing writes to it afterwards, so
+ * it goes without a replacement, into the room the ring keeps for tables. A free table, if
+ * there is one, becomes current; if not, cur_table() picks up the first one given back.
+ */
+static void
+handoff_last(struct ns_anomaly_shard *s, unsigned kind)
+{
+	struct shard_clock *c = &s->clk[kind];
+	struct slot_msg m = { .table = c->cur, .done_before = c->open + 1, .kind = kind };
+
+	if (c->cur == NULL || c->cur->tab.count == 0) {
+		handoff(s, kind, m.done_before);
+		return;
+	}
+	if (ns_ring_enqueue_burst(s->out, &m, 1) != 1) { /* cannot happen: see ring_room() */
+		s->cnt[NS_ANOMALY_C_HANDOFF_STALLED]++;
+		return;
+	}
+	c->sent_done_before = m.done_before;
+	c->cur = NULL;
+	cur_table(c);
 }
 
 static void
@@ -249,6 +301,8 @@ clock_open(struct shard_clock *c, uint64_t slot)
 {
 	c->open = slot;
 	c->open_end = (slot + 1) * c->slot_ns;
+	if (c->cur == NULL)
+		return;
 	if (c->cur->tab.count == 0)
 		c->cur->slot_first = slot;
 	c->cur->slot_last = slot;
@@ -260,12 +314,18 @@ static void
 syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns_addr *dst,
 	  uint16_t dport, bool completed)
 {
-	struct tab *t = &s->clk[KIND_SYN].cur->tab;
+	struct slot_table *st = cur_table(&s->clk[KIND_SYN]);
+	struct tab *t;
 	struct syn_key k;
 	struct syn_ent *e;
 	bool fresh;
 	uint32_t h;
 
+	if (st == NULL) {
+		s->cnt[NS_ANOMALY_C_COUNTS_DROPPED]++;
+		return;
+	}
+	t = &st->tab;
 	memset(&k, 0, sizeof(k));
 	k.src = *src;
 	k.dst = *dst;
@@ -284,16 +344,13 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 		if (e == NULL)
 			return;
 	}
-	if (completed)
-		e->done++;
-	else
-		e->syn++;
+	sat_add32(completed ? &e->done : &e->syn, 1);
 }
 
 static void
 probe_fail(struct ns_anomaly_shard *s, const struct pending_key *pk, unsigned reason, uint64_t slot)
 {
-	struct tab *t = &s->clk[KIND_SCAN].cur->tab;
+	struct slot_table *st = cur_table(&s->clk[KIND_SCAN]);
 	struct probe_key k;
 	struct probe_ent *e;
 	bool fresh;
@@ -304,7 +361,11 @@ probe_fail(struct ns_anomaly_shard *s, const struct pending_key *pk, unsigned re
 	k.dport = pk->sport;
 	k.proto = pk->proto;
 	s->cnt[NS_ANOMALY_C_FAILED_PROBES]++;
-	e = tab_insert(t, &k, anomaly_hash(&k, sizeof(k)), &fresh);
+	if (st == NULL) {
+		s->cnt[NS_ANOMALY_C_COUNTS_DROPPED]++;
+		return;
+	}
+	e = tab_insert(&st->tab, &k, anomaly_hash(&k, sizeof(k)), &fresh);
 	if (e == NULL) {
 		s->cnt[NS_ANOMALY_C_PROBE_TABLE_FULL]++;
 		return;
@@ -390,6 +451,42 @@ clock_move(struct ns_anomaly_shard *s, uint64_t now)
 		if (now >= c->open_end)
 			clock_close(s, kind, now / c->slot_ns);
 	}
+}
+
+static uint64_t
+time_dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
+ * Move the clock to packet (or advance) time @t. A time more than a detection window away
+ * from the clock is not trusted on its own: one packet stamped a year ahead would otherwise
+ * drag the clock there and every later packet would count in that slot, which never closes.
+ * It counts in the open slot and the clock stays, unless the next time lands near it as well:
+ * then the traffic really moved ahead (a capture file joining captures of different times)
+ * and the clock follows. A time far behind never moves the clock, as any older packet.
+ */
+static void
+clock_time(struct ns_anomaly_shard *s, uint64_t t)
+{
+	bool far = time_dist(t, s->now) > s->jump_ns;
+
+	if (far && !(s->suspect && time_dist(t, s->suspect_ns) <= s->jump_ns)) {
+		if (s->suspect)
+			s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+		s->suspect = true;
+		s->suspect_ns = t;
+		return;
+	}
+	if (!far && s->suspect)
+		s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+	else if (far && t > s->now)
+		s->cnt[NS_ANOMALY_C_TIME_JUMPS]++;
+	s->suspect = false;
+	if (t > s->now)
+		s->now = t;
+	clock_move(s, s->now);
 }
 
 static void
@@ -512,11 +609,12 @@ reverse(struct pending_key *r, const struct pending_key *k)
 	key_make(r, &k->srv, &k->cli, k->sport, k->cport, k->proto);
 }
 
+/* @t: the packet's time; ahead of the clock only when the clock did not trust it yet */
 static void
-apply(struct ns_anomaly_shard *s, const struct pkt_ev *ev)
+apply(struct ns_anomaly_shard *s, const struct pkt_ev *ev, uint64_t t)
 {
 	struct pending *pd = &s->pend;
-	uint64_t expire = s->now + s->no_answer_ns;
+	uint64_t expire = NS_MAX(s->now, t) + s->no_answer_ns;
 	uint64_t slot = s->clk[KIND_SCAN].open;
 	struct pending_ent *e = NULL;
 	struct pending_key r;
@@ -632,11 +730,14 @@ ns_anomaly_shard_observe_burst(struct ns_anomaly_shard *s, const struct ns_pkt *
 			if (ev[i].type == EV_SKIP)
 				continue;
 			counted++;
-			if (t > s->now)
+			if (s->clk[0].started) {
+				clock_time(s, t);
+			} else {
 				s->now = t;
-			clock_move(s, s->now);
+				clock_move(s, t);
+			}
 			if (ev[i].type > EV_IP)
-				apply(s, &ev[i]);
+				apply(s, &ev[i], t);
 		}
 	}
 	s->cnt[NS_ANOMALY_C_PACKETS] += counted;
@@ -647,10 +748,13 @@ ns_anomaly_shard_observe_burst(struct ns_anomaly_shard *s, const struct ns_pkt *
 void
 ns_anomaly_shard_advance(struct ns_anomaly_shard *s, uint64_t now_ns)
 {
-	if (now_ns > s->now)
+	if (s->clk[0].started) {
+		if (now_ns > s->now)
+			clock_time(s, now_ns);
+	} else if (now_ns != 0) {
 		s->now = now_ns;
-	if (s->now != 0)
-		clock_move(s, s->now);
+		clock_move(s, now_ns);
+	}
 	publish(s);
 }
 
@@ -659,10 +763,13 @@ ns_anomaly_shard_flush(struct ns_anomaly_shard *s)
 {
 	if (!s->clk[0].started)
 		return;
+	if (s->suspect) /* nothing came to confirm it */
+		s->cnt[NS_ANOMALY_C_TIME_OUTLIERS]++;
+	s->suspect = false;
 	/* Probes already overdue count; the rest never had their chance to be answered. */
 	pending_expire(s, s->now + 1);
 	for (unsigned kind = 0; kind < KIND_MAX; kind++)
-		handoff(s, kind, s->clk[kind].open + 1);
+		handoff_last(s, kind);
 	publish(s);
 }
 
@@ -705,6 +812,8 @@ ns_anomaly_shard_create(const struct ns_anomaly_params *p)
 	memset(s, 0, sizeof(*s));
 	s->p = pp;
 	s->no_answer_ns = (uint64_t)pp.no_answer_ms * 1000000ull;
+	/* the longer window: a gap that long empties every window anyway */
+	s->jump_ns = (uint64_t)NS_MAX(pp.syn_window_s, pp.scan_window_s) * NS_NSEC_PER_SEC;
 	s->clk[KIND_SYN].slot_ns = (uint64_t)pp.syn_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	s->clk[KIND_SCAN].slot_ns = (uint64_t)pp.scan_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	if (pending_init(&s->pend, pp.max_sources) < 0)

@@ -129,7 +129,10 @@ static const struct ns_config_key schema[] = {
 	    "Distinct destination hosts on one port from one source that make a horizontal scan."),
 	U32(anomaly.port_scan.window, 1, HOUR_S, "10", "Port-scan measurement window, in s."),
 	U32(anomaly.max_sources, 64, 16777216, "65536",
-	    "Sources and victims tracked per shard; the least active are forgotten first."),
+	    "Keys per slot table (SYN: source, victim, port; scan: failed probe), in each shard "
+	    "and in the engine. First come, first kept: past the cap a new SYN key's counts go to "
+	    "its victim's overflow key and new failed probes are dropped (both counted). The "
+	    "table of handshakes awaiting an answer, of the same size, evicts its oldest."),
 	U32(anomaly.clear_after, 1, DAY_S, "10", "Quiet seconds before an alert is cleared."),
 
 	/* web */

@@ -5,6 +5,7 @@
  * thresholds are strict at their exact values; spoofed floods are caught at the victim, a
  * source flooding many hosts is caught as an attacker, and a single-source flood is one alert.
  */
+#include "anomaly_priv.h" /* to preset a count near 2^32 (test_counts_saturate) */
 #include "anomaly_test.h"
 
 static void
@@ -237,6 +238,66 @@ test_answered_flood_is_one_alert(void)
 	rig_free(r);
 }
 
+static void
+observe_syn(struct ns_anomaly_shard *s, uint32_t seq, uint64_t ts)
+{
+	struct ns_pkt p;
+	const struct ns_pkt *pp = &p;
+
+	pkt_tcp(&p, ip("10.5.0.1"), (uint16_t)(1024 + seq), ip("10.5.0.2"), 80, NS_TCP_SYN, seq, 0);
+	ns_anomaly_shard_observe_burst(s, &pp, &ts, 1);
+}
+
+/*
+ * 32-bit SYN counts stop at UINT32_MAX instead of wrapping: in a shard's slot table (a key
+ * preset to UINT32_MAX - 1 takes two more SYNs) and when the engine adds two shards' counts
+ * for the same key. The window then holds exactly UINT32_MAX SYNs, not a wrapped handful.
+ */
+static void
+test_counts_saturate(void)
+{
+	struct ns_anomaly_params p;
+	struct ns_anomaly_engine *e;
+	struct ns_anomaly_shard *s[2];
+	struct ns_anomaly_alert ev[16];
+	uint64_t window_syns = 0;
+	unsigned n, raised = 0;
+
+	rig_params(&p);
+	p.shards = 2;
+	e = ns_anomaly_engine_create(&p);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	for (unsigned i = 0; i < 2; i++) {
+		struct syn_ent *se;
+
+		s[i] = ns_anomaly_shard_create(&p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s[i]);
+		CU_ASSERT_EQUAL_FATAL(ns_anomaly_engine_attach(e, s[i]), 0);
+		observe_syn(s[i], 1, T0);
+		CU_ASSERT_EQUAL_FATAL(s[i]->clk[KIND_SYN].cur->tab.count, 1);
+		se = tab_nth(&s[i]->clk[KIND_SYN].cur->tab, 0);
+		se->syn = UINT32_MAX - 1;
+		observe_syn(s[i], 2, T0 + 100 * MS);
+		observe_syn(s[i], 3, T0 + 200 * MS);
+		CU_ASSERT_EQUAL(se->syn, UINT32_MAX);
+		ns_anomaly_shard_flush(s[i]);
+	}
+	ns_anomaly_engine_finish(e, T0 + 200 * MS);
+	while ((n = ns_anomaly_engine_poll(e, ev, NS_ARRAY_SIZE(ev))) > 0)
+		for (unsigned i = 0; i < n; i++)
+			if (ev[i].signature == NS_ANOMALY_SYN_FLOOD &&
+			    ev[i].state == NS_ANOMALY_RAISED &&
+			    ev[i].role == NS_ANOMALY_ROLE_VICTIM) {
+				raised++;
+				window_syns = ev[i].syn.window_syns;
+			}
+	CU_ASSERT_EQUAL(raised, 1);
+	CU_ASSERT_EQUAL(window_syns, UINT32_MAX);
+	ns_anomaly_engine_destroy(e);
+	ns_anomaly_shard_destroy(s[0]);
+	ns_anomaly_shard_destroy(s[1]);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_flood_1000_per_s_raised),
 	NS_TEST(test_busy_server_silent),
@@ -246,6 +307,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_attacker_across_many_victims),
 	NS_TEST(test_ipv6_flood),
 	NS_TEST(test_answered_flood_is_one_alert),
+	NS_TEST(test_counts_saturate),
 };
 
 NS_TEST_MAIN("anomaly_syn_flood", cases)
