@@ -15,6 +15,9 @@
 #include "ns_anomaly.h"
 #include "ns_core.h"
 
+/* A packet time farther than this from a shard's clock moves it only once confirmed. */
+#define ANOMALY_JUMP_NS (2ull * 86400 * NS_NSEC_PER_SEC)
+
 /* ---- bounded open-addressing table ---- */
 
 /*

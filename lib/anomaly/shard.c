@@ -812,8 +812,13 @@ ns_anomaly_shard_create(const struct ns_anomaly_params *p)
 	memset(s, 0, sizeof(*s));
 	s->p = pp;
 	s->no_answer_ns = (uint64_t)pp.no_answer_ms * 1000000ull;
-	/* the longer window: a gap that long empties every window anyway */
-	s->jump_ns = (uint64_t)NS_MAX(pp.syn_window_s, pp.scan_window_s) * NS_NSEC_PER_SEC;
+	/*
+	 * Sparse traffic (a packet a minute, or hours apart) moves the clock as it comes; only a
+	 * time more than two days off, as for flows (lib/flow, "time jumps"), needs confirming.
+	 * Never below the longer window: a gap that long empties every window anyway.
+	 */
+	s->jump_ns = NS_MAX((uint64_t)NS_MAX(pp.syn_window_s, pp.scan_window_s) * NS_NSEC_PER_SEC,
+			    ANOMALY_JUMP_NS);
 	s->clk[KIND_SYN].slot_ns = (uint64_t)pp.syn_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	s->clk[KIND_SCAN].slot_ns = (uint64_t)pp.scan_window_s * NS_NSEC_PER_SEC / NS_ANOMALY_SLOTS;
 	if (pending_init(&s->pend, pp.max_sources) < 0)

@@ -2,8 +2,9 @@
 /*
  * Packet time that jumps: one packet stamped far ahead must not drag the clock (detection
  * would stop for the rest of the input), while traffic that really moved ahead (a file joining
- * captures of different days) moves it. The driver feeds one shard as netscope does with a
- * file: no idle advance, and the engine ticked with the latest timestamp seen so far.
+ * captures of different days) moves it, and sparse traffic moves it as it comes. The driver feeds
+ * one shard as netscope does with a file: no idle advance, and the engine ticked with the latest
+ * timestamp seen so far.
  */
 #include "anomaly_test.h"
 
@@ -39,16 +40,21 @@ drv_poll(struct drv *d)
 }
 
 static void
-drv_syn(struct drv *d, uint32_t i, struct ns_addr dst, uint64_t ts)
+drv_feed(struct drv *d, const struct ns_pkt *p, uint64_t ts)
 {
-	struct ns_pkt p;
-	const struct ns_pkt *pp = &p;
-
-	pkt_tcp(&p, ip_n(0x0a300000, i), (uint16_t)(1024 + i % 60000), dst, 80, NS_TCP_SYN, i, 0);
-	ns_anomaly_shard_observe_burst(d->s, &pp, &ts, 1);
+	ns_anomaly_shard_observe_burst(d->s, &p, &ts, 1);
 	d->max_ts = NS_MAX(d->max_ts, ts);
 	ns_anomaly_engine_tick(d->e, d->max_ts);
 	drv_poll(d);
+}
+
+static void
+drv_syn(struct drv *d, uint32_t i, struct ns_addr dst, uint64_t ts)
+{
+	struct ns_pkt p;
+
+	pkt_tcp(&p, ip_n(0x0a300000, i), (uint16_t)(1024 + i % 60000), dst, 80, NS_TCP_SYN, i, 0);
+	drv_feed(d, &p, ts);
 }
 
 static const struct ns_anomaly_alert *
@@ -105,14 +111,17 @@ test_far_future_packet_ignored(void)
 	drv_fini(&d);
 }
 
-/* Traffic that continues a day later moves the clock: the flood there is raised at its time. */
+/*
+ * Traffic that continues @gap later moves the clock, the flood there is raised at its time;
+ * a gap above two days is a jump the next packet confirmed, a shorter one just time passing.
+ */
 static void
-test_confirmed_jump_ahead_followed(void)
+check_gap_followed(uint64_t gap, uint64_t jumps)
 {
 	struct drv d;
 	const struct ns_anomaly_alert *a;
 	struct ns_anomaly_stats st;
-	uint64_t t1 = T0 + 86400 * SEC;
+	uint64_t t1 = T0 + gap;
 
 	drv_init(&d);
 	for (uint32_t i = 0; i < 100; i++)
@@ -127,14 +136,56 @@ test_confirmed_jump_ahead_followed(void)
 	CU_ASSERT(addr_eq(&a->dst, ip("10.3.0.1")));
 	CU_ASSERT_EQUAL(a->ts_ns, t1 + 2 * SEC);
 	ns_anomaly_engine_stats(d.e, &st);
-	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_TIME_JUMPS], 1);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_TIME_JUMPS], jumps);
 	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_TIME_OUTLIERS], 0);
+	drv_fini(&d);
+}
+
+static void
+test_confirmed_jump_ahead_followed(void)
+{
+	check_gap_followed(3 * 86400 * SEC, 1);
+}
+
+static void
+test_gap_followed(void)
+{
+	check_gap_followed(3600 * SEC, 0);
+	check_gap_followed(86400 * SEC, 0);
+}
+
+/*
+ * Sparse traffic moves the clock packet by packet: 100 probes to 100 ports, a minute apart,
+ * are never a port scan (one probe per window), and no time is an outlier.
+ */
+static void
+test_sparse_not_one_slot(void)
+{
+	struct drv d;
+	struct ns_anomaly_stats st;
+	struct ns_pkt pk;
+
+	drv_init(&d);
+	for (uint32_t i = 0; i < 100; i++) {
+		pkt_tcp(&pk, ip("10.4.0.1"), 40000, ip("10.4.0.2"), (uint16_t)(1000 + i),
+			NS_TCP_SYN, i, 0);
+		drv_feed(&d, &pk, T0 + (uint64_t)i * 60 * SEC);
+	}
+	ns_anomaly_shard_flush(d.s);
+	ns_anomaly_engine_finish(d.e, d.max_ts);
+	drv_poll(&d);
+	CU_ASSERT_EQUAL(d.nev, 0);
+	ns_anomaly_engine_stats(d.e, &st);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_TIME_OUTLIERS], 0);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_TIME_JUMPS], 0);
 	drv_fini(&d);
 }
 
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_far_future_packet_ignored),
 	NS_TEST(test_confirmed_jump_ahead_followed),
+	NS_TEST(test_gap_followed),
+	NS_TEST(test_sparse_not_one_slot),
 };
 
 NS_TEST_MAIN("anomaly_time_jump", cases)
