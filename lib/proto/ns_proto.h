@@ -238,14 +238,18 @@ struct ns_addr {
  *  - payload_off != 0: the transport header was read in full and is consistent with the IP
  *    lengths: ports, TCP fields and options, ICMP fields, payload_len. (With verdict
  *    MALFORMED and reason TCP_OPTIONS the fixed TCP header is still valid.) For a non-first
- *    fragment or an undecoded protocol payload_off == l4_off.
+ *    fragment or an undecoded protocol payload_off == l4_off. A first fragment that ends
+ *    inside its TCP header (at least 8 bytes of it) has l4 TCP, l4_off and payload_off 0:
+ *    verdict OK, no TCP field set (ns_pkt_ports() reads the ports from the frame).
  *  - ARP fields (src/dst sender/target protocol address, arp_op): when verdict is OK;
  *    addresses only for Ethernet/IPv4 ARP.
  *
  * Verdict rules: every check either passes or stops the parse with one reason. A header that
  * does not fit in caplen is TRUNCATED when it would end within wirelen (snaplen cut) and
  * MALFORMED otherwise. A length field that contradicts the layer containing it (IHL, Total
- * Length, Payload Length, extension header length, TCP data offset, UDP length) is MALFORMED.
+ * Length, Payload Length, extension header length, TCP data offset, UDP length) is MALFORMED,
+ * except in a first fragment, which may end inside the TCP header or carry only the start of
+ * the datagram its UDP Length counts (RFC 791 section 2.3, RFC 8200 section 4.5).
  * Depth limits, unknown link types and unknown NULL/LOOP families are UNSUPPORTED. Payload cut
  * by the snaplen after complete headers is OK (check caplen < wirelen for that).
  *

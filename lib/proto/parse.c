@@ -176,6 +176,26 @@ icmp_error_ports(struct ns_pkt *pkt)
 	pkt->dport = q.sport;
 }
 
+/*
+ * A TCP header longer than the @avail bytes the IP header gives it at @off. In a first fragment
+ * (more follow) that is no contradiction: RFC 791 section 2.3 and RFC 8200 section 4.5 cut a
+ * datagram at any multiple of 8 bytes, so the header may go on in the next fragment. Like the
+ * first UDP fragment whose Length covers the whole datagram, the packet is then OK: l4 TCP with
+ * l4_off, but its header was not read in full, so payload_off stays 0 and no TCP field is set
+ * (ns_pkt_ports() reads the ports from the frame). At least one 8-byte fragment unit must be
+ * there, which holds the ports; anything shorter, and a header too long for an unfragmented
+ * packet, is MALFORMED.
+ */
+static int
+tcp_header_overrun(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint32_t avail)
+{
+	if (!(pkt->frag & NS_FRAG_MORE) || avail < 8)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	if (cur_pull(c, off, avail) == NULL)
+		return stop_cut(pkt, c, off, avail, NS_PARSE_R_TCP_SHORT);
+	return NS_PARSE_OK;
+}
+
 static int
 parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off, uint32_t avail)
 {
@@ -191,7 +211,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		pkt->l4 = NS_L4_TCP;
 		/* RFC 9293 section 3.1: the fixed header is 20 bytes */
 		if (avail < 20)
-			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+			return tcp_header_overrun(pkt, c, off, avail);
 		h = cur_pull(c, off, 20);
 		if (h == NULL)
 			return stop_cut(pkt, c, off, 20, NS_PARSE_R_TCP_SHORT);
@@ -200,7 +220,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		if (hlen < 20)
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_DOFF);
 		if (hlen > avail)
-			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+			return tcp_header_overrun(pkt, c, off, avail);
 		h = cur_pull(c, off, hlen);
 		if (h == NULL)
 			return stop_cut(pkt, c, off, hlen, NS_PARSE_R_TCP_SHORT);

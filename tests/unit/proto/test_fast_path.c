@@ -239,6 +239,18 @@ test_fast_fragments(void)
 		compare_cuts(NS_LINK_EN10MB, &t);
 		compare_cuts(NS_LINK_EN10MB, &u);
 	}
+	/* a first fragment ending 8 bytes into the TCP header, padded to the 60-byte minimum
+	 * frame, and the same lengths unfragmented: the general path, fragment or not */
+	for (size_t i = 0; i < 2; i++) {
+		struct pb t = { .len = 0 };
+
+		build_tcp(&t, i == 0 ? 0x2000 : 0, 0, NULL, 0, 0);
+		t.len = 34 + 8;
+		pb_ipv4_done(&t, 14);
+		pb_put(&t, NULL, 18);
+		CU_ASSERT_FALSE(fast_whole(&t));
+		compare_cuts(NS_LINK_EN10MB, &t);
+	}
 	CU_ASSERT_EQUAL(n_diff, diff0);
 }
 

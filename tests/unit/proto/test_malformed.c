@@ -470,6 +470,85 @@ test_tcp_len(void)
 	EXPECT(NS_LINK_EN10MB, &p, 34 + 20, 2000, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
 }
 
+/*
+ * A first fragment (more follow, offset 0) may end inside the TCP header: RFC 791 section 2.3
+ * and RFC 8200 section 4.5 cut at any multiple of 8 bytes. It stays TCP without a payload
+ * (header not read in full), OK; the same lengths without fragmentation stay TCP_LEN.
+ */
+static void
+test_tcp_len_first_fragment(void)
+{
+	static const uint8_t opts[12] = { 1, 1, 8, 10 };
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+
+	/* IPv4, MF, 8 bytes of a 20-byte header: ports and sequence number only */
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 6, 0x2000, 0);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	p.len = 34 + 8;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt); /* in place: ns_pkt_ports() reads */
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(pkt.payload_len, 0);
+	CU_ASSERT_EQUAL(pkt.tcp_hlen, 0);
+	CU_ASSERT_EQUAL(pkt.frag, NS_FRAG_IS | NS_FRAG_FIRST | NS_FRAG_MORE);
+	CU_ASSERT_EQUAL(ns_pkt_ports(&pkt), 4000u << 16 | 80);
+	/* 16 bytes; cut by the snaplen within them: TRUNCATED / MALFORMED by the wire */
+	pb_put(&p, NULL, 8);
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 12, NS_PARSE_R_TCP_SHORT);
+	/* the last fragment, or no fragment at all: the header must fit */
+	pb_set16(&p, 20, 0x0000);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	pb_set16(&p, 20, 0x4000); /* DF */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	/* less than one 8-byte fragment unit cannot be a first fragment */
+	pb_set16(&p, 20, 0x2000);
+	p.len = 34 + 4;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+
+	/* IPv4, MF, a 32-byte header (options) in a 24-byte fragment */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 6, 0x2000, 0);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, opts, sizeof(opts));
+	p.len = 34 + 24;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	parse_all(NS_LINK_EN10MB, &p, &pkt);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(pkt.tcp_hlen, 0);
+	pb_set16(&p, 20, 0x0000);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+
+	/* IPv6 Fragment header, M set, offset 0, 8 bytes of TCP */
+	p.len = 0;
+	pb_eth(&p, 0x86dd);
+	ip = pb_ipv6(&p, 44);
+	pb_frag6(&p, 6, 0, 1, 77);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	p.len = 62 + 8;
+	pb_ipv6_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV6) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4_off, 62);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(ns_pkt_ports(&pkt), 4000u << 16 | 80);
+	/* an atomic fragment (M clear) is a whole packet: TCP_LEN */
+	pb_set16(&p, 54 + 2, 0);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+}
+
 static void
 test_tcp_options(void)
 {
@@ -739,21 +818,37 @@ test_every_reason_triggered(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_reason_none),      NS_TEST(test_linktype),
-	NS_TEST(test_link_short),       NS_TEST(test_null_family),
-	NS_TEST(test_vlan_short),       NS_TEST(test_vlan_depth),
-	NS_TEST(test_arp_short),        NS_TEST(test_ip_version),
-	NS_TEST(test_ipv4_short),       NS_TEST(test_ipv4_ihl),
-	NS_TEST(test_ipv4_totlen),      NS_TEST(test_ipv4_options),
-	NS_TEST(test_ipv4_totlen_long), NS_TEST(test_ipv6_short),
-	NS_TEST(test_ipv6_payload_len), NS_TEST(test_ipv6_ext_short),
-	NS_TEST(test_ipv6_ext_len),     NS_TEST(test_ipv6_jumbo_invalid),
-	NS_TEST(test_ipv6_ext_depth),   NS_TEST(test_tcp_short),
-	NS_TEST(test_tcp_doff),         NS_TEST(test_tcp_len),
-	NS_TEST(test_tcp_options),      NS_TEST(test_udp_short),
-	NS_TEST(test_udp_len),          NS_TEST(test_icmp_short),
-	NS_TEST(test_icmpv6_short),     NS_TEST(test_raw_empty),
-	NS_TEST(test_every_prefix),     NS_TEST(test_every_reason_triggered),
+	NS_TEST(test_reason_none),
+	NS_TEST(test_linktype),
+	NS_TEST(test_link_short),
+	NS_TEST(test_null_family),
+	NS_TEST(test_vlan_short),
+	NS_TEST(test_vlan_depth),
+	NS_TEST(test_arp_short),
+	NS_TEST(test_ip_version),
+	NS_TEST(test_ipv4_short),
+	NS_TEST(test_ipv4_ihl),
+	NS_TEST(test_ipv4_totlen),
+	NS_TEST(test_ipv4_options),
+	NS_TEST(test_ipv4_totlen_long),
+	NS_TEST(test_ipv6_short),
+	NS_TEST(test_ipv6_payload_len),
+	NS_TEST(test_ipv6_ext_short),
+	NS_TEST(test_ipv6_ext_len),
+	NS_TEST(test_ipv6_jumbo_invalid),
+	NS_TEST(test_ipv6_ext_depth),
+	NS_TEST(test_tcp_short),
+	NS_TEST(test_tcp_doff),
+	NS_TEST(test_tcp_len),
+	NS_TEST(test_tcp_len_first_fragment),
+	NS_TEST(test_tcp_options),
+	NS_TEST(test_udp_short),
+	NS_TEST(test_udp_len),
+	NS_TEST(test_icmp_short),
+	NS_TEST(test_icmpv6_short),
+	NS_TEST(test_raw_empty),
+	NS_TEST(test_every_prefix),
+	NS_TEST(test_every_reason_triggered),
 };
 
 NS_TEST_MAIN("proto_malformed", cases)
