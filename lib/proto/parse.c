@@ -316,6 +316,31 @@ set_nonfirst_fragment(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto,
 	return NS_PARSE_OK;
 }
 
+/*
+ * IPv4 payload at @off (@avail bytes by Total Length) that starts with an Authentication Header
+ * (RFC 4302 section 2): Next Header, then Payload Len in 32-bit words minus 2 (section 2.2).
+ * As in IPv6, where AH is walked with the extension headers, the transport after it is parsed
+ * (tcpdump and Wireshark do the same); it must lie within the IP payload and the capture.
+ */
+static int
+parse_ipv4_ah(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint32_t avail)
+{
+	const uint8_t *h;
+	uint32_t elen;
+
+	if (avail < 8)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	h = cur_pull(c, off, 8);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 8, NS_PARSE_R_AH_SHORT);
+	elen = ((uint32_t)h[1] + 2) * 4;
+	if (elen > avail)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	if (cur_pull(c, off, elen) == NULL)
+		return stop_cut(pkt, c, off, elen, NS_PARSE_R_AH_SHORT);
+	return parse_l4(pkt, c, h[0], off + elen, avail - elen);
+}
+
 /* The fields an IPv4 header @h gives every packet (the general parse and the fast path). */
 static inline void
 ipv4_fields(struct ns_pkt *pkt, const uint8_t *h)
@@ -383,6 +408,8 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 			return set_nonfirst_fragment(pkt, c, h[9], off + hlen, tot - hlen);
 		pkt->frag |= NS_FRAG_FIRST;
 	}
+	if (h[9] == P_AH)
+		return parse_ipv4_ah(pkt, c, off + hlen, tot - hlen);
 	return parse_l4(pkt, c, h[9], off + hlen, tot - hlen);
 }
 

@@ -358,6 +358,15 @@ test_fast_declines(void)
 	pb_ipv4_done(&p, ip);
 	CU_ASSERT_FALSE(fast_whole(&p));
 
+	p.len = 0; /* IPv4 AH + TCP */
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_FALSE(fast_whole(&p));
+	compare_cuts(NS_LINK_EN10MB, &p);
+
 	p.len = 0; /* IPv6 */
 	pb_eth(&p, 0x86dd);
 	ip = pb_ipv6(&p, 6);

@@ -428,6 +428,51 @@ test_ipv6_ext_depth(void)
 	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_UNSUPPORTED, NS_PARSE_R_IPV6_EXT_DEPTH);
 }
 
+/* An IPv4 Authentication Header (RFC 4302 section 2) cut by the capture. */
+static void
+test_ah_short(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 4, NS_PARSE_R_AH_SHORT);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 20, NS_PARSE_R_AH_SHORT);
+	/* the IP header was read, the transport not identified */
+	parse_exact(NS_LINK_EN10MB, &p, 34 + 20, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4));
+	CU_ASSERT_EQUAL(pkt.l4_off, 0);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 51);
+}
+
+/* An IPv4 Authentication Header longer than the IP payload (RFC 4302 section 2.2). */
+static void
+test_ah_len(void)
+{
+	struct pb p = { .len = 0 };
+	uint32_t ip;
+
+	build_l4_in_ipv4(&p, 51, 6); /* not even the 8 bytes every AH has */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_ipv4_done(&p, ip);
+	p.b[34 + 1] = 5; /* 28 bytes in a 24-byte payload */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	/* Total Length, not caplen, bounds it: the same with trailer bytes after the packet */
+	pb_put(&p, NULL, 8);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	p.b[34 + 1] = 4; /* 24 bytes exactly, then no room for TCP */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+}
+
 static void
 test_tcp_short(void)
 {
@@ -741,6 +786,14 @@ build_samples(struct sample *s, size_t *n)
 	pb_udp(p, 1, 2, 3);
 	pb_ipv6_done(p, ip);
 
+	p = &s[i].p, s[i++].linktype = NS_LINK_EN10MB; /* IPv4 AH + TCP */
+	pb_eth(p, 0x0800);
+	ip = pb_ipv4(p, 51, 0, 0);
+	pb_ah(p, 6);
+	pb_tcp(p, 1, 2, 3, 4, NS_TCP_ACK, 5, opts, 8);
+	pb_put(p, NULL, 3);
+	pb_ipv4_done(p, ip);
+
 	p = &s[i].p, s[i++].linktype = NS_LINK_LOOP; /* LOOP IPv4 ESP-like other */
 	pb_u32(p, 2);
 	ip = pb_ipv4(p, 50, 0, 0);
@@ -837,6 +890,8 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_ipv6_ext_len),
 	NS_TEST(test_ipv6_jumbo_invalid),
 	NS_TEST(test_ipv6_ext_depth),
+	NS_TEST(test_ah_short),
+	NS_TEST(test_ah_len),
 	NS_TEST(test_tcp_short),
 	NS_TEST(test_tcp_doff),
 	NS_TEST(test_tcp_len),

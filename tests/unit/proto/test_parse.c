@@ -773,6 +773,71 @@ test_ipv4_other_protocol(void)
 	CU_ASSERT_EQUAL(pkt.payload_len, 24);
 }
 
+/* RFC 4302: an Authentication Header between IPv4 and the transport is walked, as in IPv6. */
+static void
+test_ipv4_ah(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+	char line[256];
+
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 40000, 443, 7, 0, NS_TCP_SYN, 1000, NULL, 0);
+	pb_put(&p, NULL, 12);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 6);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34 + 24);
+	CU_ASSERT_EQUAL(pkt.payload_off, 34 + 24 + 20);
+	CU_ASSERT_EQUAL(pkt.payload_len, 12);
+	CU_ASSERT_EQUAL(pkt.sport, 40000);
+	CU_ASSERT_EQUAL(pkt.dport, 443);
+	CU_ASSERT_EQUAL(pkt.tcp_seq, 7);
+	CU_ASSERT_EQUAL(pkt.ip6_ext, 0);
+	ns_pkt_format(&pkt, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "IPv4 TCP 10.0.0.1:40000 > 10.0.0.2:443 [S] seq 7 win 1000, "
+				     "length 90");
+
+	/* a first fragment carries the AH and the transport header */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0x2000, 0);
+	pb_ah(&p, 17);
+	pb_udp(&p, 5353, 53, 16);
+	pb_set16(&p, 34 + 24 + 4, 1000); /* UDP Length: the whole datagram */
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_UDP);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 17);
+	CU_ASSERT_EQUAL(pkt.dport, 53);
+	CU_ASSERT_EQUAL(pkt.payload_len, 16);
+
+	/* a later fragment: no AH to read, the IP header's protocol stays */
+	pb_set16(&p, 14 + 6, 0x2000 | 185);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_FRAGMENT);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 51);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34);
+
+	/* AH, then a protocol not decoded (ESP): OTHER, ip_proto after the AH */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 50);
+	pb_put(&p, NULL, 16);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_OTHER);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 50);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34 + 24);
+	CU_ASSERT_EQUAL(pkt.payload_len, 16);
+}
+
 /* RFC 2675: Payload Length 0, the length in the hop-by-hop Jumbo Payload option. */
 static void
 test_ipv6_jumbo(void)
@@ -879,6 +944,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_ipv6_fragments),
 	NS_TEST(test_ipv6_stop_headers),
 	NS_TEST(test_ipv4_other_protocol),
+	NS_TEST(test_ipv4_ah),
 	NS_TEST(test_ipv6_jumbo),
 	NS_TEST(test_ipv4_big_tcp),
 	NS_TEST(test_caplen_above_wirelen),
