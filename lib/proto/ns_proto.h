@@ -385,7 +385,10 @@ struct ns_icmp_quote {
 /**
  * Decode the TCP/UDP packet an ICMP error (v4 types 3, 4, 5, 11, 12; v6 types 1-4) quotes.
  * Returns true and fills @q when @pkt is such an error and the quote holds addresses and
- * ports (a first fragment or whole packet), false otherwise. Reads within pkt->caplen only.
+ * ports (a first fragment or whole packet), false otherwise. @pkt is as ns_parse() left it:
+ * the quote is read from its ICMP payload only, up to the end of the IP packet (payload_off +
+ * payload_len) and within caplen, so bytes after the packet (Ethernet padding, trailer, FCS)
+ * are never taken for quoted addresses or ports.
  */
 bool ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q);
 

@@ -278,6 +278,56 @@ test_icmp_error_takes_quoted_ports(void)
 #undef PARSE_IN_PLACE
 }
 
+/*
+ * The quote ends with the IP packet: bytes after it (Ethernet padding, a trailer, the FCS) are
+ * never read as the quoted ports, even when they were captured.
+ */
+static void
+test_icmp_quote_ends_with_ip_packet(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	struct ns_icmp_quote q;
+	uint32_t ip;
+
+	/* IPv4: the quoted UDP header stops after 2 bytes; its other 6 follow as a trailer */
+	build_port_unreachable(&p, 0x0a000002);
+	pb_set16(&p, 16, (uint16_t)(p.len - 14 - 6));
+	CU_ASSERT_EQUAL(ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.payload_len, 20 + 2);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+	CU_ASSERT_EQUAL(pkt.dport, 0);
+	/* 4 bytes of it inside the packet are enough */
+	pb_set16(&p, 16, (uint16_t)(p.len - 14 - 4));
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_TRUE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 161);
+	CU_ASSERT_EQUAL(pkt.dport, 5353);
+
+	/* IPv6: a packet-too-big whose quoted IPv6 header is cut, the rest as a trailer */
+	p.len = 0;
+	pb_eth(&p, 0x86dd);
+	ip = pb_ipv6(&p, 58);
+	pb_icmp(&p, 2, 0, 0, 0);
+	pb_u32(&p, 0x60000000);
+	pb_u16(&p, 8);
+	pb_u8(&p, 17);
+	pb_u8(&p, 64);
+	pb_put(&p, &p.b[14 + 24], 16); /* the error's destination sent the quoted packet */
+	pb_put(&p, &p.b[14 + 8], 16);
+	pb_udp(&p, 5353, 161, 0);
+	pb_ipv6_done(&p, ip);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_TRUE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 161);
+	pb_set16(&p, 14 + 4, (uint16_t)(8 + 40 - 1)); /* the packet ends inside the quote */
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.verdict, NS_PARSE_OK);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+}
+
 static void
 test_icmpv6_echo(void)
 {
@@ -926,6 +976,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_payload_len_from_ip_not_caplen),
 	NS_TEST(test_icmp_echo),
 	NS_TEST(test_icmp_error_takes_quoted_ports),
+	NS_TEST(test_icmp_quote_ends_with_ip_packet),
 	NS_TEST(test_icmpv6_echo),
 	NS_TEST(test_arp),
 	NS_TEST(test_linux_sll),
