@@ -137,7 +137,7 @@ const char *ns_layer_name(unsigned idx);
  * Layer meanings (a frame may set several bits). Only OUTER layers count: tunnels (GRE, VXLAN,
  * Geneve, IP-in-IP) and ICMP error payloads are not decapsulated.
  *  ETH     link type EN10MB                          SLL    link type LINUX_SLL or LINUX_SLL2
- *  VLAN    at least one 802.1Q (0x8100), 802.1ad (0x88a8) or 0x9100 tag
+ *  VLAN    at least one 802.1Q (0x8100), 802.1ad (0x88a8), 0x9100 or 0x9200 tag
  *  QINQ    two or more stacked tags
  *  ARP     ethertype ARP or RARP
  *  IPV4/IPV6  the outermost network layer: ethertype/SLL protocol 0x0800/0x86dd, NULL/LOOP
@@ -433,7 +433,8 @@ int ns_pkt_format(const struct ns_pkt *pkt, char *buf, size_t len);
  * (5) We walk AH (RFC 4302) to the transport in IPv4 and IPv6, as tcpdump and tshark's own
  *     dissectors do (frame.protocols eth:ethertype:ip:ah:tcp); the oracle's outer_l4 takes the
  *     layer right after IP and skips only the RFC 8200 extension headers.
- * (6) VLAN counts any tag; tshark's vlan key counts 0x8100 tags only (ieee8021ad apart).
+ * (6) VLAN counts any tag; tshark's vlan key counts 0x8100 tags only (ieee8021ad apart), and
+ *     tshark 4.0.17 does not decode 0x9200 at all (tcpdump does, as 802.1Q).
  * (7) We accept Total Length 0 only when the frame is too long for a 16-bit length (BIG TCP);
  *     tshark also accepts it in smaller frames (TSO captures).
  */

@@ -24,6 +24,7 @@
 #define ET_IPV6 0x86dd
 #define ET_8021AD 0x88a8
 #define ET_QINQ_OLD 0x9100 /* pre-802.1ad vendor S-tag, still seen on Cisco/Juniper gear */
+#define ET_QINQ_OLD2 0x9200 /* another pre-802.1ad vendor S-tag (tcpdump: "802.1Q-9200") */
 
 /* IP protocol numbers (IANA). Own names so <netinet/in.h> cannot collide. */
 #define P_HOPOPTS 0
@@ -603,7 +604,8 @@ parse_ethertype(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint16
 {
 	const uint8_t *h;
 
-	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ_OLD) {
+	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ_OLD ||
+	       type == ET_QINQ_OLD2) {
 		pkt->layers |= NS_LAYER_BIT(VLAN);
 		if (pkt->vlan_count != 0)
 			pkt->layers |= NS_LAYER_BIT(QINQ);

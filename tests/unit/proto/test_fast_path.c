@@ -351,6 +351,19 @@ test_fast_declines(void)
 	pb_ipv4_done(&p, ip);
 	CU_ASSERT_FALSE(fast_whole(&p));
 
+	for (size_t i = 0; i < 3; i++) { /* the other TPIDs */
+		static const uint16_t tpid[3] = { 0x88a8, 0x9100, 0x9200 };
+
+		p.len = 0;
+		pb_eth(&p, tpid[i]);
+		pb_vlan(&p, 10, 0x0800);
+		ip = pb_ipv4(&p, 6, 0, 0);
+		pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+		pb_ipv4_done(&p, ip);
+		CU_ASSERT_FALSE(fast_whole(&p));
+		compare_cuts(NS_LINK_EN10MB, &p);
+	}
+
 	p.len = 0; /* ICMP */
 	pb_eth(&p, 0x0800);
 	ip = pb_ipv4(&p, 1, 0, 0);

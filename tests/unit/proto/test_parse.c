@@ -561,6 +561,44 @@ test_three_stacked_tags(void)
 	CU_ASSERT_EQUAL(pkt.l3_off, 26);
 }
 
+/* TPID 0x9200, another pre-802.1ad S-tag: a VLAN tag like 0x9100 (tcpdump: 802.1Q-9200). */
+static void
+test_vlan_9200(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+	char line[256];
+
+	pb_eth(&p, 0x9200);
+	pb_vlan(&p, 42, 0x0800);
+	ip = pb_ipv4(&p, 6, 0, 0);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(VLAN) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.vlan_count, 1);
+	CU_ASSERT_EQUAL(pkt.vlan[0], 42);
+	CU_ASSERT_EQUAL(pkt.link_proto, 0x0800);
+	CU_ASSERT_EQUAL(pkt.l3_off, 18);
+	CU_ASSERT_EQUAL(pkt.sport, 1);
+	ns_pkt_format(&pkt, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "vlan 42 IPv4 TCP 10.0.0.1:1 > 10.0.0.2:2 [S] seq 3 win 5, "
+				     "length 58");
+
+	/* as the outer tag of a stack */
+	p.len = 0;
+	pb_eth(&p, 0x9200);
+	pb_vlan(&p, 100, 0x8100);
+	pb_vlan(&p, 200, 0x0806);
+	pb_arp(&p, 1);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(VLAN) | BIT(QINQ) | BIT(ARP));
+	CU_ASSERT_EQUAL(pkt.vlan[0], 100);
+	CU_ASSERT_EQUAL(pkt.vlan[1], 200);
+	CU_ASSERT_EQUAL(pkt.l3_off, 22);
+}
+
 static void
 test_vlan_after_sll(void)
 {
@@ -986,6 +1024,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_vlan_8021q),
 	NS_TEST(test_qinq_8021ad),
 	NS_TEST(test_three_stacked_tags),
+	NS_TEST(test_vlan_9200),
 	NS_TEST(test_vlan_after_sll),
 	NS_TEST(test_other_ethertypes),
 	NS_TEST(test_ipv4_options),
