@@ -132,10 +132,15 @@ icmp_is_error(const struct ns_pkt *pkt)
 	return pkt->l4 == NS_L4_ICMPV6 && pkt->icmp_type >= 1 && pkt->icmp_type <= 4;
 }
 
+/*
+ * @len bytes at @off when they lie before @end, else NULL. @end is where the ICMP message ends:
+ * the end of the IP payload (payload_off + payload_len), or caplen when the capture stopped
+ * first. Bytes after the IP packet (an Ethernet trailer or FCS) are not part of the quote.
+ */
 static const uint8_t *
-quote_pull(const struct ns_pkt *pkt, uint32_t off, uint32_t len)
+quote_pull(const struct ns_pkt *pkt, uint32_t end, uint32_t off, uint32_t len)
 {
-	if (pkt->data == NULL || off > pkt->caplen || len > pkt->caplen - off)
+	if (off > end || len > end - off)
 		return NULL;
 	return pkt->data + off;
 }
@@ -143,16 +148,20 @@ quote_pull(const struct ns_pkt *pkt, uint32_t off, uint32_t len)
 bool
 ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q)
 {
-	uint32_t off = pkt->l4_off + 8;
+	uint32_t off = pkt->l4_off + 8, end;
 	const uint8_t *ip, *l4;
 
-	if (pkt->l4_off == 0 || !icmp_is_error(pkt) || (ip = quote_pull(pkt, off, 1)) == NULL)
+	/* payload_off != 0: the ICMP header was read and payload_len is the message's rest */
+	if (pkt->data == NULL || pkt->l4_off == 0 || pkt->payload_off == 0 || !icmp_is_error(pkt))
+		return false;
+	end = (uint32_t)NS_MIN((uint64_t)pkt->payload_off + pkt->payload_len, pkt->caplen);
+	if ((ip = quote_pull(pkt, end, off, 1)) == NULL)
 		return false;
 	memset(q, 0, sizeof(*q));
 	if ((ip[0] >> 4) == 4) {
 		uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 
-		ip = quote_pull(pkt, off, 20);
+		ip = quote_pull(pkt, end, off, 20);
 		/* RFC 791 section 3.1: IHL >= 5; a non-zero fragment offset has no ports */
 		if (ip == NULL || ihl < 20 || ((ip[6] & 0x1f) | ip[7]) != 0)
 			return false;
@@ -161,17 +170,17 @@ ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q)
 		q->src.b[10] = q->src.b[11] = q->dst.b[10] = q->dst.b[11] = 0xff;
 		memcpy(&q->src.b[12], ip + 12, 4);
 		memcpy(&q->dst.b[12], ip + 16, 4);
-		l4 = quote_pull(pkt, off + ihl, 4);
+		l4 = quote_pull(pkt, end, off + ihl, 4);
 	} else if ((ip[0] >> 4) == 6) {
 		/* RFC 8200 section 3; extension headers in a quote are not walked */
-		ip = quote_pull(pkt, off, 40);
+		ip = quote_pull(pkt, end, off, 40);
 		if (ip == NULL)
 			return false;
 		q->proto = ip[6];
 		q->ip_version = 6;
 		memcpy(q->src.b, ip + 8, 16);
 		memcpy(q->dst.b, ip + 24, 16);
-		l4 = quote_pull(pkt, off + 40, 4);
+		l4 = quote_pull(pkt, end, off + 40, 4);
 	} else {
 		return false;
 	}

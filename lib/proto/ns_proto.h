@@ -85,7 +85,9 @@ enum ns_parse_verdict {
 	X(ICMPV6_SHORT, "ICMPv6 header cut short")                      \
 	X(RAW_EMPTY, "raw IP frame without a version byte")             \
 	X(IPV4_TOTLEN_LONG, "IPv4 total length exceeds frame")          \
-	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")
+	X(IPV6_EXT_DEPTH, "too many IPv6 extension headers")            \
+	X(AH_SHORT, "IPv4 authentication header cut short")             \
+	X(AH_LEN, "IPv4 authentication header exceeds IP payload")
 
 enum ns_parse_reason {
 /* clang-format off */
@@ -135,14 +137,14 @@ const char *ns_layer_name(unsigned idx);
  * Layer meanings (a frame may set several bits). Only OUTER layers count: tunnels (GRE, VXLAN,
  * Geneve, IP-in-IP) and ICMP error payloads are not decapsulated.
  *  ETH     link type EN10MB                          SLL    link type LINUX_SLL or LINUX_SLL2
- *  VLAN    at least one 802.1Q (0x8100), 802.1ad (0x88a8) or 0x9100 tag
+ *  VLAN    at least one 802.1Q (0x8100), 802.1ad (0x88a8), 0x9100 or 0x9200 tag
  *  QINQ    two or more stacked tags
  *  ARP     ethertype ARP or RARP
  *  IPV4/IPV6  the outermost network layer: ethertype/SLL protocol 0x0800/0x86dd, NULL/LOOP
  *          family, link type IPV4/IPV6, or the version nibble on RAW links
  *  TCP/UDP/ICMP/ICMPV6  the protocol named by the outer IP header (after IPv6 extension
- *          headers, AH included), for unfragmented packets and first fragments; a non-first
- *          fragment sets none of them
+ *          headers, and after an Authentication Header in IPv4 or IPv6), for unfragmented
+ *          packets and first fragments; a non-first fragment sets none of them
  *  OTHER   a frame with nothing we decode above the link: unknown ethertype, 802.3 length
  *          field (LLC/STP), unknown NULL/LOOP family; or an IP packet whose transport we do
  *          not decode (GRE, OSPF, ESP, No Next Header, ...) or that is a non-first fragment
@@ -233,19 +235,24 @@ struct ns_addr {
  *  - ip_version != 0: the IP header (IPv4 with its options) was read in full: src, dst, ttl,
  *    ip_len (for a jumbogram once its hop-by-hop header was read), and for IPv4
  *    frag/frag_off/frag_id are valid.
- *  - l4_off != 0: the transport was located (IPv6 extension headers walked): l4, ip_proto,
- *    ip6_ext and IPv6 fragment fields are valid.
+ *  - l4_off != 0: the transport was located (IPv6 extension headers and an IPv4 or IPv6 AH
+ *    walked): l4, ip_proto, ip6_ext and IPv6 fragment fields are valid (ip6_ext is for IPv6
+ *    only: an IPv4 AH sets no bit).
  *  - payload_off != 0: the transport header was read in full and is consistent with the IP
  *    lengths: ports, TCP fields and options, ICMP fields, payload_len. (With verdict
  *    MALFORMED and reason TCP_OPTIONS the fixed TCP header is still valid.) For a non-first
- *    fragment or an undecoded protocol payload_off == l4_off.
+ *    fragment or an undecoded protocol payload_off == l4_off. A first fragment that ends
+ *    inside its TCP header (at least 8 bytes of it) has l4 TCP, l4_off and payload_off 0:
+ *    verdict OK, no TCP field set (ns_pkt_ports() reads the ports from the frame).
  *  - ARP fields (src/dst sender/target protocol address, arp_op): when verdict is OK;
  *    addresses only for Ethernet/IPv4 ARP.
  *
  * Verdict rules: every check either passes or stops the parse with one reason. A header that
  * does not fit in caplen is TRUNCATED when it would end within wirelen (snaplen cut) and
  * MALFORMED otherwise. A length field that contradicts the layer containing it (IHL, Total
- * Length, Payload Length, extension header length, TCP data offset, UDP length) is MALFORMED.
+ * Length, Payload Length, extension header or AH length, TCP data offset, UDP length) is
+ * MALFORMED, except in a first fragment, which may end inside the TCP header or carry only the
+ * start of the datagram its UDP Length counts (RFC 791 section 2.3, RFC 8200 section 4.5).
  * Depth limits, unknown link types and unknown NULL/LOOP families are UNSUPPORTED. Payload cut
  * by the snaplen after complete headers is OK (check caplen < wirelen for that).
  *
@@ -290,7 +297,7 @@ struct ns_pkt {
 	uint8_t ip_version; /* 4, 6 or 0 */
 
 	uint8_t ttl; /* IPv4 TTL or IPv6 hop limit */
-	uint8_t ip_proto; /* final protocol / next header after extension headers */
+	uint8_t ip_proto; /* final protocol: next header after extension headers and AH */
 	uint16_t frag_off; /* fragment offset in bytes */
 	uint32_t frag_id; /* IPv4 identification or IPv6 fragment identification */
 
@@ -378,7 +385,10 @@ struct ns_icmp_quote {
 /**
  * Decode the TCP/UDP packet an ICMP error (v4 types 3, 4, 5, 11, 12; v6 types 1-4) quotes.
  * Returns true and fills @q when @pkt is such an error and the quote holds addresses and
- * ports (a first fragment or whole packet), false otherwise. Reads within pkt->caplen only.
+ * ports (a first fragment or whole packet), false otherwise. @pkt is as ns_parse() left it:
+ * the quote is read from its ICMP payload only, up to the end of the IP packet (payload_off +
+ * payload_len) and within caplen, so bytes after the packet (Ethernet padding, trailer, FCS)
+ * are never taken for quoted addresses or ports.
  */
 bool ns_icmp_quote(const struct ns_pkt *pkt, struct ns_icmp_quote *q);
 
@@ -407,7 +417,7 @@ int ns_pkt_format(const struct ns_pkt *pkt, char *buf, size_t len);
  * | tcpdump-bad-ipv4-version-pgm-...pcap  | OTHER vs outer_l4 other:* | 0    | 1      | (4) |
  * | tcpdump-heap-overflow-1.pcap          | OTHER vs outer_l3 none    | 0    | 1      | (4) |
  * | tcpdump-ipv6-bad-version.pcap         | OTHER vs outer_l3 none    | 0    | 2      | (4) |
- * | (not in corpus) IPv6 + AH + TCP       | outer_l4                  | tcp  | other:ah | (5) |
+ * | (not in corpus) IPv4/IPv6 + AH + TCP  | outer_l4                  | tcp  | other:ah | (5) |
  * | (not in corpus) 802.1ad tag only      | any-layer vlan            | 1    | 0      | (6) |
  * | (not in corpus) IPv4 Total Length 0, frame <= 64 KiB | outer_l4 | none | tcp/... | (7) |
  *
@@ -420,9 +430,11 @@ int ns_pkt_format(const struct ns_pkt *pkt, char *buf, size_t len);
  * (4) OTHER has no tshark key; it is compared with outer_l3 none (minus ARP) plus outer_l4
  *     other:* (except other:none) plus fragment. Frames malformed before their L3/L4 was
  *     identified are not OTHER for us, while tshark files them under none or other:<x>.
- * (5) We walk AH (RFC 4302) to the transport; the oracle skips only the RFC 8200 extension
- *     headers.
- * (6) VLAN counts any tag; tshark's vlan key counts 0x8100 tags only (ieee8021ad apart).
+ * (5) We walk AH (RFC 4302) to the transport in IPv4 and IPv6, as tcpdump and tshark's own
+ *     dissectors do (frame.protocols eth:ethertype:ip:ah:tcp); the oracle's outer_l4 takes the
+ *     layer right after IP and skips only the RFC 8200 extension headers.
+ * (6) VLAN counts any tag; tshark's vlan key counts 0x8100 tags only (ieee8021ad apart), and
+ *     tshark 4.0.17 does not decode 0x9200 at all (tcpdump does, as 802.1Q).
  * (7) We accept Total Length 0 only when the frame is too long for a 16-bit length (BIG TCP);
  *     tshark also accepts it in smaller frames (TSO captures).
  */

@@ -24,6 +24,7 @@
 #define ET_IPV6 0x86dd
 #define ET_8021AD 0x88a8
 #define ET_QINQ_OLD 0x9100 /* pre-802.1ad vendor S-tag, still seen on Cisco/Juniper gear */
+#define ET_QINQ_OLD2 0x9200 /* another pre-802.1ad vendor S-tag (tcpdump: "802.1Q-9200") */
 
 /* IP protocol numbers (IANA). Own names so <netinet/in.h> cannot collide. */
 #define P_HOPOPTS 0
@@ -176,6 +177,26 @@ icmp_error_ports(struct ns_pkt *pkt)
 	pkt->dport = q.sport;
 }
 
+/*
+ * A TCP header longer than the @avail bytes the IP header gives it at @off. In a first fragment
+ * (more follow) that is no contradiction: RFC 791 section 2.3 and RFC 8200 section 4.5 cut a
+ * datagram at any multiple of 8 bytes, so the header may go on in the next fragment. Like the
+ * first UDP fragment whose Length covers the whole datagram, the packet is then OK: l4 TCP with
+ * l4_off, but its header was not read in full, so payload_off stays 0 and no TCP field is set
+ * (ns_pkt_ports() reads the ports from the frame). At least one 8-byte fragment unit must be
+ * there, which holds the ports; anything shorter, and a header too long for an unfragmented
+ * packet, is MALFORMED.
+ */
+static int
+tcp_header_overrun(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint32_t avail)
+{
+	if (!(pkt->frag & NS_FRAG_MORE) || avail < 8)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	if (cur_pull(c, off, avail) == NULL)
+		return stop_cut(pkt, c, off, avail, NS_PARSE_R_TCP_SHORT);
+	return NS_PARSE_OK;
+}
+
 static int
 parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off, uint32_t avail)
 {
@@ -191,7 +212,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		pkt->l4 = NS_L4_TCP;
 		/* RFC 9293 section 3.1: the fixed header is 20 bytes */
 		if (avail < 20)
-			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+			return tcp_header_overrun(pkt, c, off, avail);
 		h = cur_pull(c, off, 20);
 		if (h == NULL)
 			return stop_cut(pkt, c, off, 20, NS_PARSE_R_TCP_SHORT);
@@ -200,7 +221,7 @@ parse_l4(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto, uint32_t off
 		if (hlen < 20)
 			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_DOFF);
 		if (hlen > avail)
-			return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+			return tcp_header_overrun(pkt, c, off, avail);
 		h = cur_pull(c, off, hlen);
 		if (h == NULL)
 			return stop_cut(pkt, c, off, hlen, NS_PARSE_R_TCP_SHORT);
@@ -296,6 +317,31 @@ set_nonfirst_fragment(struct ns_pkt *pkt, const struct cursor *c, uint8_t proto,
 	return NS_PARSE_OK;
 }
 
+/*
+ * IPv4 payload at @off (@avail bytes by Total Length) that starts with an Authentication Header
+ * (RFC 4302 section 2): Next Header, then Payload Len in 32-bit words minus 2 (section 2.2).
+ * As in IPv6, where AH is walked with the extension headers, the transport after it is parsed
+ * (tcpdump and Wireshark do the same); it must lie within the IP payload and the capture.
+ */
+static int
+parse_ipv4_ah(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint32_t avail)
+{
+	const uint8_t *h;
+	uint32_t elen;
+
+	if (avail < 8)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	h = cur_pull(c, off, 8);
+	if (h == NULL)
+		return stop_cut(pkt, c, off, 8, NS_PARSE_R_AH_SHORT);
+	elen = ((uint32_t)h[1] + 2) * 4;
+	if (elen > avail)
+		return stop(pkt, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	if (cur_pull(c, off, elen) == NULL)
+		return stop_cut(pkt, c, off, elen, NS_PARSE_R_AH_SHORT);
+	return parse_l4(pkt, c, h[0], off + elen, avail - elen);
+}
+
 /* The fields an IPv4 header @h gives every packet (the general parse and the fast path). */
 static inline void
 ipv4_fields(struct ns_pkt *pkt, const uint8_t *h)
@@ -363,6 +409,8 @@ parse_ipv4(struct ns_pkt *pkt, const struct cursor *c, uint32_t off)
 			return set_nonfirst_fragment(pkt, c, h[9], off + hlen, tot - hlen);
 		pkt->frag |= NS_FRAG_FIRST;
 	}
+	if (h[9] == P_AH)
+		return parse_ipv4_ah(pkt, c, off + hlen, tot - hlen);
 	return parse_l4(pkt, c, h[9], off + hlen, tot - hlen);
 }
 
@@ -556,7 +604,8 @@ parse_ethertype(struct ns_pkt *pkt, const struct cursor *c, uint32_t off, uint16
 {
 	const uint8_t *h;
 
-	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ_OLD) {
+	while (type == ET_8021Q || type == ET_8021AD || type == ET_QINQ_OLD ||
+	       type == ET_QINQ_OLD2) {
 		pkt->layers |= NS_LAYER_BIT(VLAN);
 		if (pkt->vlan_count != 0)
 			pkt->layers |= NS_LAYER_BIT(QINQ);

@@ -140,6 +140,9 @@ pkt_icmp_err(struct ns_pkt *p, uint8_t *buf, struct ns_addr from, struct ns_addr
 	p->data = buf;
 	p->l4_off = 14;
 	p->caplen = p->wirelen = 14 + 8 + ipl + 8;
+	/* as ns_parse() fills them: the quote is the ICMP payload, up to the IP packet's end */
+	p->payload_off = 14 + 8;
+	p->payload_len = ipl + 8;
 	/* as ns_parse() does: an error from the probed host carries the probe's ports */
 	if (memcmp(&from, &qdst, sizeof(from)) == 0 && memcmp(&to, &qsrc, sizeof(to)) == 0) {
 		p->sport = qdport;

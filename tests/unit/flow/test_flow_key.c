@@ -258,6 +258,43 @@ test_truncated_tcp_header(void)
 	ns_flow_table_destroy(t);
 }
 
+/*
+ * A first IPv4 fragment that ends 8 bytes into its TCP header, as ns_parse() leaves it (TCP,
+ * no payload offset, verdict OK): keyed under the ports read from the frame, never analysed.
+ */
+static void
+test_first_fragment_short_tcp_header(void)
+{
+	static const uint8_t frame[60] = {
+		2,    0,    0,    0,    0,    2,    2,    0,    0,  0, 0, 1, 0x08,
+		0x00, /* Ethernet */
+		0x45, 0,    0,    28,   0x12, 0x34, 0x20, 0x00, /* Total Length 28, MF, offset 0 */
+		64,   6,    0,    0,    10,   0,    0,    1,    10, 0, 0, 2, /* TCP, 10.0.0.1
+										-> 10.0.0.2 */
+		0x0f, 0xa0, 0x00, 0x50, 0,    0,    0,    1, /* 4000 -> 80, sequence 1; the rest
+								follows */
+	};
+	struct ns_flow_table *t = table_new(64, NULL);
+	struct ns_flow_stats st;
+	struct ns_pkt p;
+
+	CU_ASSERT_EQUAL(ns_parse(NS_LINK_EN10MB, frame, sizeof(frame), sizeof(frame), &p),
+			NS_PARSE_OK);
+	CU_ASSERT_EQUAL(p.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(p.payload_off, 0);
+	feed(t, &p, T0);
+	ns_flow_table_stats(t, &st);
+	CU_ASSERT_EQUAL(st.tracked, 1);
+	CU_ASSERT_EQUAL(st.tcp_skipped[NS_FLOW_TCP_SKIP_FRAGMENT], 1);
+	CU_ASSERT_EQUAL(flush_all(t), 1);
+	CU_ASSERT_EQUAL(g_log.recs[0].proto, 6);
+	CU_ASSERT_EQUAL(g_log.recs[0].src_port, 4000);
+	CU_ASSERT_EQUAL(g_log.recs[0].dst_port, 80);
+	CU_ASSERT_EQUAL(g_log.recs[0].tcp_state, NS_FLOW_TCP_MIDSTREAM);
+	CU_ASSERT_EQUAL(g_log.recs[0].tcp_flags[0] | g_log.recs[0].tcp_flags[1], 0);
+	ns_flow_table_destroy(t);
+}
+
 /* ---- the key builder against the reference (the straightforward key it replaced) ---- */
 
 static uint16_t
@@ -691,6 +728,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_fragments),
 	NS_TEST(test_not_ip),
 	NS_TEST(test_truncated_tcp_header),
+	NS_TEST(test_first_fragment_short_tcp_header),
 	NS_TEST(test_key_builder_vlan_keyed),
 	NS_TEST(test_key_builder_vlan_not_keyed),
 	NS_TEST(test_key_builder_portable_hash),

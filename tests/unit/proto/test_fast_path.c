@@ -239,6 +239,18 @@ test_fast_fragments(void)
 		compare_cuts(NS_LINK_EN10MB, &t);
 		compare_cuts(NS_LINK_EN10MB, &u);
 	}
+	/* a first fragment ending 8 bytes into the TCP header, padded to the 60-byte minimum
+	 * frame, and the same lengths unfragmented: the general path, fragment or not */
+	for (size_t i = 0; i < 2; i++) {
+		struct pb t = { .len = 0 };
+
+		build_tcp(&t, i == 0 ? 0x2000 : 0, 0, NULL, 0, 0);
+		t.len = 34 + 8;
+		pb_ipv4_done(&t, 14);
+		pb_put(&t, NULL, 18);
+		CU_ASSERT_FALSE(fast_whole(&t));
+		compare_cuts(NS_LINK_EN10MB, &t);
+	}
 	CU_ASSERT_EQUAL(n_diff, diff0);
 }
 
@@ -339,12 +351,34 @@ test_fast_declines(void)
 	pb_ipv4_done(&p, ip);
 	CU_ASSERT_FALSE(fast_whole(&p));
 
+	for (size_t i = 0; i < 3; i++) { /* the other TPIDs */
+		static const uint16_t tpid[3] = { 0x88a8, 0x9100, 0x9200 };
+
+		p.len = 0;
+		pb_eth(&p, tpid[i]);
+		pb_vlan(&p, 10, 0x0800);
+		ip = pb_ipv4(&p, 6, 0, 0);
+		pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+		pb_ipv4_done(&p, ip);
+		CU_ASSERT_FALSE(fast_whole(&p));
+		compare_cuts(NS_LINK_EN10MB, &p);
+	}
+
 	p.len = 0; /* ICMP */
 	pb_eth(&p, 0x0800);
 	ip = pb_ipv4(&p, 1, 0, 0);
 	pb_icmp(&p, 8, 0, 7, 40);
 	pb_ipv4_done(&p, ip);
 	CU_ASSERT_FALSE(fast_whole(&p));
+
+	p.len = 0; /* IPv4 AH + TCP */
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_FALSE(fast_whole(&p));
+	compare_cuts(NS_LINK_EN10MB, &p);
 
 	p.len = 0; /* IPv6 */
 	pb_eth(&p, 0x86dd);

@@ -428,6 +428,51 @@ test_ipv6_ext_depth(void)
 	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_UNSUPPORTED, NS_PARSE_R_IPV6_EXT_DEPTH);
 }
 
+/* An IPv4 Authentication Header (RFC 4302 section 2) cut by the capture. */
+static void
+test_ah_short(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 4, NS_PARSE_R_AH_SHORT);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 20, NS_PARSE_R_AH_SHORT);
+	/* the IP header was read, the transport not identified */
+	parse_exact(NS_LINK_EN10MB, &p, 34 + 20, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4));
+	CU_ASSERT_EQUAL(pkt.l4_off, 0);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 51);
+}
+
+/* An IPv4 Authentication Header longer than the IP payload (RFC 4302 section 2.2). */
+static void
+test_ah_len(void)
+{
+	struct pb p = { .len = 0 };
+	uint32_t ip;
+
+	build_l4_in_ipv4(&p, 51, 6); /* not even the 8 bytes every AH has */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_ipv4_done(&p, ip);
+	p.b[34 + 1] = 5; /* 28 bytes in a 24-byte payload */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	/* Total Length, not caplen, bounds it: the same with trailer bytes after the packet */
+	pb_put(&p, NULL, 8);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_AH_LEN);
+	p.b[34 + 1] = 4; /* 24 bytes exactly, then no room for TCP */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+}
+
 static void
 test_tcp_short(void)
 {
@@ -468,6 +513,85 @@ test_tcp_len(void)
 	p.b[34 + 12] = 0xf0; /* 60-byte header in a 30-byte IP payload */
 	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
 	EXPECT(NS_LINK_EN10MB, &p, 34 + 20, 2000, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+}
+
+/*
+ * A first fragment (more follow, offset 0) may end inside the TCP header: RFC 791 section 2.3
+ * and RFC 8200 section 4.5 cut at any multiple of 8 bytes. It stays TCP without a payload
+ * (header not read in full), OK; the same lengths without fragmentation stay TCP_LEN.
+ */
+static void
+test_tcp_len_first_fragment(void)
+{
+	static const uint8_t opts[12] = { 1, 1, 8, 10 };
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+
+	/* IPv4, MF, 8 bytes of a 20-byte header: ports and sequence number only */
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 6, 0x2000, 0);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	p.len = 34 + 8;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt); /* in place: ns_pkt_ports() reads */
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(pkt.payload_len, 0);
+	CU_ASSERT_EQUAL(pkt.tcp_hlen, 0);
+	CU_ASSERT_EQUAL(pkt.frag, NS_FRAG_IS | NS_FRAG_FIRST | NS_FRAG_MORE);
+	CU_ASSERT_EQUAL(ns_pkt_ports(&pkt), 4000u << 16 | 80);
+	/* 16 bytes; cut by the snaplen within them: TRUNCATED / MALFORMED by the wire */
+	pb_put(&p, NULL, 8);
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	EXPECT_CUT(NS_LINK_EN10MB, &p, 34 + 12, NS_PARSE_R_TCP_SHORT);
+	/* the last fragment, or no fragment at all: the header must fit */
+	pb_set16(&p, 20, 0x0000);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	pb_set16(&p, 20, 0x4000); /* DF */
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+	/* less than one 8-byte fragment unit cannot be a first fragment */
+	pb_set16(&p, 20, 0x2000);
+	p.len = 34 + 4;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+
+	/* IPv4, MF, a 32-byte header (options) in a 24-byte fragment */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 6, 0x2000, 0);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, opts, sizeof(opts));
+	p.len = 34 + 24;
+	pb_ipv4_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	parse_all(NS_LINK_EN10MB, &p, &pkt);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(pkt.tcp_hlen, 0);
+	pb_set16(&p, 20, 0x0000);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
+
+	/* IPv6 Fragment header, M set, offset 0, 8 bytes of TCP */
+	p.len = 0;
+	pb_eth(&p, 0x86dd);
+	ip = pb_ipv6(&p, 44);
+	pb_frag6(&p, 6, 0, 1, 77);
+	pb_tcp(&p, 4000, 80, 3, 4, NS_TCP_ACK, 5, NULL, 0);
+	p.len = 62 + 8;
+	pb_ipv6_done(&p, ip);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_OK, NS_PARSE_R_NONE);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV6) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4_off, 62);
+	CU_ASSERT_EQUAL(pkt.payload_off, 0);
+	CU_ASSERT_EQUAL(ns_pkt_ports(&pkt), 4000u << 16 | 80);
+	/* an atomic fragment (M clear) is a whole packet: TCP_LEN */
+	pb_set16(&p, 54 + 2, 0);
+	EXPECT(NS_LINK_EN10MB, &p, p.len, p.len, NS_PARSE_MALFORMED, NS_PARSE_R_TCP_LEN);
 }
 
 static void
@@ -662,6 +786,14 @@ build_samples(struct sample *s, size_t *n)
 	pb_udp(p, 1, 2, 3);
 	pb_ipv6_done(p, ip);
 
+	p = &s[i].p, s[i++].linktype = NS_LINK_EN10MB; /* IPv4 AH + TCP */
+	pb_eth(p, 0x0800);
+	ip = pb_ipv4(p, 51, 0, 0);
+	pb_ah(p, 6);
+	pb_tcp(p, 1, 2, 3, 4, NS_TCP_ACK, 5, opts, 8);
+	pb_put(p, NULL, 3);
+	pb_ipv4_done(p, ip);
+
 	p = &s[i].p, s[i++].linktype = NS_LINK_LOOP; /* LOOP IPv4 ESP-like other */
 	pb_u32(p, 2);
 	ip = pb_ipv4(p, 50, 0, 0);
@@ -739,21 +871,39 @@ test_every_reason_triggered(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_reason_none),      NS_TEST(test_linktype),
-	NS_TEST(test_link_short),       NS_TEST(test_null_family),
-	NS_TEST(test_vlan_short),       NS_TEST(test_vlan_depth),
-	NS_TEST(test_arp_short),        NS_TEST(test_ip_version),
-	NS_TEST(test_ipv4_short),       NS_TEST(test_ipv4_ihl),
-	NS_TEST(test_ipv4_totlen),      NS_TEST(test_ipv4_options),
-	NS_TEST(test_ipv4_totlen_long), NS_TEST(test_ipv6_short),
-	NS_TEST(test_ipv6_payload_len), NS_TEST(test_ipv6_ext_short),
-	NS_TEST(test_ipv6_ext_len),     NS_TEST(test_ipv6_jumbo_invalid),
-	NS_TEST(test_ipv6_ext_depth),   NS_TEST(test_tcp_short),
-	NS_TEST(test_tcp_doff),         NS_TEST(test_tcp_len),
-	NS_TEST(test_tcp_options),      NS_TEST(test_udp_short),
-	NS_TEST(test_udp_len),          NS_TEST(test_icmp_short),
-	NS_TEST(test_icmpv6_short),     NS_TEST(test_raw_empty),
-	NS_TEST(test_every_prefix),     NS_TEST(test_every_reason_triggered),
+	NS_TEST(test_reason_none),
+	NS_TEST(test_linktype),
+	NS_TEST(test_link_short),
+	NS_TEST(test_null_family),
+	NS_TEST(test_vlan_short),
+	NS_TEST(test_vlan_depth),
+	NS_TEST(test_arp_short),
+	NS_TEST(test_ip_version),
+	NS_TEST(test_ipv4_short),
+	NS_TEST(test_ipv4_ihl),
+	NS_TEST(test_ipv4_totlen),
+	NS_TEST(test_ipv4_options),
+	NS_TEST(test_ipv4_totlen_long),
+	NS_TEST(test_ipv6_short),
+	NS_TEST(test_ipv6_payload_len),
+	NS_TEST(test_ipv6_ext_short),
+	NS_TEST(test_ipv6_ext_len),
+	NS_TEST(test_ipv6_jumbo_invalid),
+	NS_TEST(test_ipv6_ext_depth),
+	NS_TEST(test_ah_short),
+	NS_TEST(test_ah_len),
+	NS_TEST(test_tcp_short),
+	NS_TEST(test_tcp_doff),
+	NS_TEST(test_tcp_len),
+	NS_TEST(test_tcp_len_first_fragment),
+	NS_TEST(test_tcp_options),
+	NS_TEST(test_udp_short),
+	NS_TEST(test_udp_len),
+	NS_TEST(test_icmp_short),
+	NS_TEST(test_icmpv6_short),
+	NS_TEST(test_raw_empty),
+	NS_TEST(test_every_prefix),
+	NS_TEST(test_every_reason_triggered),
 };
 
 NS_TEST_MAIN("proto_malformed", cases)

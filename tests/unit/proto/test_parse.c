@@ -278,6 +278,56 @@ test_icmp_error_takes_quoted_ports(void)
 #undef PARSE_IN_PLACE
 }
 
+/*
+ * The quote ends with the IP packet: bytes after it (Ethernet padding, a trailer, the FCS) are
+ * never read as the quoted ports, even when they were captured.
+ */
+static void
+test_icmp_quote_ends_with_ip_packet(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	struct ns_icmp_quote q;
+	uint32_t ip;
+
+	/* IPv4: the quoted UDP header stops after 2 bytes; its other 6 follow as a trailer */
+	build_port_unreachable(&p, 0x0a000002);
+	pb_set16(&p, 16, (uint16_t)(p.len - 14 - 6));
+	CU_ASSERT_EQUAL(ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.payload_len, 20 + 2);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+	CU_ASSERT_EQUAL(pkt.dport, 0);
+	/* 4 bytes of it inside the packet are enough */
+	pb_set16(&p, 16, (uint16_t)(p.len - 14 - 4));
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_TRUE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 161);
+	CU_ASSERT_EQUAL(pkt.dport, 5353);
+
+	/* IPv6: a packet-too-big whose quoted IPv6 header is cut, the rest as a trailer */
+	p.len = 0;
+	pb_eth(&p, 0x86dd);
+	ip = pb_ipv6(&p, 58);
+	pb_icmp(&p, 2, 0, 0, 0);
+	pb_u32(&p, 0x60000000);
+	pb_u16(&p, 8);
+	pb_u8(&p, 17);
+	pb_u8(&p, 64);
+	pb_put(&p, &p.b[14 + 24], 16); /* the error's destination sent the quoted packet */
+	pb_put(&p, &p.b[14 + 8], 16);
+	pb_udp(&p, 5353, 161, 0);
+	pb_ipv6_done(&p, ip);
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_TRUE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 161);
+	pb_set16(&p, 14 + 4, (uint16_t)(8 + 40 - 1)); /* the packet ends inside the quote */
+	ns_parse(NS_LINK_EN10MB, p.b, p.len, p.len, &pkt);
+	CU_ASSERT_EQUAL(pkt.verdict, NS_PARSE_OK);
+	CU_ASSERT_FALSE(ns_icmp_quote(&pkt, &q));
+	CU_ASSERT_EQUAL(pkt.sport, 0);
+}
+
 static void
 test_icmpv6_echo(void)
 {
@@ -509,6 +559,44 @@ test_three_stacked_tags(void)
 	CU_ASSERT_EQUAL(pkt.vlan[0], 10);
 	CU_ASSERT_EQUAL(pkt.vlan[1], 20);
 	CU_ASSERT_EQUAL(pkt.l3_off, 26);
+}
+
+/* TPID 0x9200, another pre-802.1ad S-tag: a VLAN tag like 0x9100 (tcpdump: 802.1Q-9200). */
+static void
+test_vlan_9200(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+	char line[256];
+
+	pb_eth(&p, 0x9200);
+	pb_vlan(&p, 42, 0x0800);
+	ip = pb_ipv4(&p, 6, 0, 0);
+	pb_tcp(&p, 1, 2, 3, 4, NS_TCP_SYN, 5, NULL, 0);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(VLAN) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.vlan_count, 1);
+	CU_ASSERT_EQUAL(pkt.vlan[0], 42);
+	CU_ASSERT_EQUAL(pkt.link_proto, 0x0800);
+	CU_ASSERT_EQUAL(pkt.l3_off, 18);
+	CU_ASSERT_EQUAL(pkt.sport, 1);
+	ns_pkt_format(&pkt, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "vlan 42 IPv4 TCP 10.0.0.1:1 > 10.0.0.2:2 [S] seq 3 win 5, "
+				     "length 58");
+
+	/* as the outer tag of a stack */
+	p.len = 0;
+	pb_eth(&p, 0x9200);
+	pb_vlan(&p, 100, 0x8100);
+	pb_vlan(&p, 200, 0x0806);
+	pb_arp(&p, 1);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(VLAN) | BIT(QINQ) | BIT(ARP));
+	CU_ASSERT_EQUAL(pkt.vlan[0], 100);
+	CU_ASSERT_EQUAL(pkt.vlan[1], 200);
+	CU_ASSERT_EQUAL(pkt.l3_off, 22);
 }
 
 static void
@@ -773,6 +861,71 @@ test_ipv4_other_protocol(void)
 	CU_ASSERT_EQUAL(pkt.payload_len, 24);
 }
 
+/* RFC 4302: an Authentication Header between IPv4 and the transport is walked, as in IPv6. */
+static void
+test_ipv4_ah(void)
+{
+	struct pb p = { .len = 0 };
+	struct ns_pkt pkt;
+	uint32_t ip;
+	char line[256];
+
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 6);
+	pb_tcp(&p, 40000, 443, 7, 0, NS_TCP_SYN, 1000, NULL, 0);
+	pb_put(&p, NULL, 12);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.layers, BIT(ETH) | BIT(IPV4) | BIT(TCP));
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_TCP);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 6);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34 + 24);
+	CU_ASSERT_EQUAL(pkt.payload_off, 34 + 24 + 20);
+	CU_ASSERT_EQUAL(pkt.payload_len, 12);
+	CU_ASSERT_EQUAL(pkt.sport, 40000);
+	CU_ASSERT_EQUAL(pkt.dport, 443);
+	CU_ASSERT_EQUAL(pkt.tcp_seq, 7);
+	CU_ASSERT_EQUAL(pkt.ip6_ext, 0);
+	ns_pkt_format(&pkt, line, sizeof(line));
+	CU_ASSERT_STRING_EQUAL(line, "IPv4 TCP 10.0.0.1:40000 > 10.0.0.2:443 [S] seq 7 win 1000, "
+				     "length 90");
+
+	/* a first fragment carries the AH and the transport header */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0x2000, 0);
+	pb_ah(&p, 17);
+	pb_udp(&p, 5353, 53, 16);
+	pb_set16(&p, 34 + 24 + 4, 1000); /* UDP Length: the whole datagram */
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_UDP);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 17);
+	CU_ASSERT_EQUAL(pkt.dport, 53);
+	CU_ASSERT_EQUAL(pkt.payload_len, 16);
+
+	/* a later fragment: no AH to read, the IP header's protocol stays */
+	pb_set16(&p, 14 + 6, 0x2000 | 185);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_FRAGMENT);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 51);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34);
+
+	/* AH, then a protocol not decoded (ESP): OTHER, ip_proto after the AH */
+	p.len = 0;
+	pb_eth(&p, 0x0800);
+	ip = pb_ipv4(&p, 51, 0, 0);
+	pb_ah(&p, 50);
+	pb_put(&p, NULL, 16);
+	pb_ipv4_done(&p, ip);
+	CU_ASSERT_EQUAL(parse_all(NS_LINK_EN10MB, &p, &pkt), NS_PARSE_OK);
+	CU_ASSERT_EQUAL(pkt.l4, NS_L4_OTHER);
+	CU_ASSERT_EQUAL(pkt.ip_proto, 50);
+	CU_ASSERT_EQUAL(pkt.l4_off, 34 + 24);
+	CU_ASSERT_EQUAL(pkt.payload_len, 16);
+}
+
 /* RFC 2675: Payload Length 0, the length in the hop-by-hop Jumbo Payload option. */
 static void
 test_ipv6_jumbo(void)
@@ -861,6 +1014,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_payload_len_from_ip_not_caplen),
 	NS_TEST(test_icmp_echo),
 	NS_TEST(test_icmp_error_takes_quoted_ports),
+	NS_TEST(test_icmp_quote_ends_with_ip_packet),
 	NS_TEST(test_icmpv6_echo),
 	NS_TEST(test_arp),
 	NS_TEST(test_linux_sll),
@@ -870,6 +1024,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_vlan_8021q),
 	NS_TEST(test_qinq_8021ad),
 	NS_TEST(test_three_stacked_tags),
+	NS_TEST(test_vlan_9200),
 	NS_TEST(test_vlan_after_sll),
 	NS_TEST(test_other_ethertypes),
 	NS_TEST(test_ipv4_options),
@@ -879,6 +1034,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_ipv6_fragments),
 	NS_TEST(test_ipv6_stop_headers),
 	NS_TEST(test_ipv4_other_protocol),
+	NS_TEST(test_ipv4_ah),
 	NS_TEST(test_ipv6_jumbo),
 	NS_TEST(test_ipv4_big_tcp),
 	NS_TEST(test_caplen_above_wirelen),
