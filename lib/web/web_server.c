@@ -487,7 +487,7 @@ serve_api(struct ns_web *web, h2o_req_t *req, enum web_route route, const char *
 	struct ns_web_stats ws;
 	uint32_t n = 0;
 	char sort_s[16] = "bytes";
-	int sort;
+	int sort, rc;
 
 	switch (route) {
 	case WEB_ROUTE_SUMMARY:
@@ -501,8 +501,10 @@ serve_api(struct ns_web *web, h2o_req_t *req, enum web_route route, const char *
 	case WEB_ROUTE_FLOWS:
 		if (web_query_u32(q, qlen, "top", 20, 1, NS_WEB_FLOWS_MAX, &n) < 0)
 			return send_error(req, 400, "Bad Request", "top: expected 1..1000");
-		if (web_query_get(q, qlen, "sort", sort_s, sizeof(sort_s)) == -ENOSPC ||
-		    (sort = web_flow_sort_parse(sort_s)) < 0)
+		/* Absent is the default; any other error (a bad escape, a NUL, too long) is the
+		 * client's: sort_s may then hold part of the value, which must not be used. */
+		rc = web_query_get(q, qlen, "sort", sort_s, sizeof(sort_s));
+		if ((rc < 0 && rc != -ENOENT) || (sort = web_flow_sort_parse(sort_s)) < 0)
 			return send_error(req, 400, "Bad Request",
 					  "sort: expected bytes, packets, rtt or retrans");
 		return send_json(req, web_json_flows(st, n, (enum web_flow_sort)sort));

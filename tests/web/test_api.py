@@ -87,7 +87,8 @@ def check_flows(ns, export_file):
     first = rtt[0].get("tcp", {})
     c.ok(first.get("rtt_handshake_us") is not None or first.get("rtt_avg_us") is not None,
          "sort=rtt puts a flow with an RTT first")
-    for bad in ("top=0", "top=1001", "top=x", "sort=name", "sort=", "top=%zz"):
+    for bad in ("top=0", "top=1001", "top=x", "sort=name", "sort=", "top=%zz",
+                "sort=%zz", "sort=%00", "sort=packets%"):
         st, _, _ = get(ns.port, "/api/flows?" + bad)
         c.eq(st, 400, f"/api/flows?{bad}")
 

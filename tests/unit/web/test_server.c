@@ -241,6 +241,35 @@ test_publish(void)
 	ns_web_destroy(web);
 }
 
+/*
+ * A query value that does not decode is a 400, as the API documents: it must not fall back to
+ * the default ("%zz"), or to the part decoded before the error ("packets%").
+ */
+static void
+test_query_decode_errors(void)
+{
+	static const char *const bad[] = {
+		"/api/flows?sort=%zz",      "/api/flows?sort=%00",
+		"/api/flows?sort=packets%", "/api/flows?sort=packets%7",
+		"/api/flows?sort=rtt%0",    "/api/flows?sort=bytesbytesbytesbytes",
+	};
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	for (size_t i = 0; i < NS_ARRAY_SIZE(bad); i++) {
+		int st = http_get(port, bad[i], NULL, NULL, 0);
+
+		if (st != 400)
+			fprintf(stderr, "%s: %d\n", bad[i], st);
+		CU_ASSERT_EQUAL(st, 400);
+	}
+	/* a well-formed escape still decodes */
+	CU_ASSERT_EQUAL(http_get(port, "/api/flows?sort=%70ackets", NULL, NULL, 0), 200);
+	CU_ASSERT_EQUAL(http_get(port, "/api/flows?sort=packets", NULL, NULL, 0), 200);
+	ns_web_destroy(web);
+}
+
 static void
 test_packet_ring_full(void)
 {
@@ -430,9 +459,9 @@ test_stream_stall(void)
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_create_errors),    NS_TEST(test_remote_bind_rules),
 	NS_TEST(test_token_and_static), NS_TEST(test_publish),
-	NS_TEST(test_packet_ring_full), NS_TEST(test_bad_requests),
-	NS_TEST(test_connection_limit), NS_TEST(test_stream),
-	NS_TEST(test_stream_stall),
+	NS_TEST(test_packet_ring_full), NS_TEST(test_query_decode_errors),
+	NS_TEST(test_bad_requests),     NS_TEST(test_connection_limit),
+	NS_TEST(test_stream),           NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)
