@@ -191,11 +191,29 @@ start_headers(h2o_req_t *req, int status, const char *reason, const char *ctype)
 				      security_headers[i][1], strlen(security_headers[i][1]));
 }
 
+static bool
+is_head(const h2o_req_t *req)
+{
+	return h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+}
+
+/*
+ * A whole answer at once, with its Content-Length: without one h2o 2.2 chunks a 200 and ends
+ * the connection after any other status. HEAD gets the same length and no body.
+ */
 static int
 send_body(h2o_req_t *req, int status, const char *reason, const char *ctype, const char *body,
 	  size_t len)
 {
+	static h2o_generator_t gen = { NULL, NULL };
+
 	start_headers(req, status, reason, ctype);
+	req->res.content_length = len;
+	if (is_head(req)) {
+		h2o_start_response(req, &gen);
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+		return 0;
+	}
 	h2o_send_inline(req, body, len);
 	return 0;
 }
@@ -550,7 +568,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	size_t qlen = 0;
 	const struct web_asset *asset;
 	enum web_route route;
-	bool head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+	bool head = is_head(req);
 	ssize_t auth;
 
 	count(&web->st_requests);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -76,6 +77,49 @@ http_raw(uint16_t port, const char *req, size_t reqlen, char *body, size_t bodyl
 	if (body != NULL && bodylen > 0)
 		snprintf(body, bodylen, "%s", p != NULL ? p + 4 : "");
 	return status;
+}
+
+/* Send @req raw and read everything until the server closes; returns the bytes read. */
+static size_t
+http_all(uint16_t port, const char *req, char *out, size_t outlen)
+{
+	size_t got = 0;
+	int fd = connect_to(port);
+	ssize_t r;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return 0;
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return 0;
+	}
+	while (got < outlen - 1 && (r = read(fd, out + got, outlen - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	out[got] = '\0';
+	return got;
+}
+
+/* The Content-Length of the response starting at @resp, or -1 when it has none. */
+static long
+content_length(const char *resp)
+{
+	const char *end = strstr(resp, "\r\n\r\n");
+	const char *cl = strcasestr(resp, "\r\ncontent-length: ");
+
+	if (end == NULL || cl == NULL || cl > end)
+		return -1;
+	return strtol(cl + strlen("\r\ncontent-length: "), NULL, 10);
+}
+
+/* The body of the response starting at @resp (after its blank line). */
+static const char *
+body_of(const char *resp)
+{
+	const char *end = strstr(resp, "\r\n\r\n");
+
+	return end != NULL ? end + 4 : "";
 }
 
 static int
@@ -270,6 +314,52 @@ test_query_decode_errors(void)
 	ns_web_destroy(web);
 }
 
+/*
+ * JSON answers carry a Content-Length equal to their body, HEAD the same one without the body,
+ * and an error answer no longer ends the connection: the next request on it is served.
+ */
+static void
+test_content_length(void)
+{
+	static char buf[65536];
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	const char *second;
+	long get_len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	http_all(port, "GET /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		 buf, sizeof(buf));
+	get_len = content_length(buf);
+	CU_ASSERT_TRUE(get_len > 0);
+	CU_ASSERT_EQUAL(get_len, (long)strlen(body_of(buf)));
+	CU_ASSERT_PTR_NULL(strcasestr(buf, "transfer-encoding"));
+	http_all(port, "HEAD /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		 buf, sizeof(buf));
+	CU_ASSERT_EQUAL(content_length(buf), get_len);
+	CU_ASSERT_STRING_EQUAL(body_of(buf), "");
+	/* a 404, a 400 and a HEAD, then a request on the same connection */
+	http_all(port,
+		 "GET /api/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+		 "GET /api/flows?top=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+		 "HEAD /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+		 "GET /api/interfaces HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		 buf, sizeof(buf));
+	CU_ASSERT_TRUE(strncmp(buf, "HTTP/1.1 404 ", 13) == 0);
+	CU_ASSERT_EQUAL(content_length(buf),
+			(long)strlen("{\"error\":\"not found\",\"status\":404}\n"));
+	second = strstr(buf + 1, "HTTP/1.1 400 ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	second = strstr(second + 1, "HTTP/1.1 200 ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	CU_ASSERT_TRUE(content_length(second) > 0);
+	second = strstr(second + 1, "HTTP/1.1 200 ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	CU_ASSERT_EQUAL(content_length(second), (long)strlen(body_of(second)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(body_of(second), "\"interfaces\""));
+	ns_web_destroy(web);
+}
+
 static void
 test_packet_ring_full(void)
 {
@@ -460,8 +550,9 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_create_errors),    NS_TEST(test_remote_bind_rules),
 	NS_TEST(test_token_and_static), NS_TEST(test_publish),
 	NS_TEST(test_packet_ring_full), NS_TEST(test_query_decode_errors),
-	NS_TEST(test_bad_requests),     NS_TEST(test_connection_limit),
-	NS_TEST(test_stream),           NS_TEST(test_stream_stall),
+	NS_TEST(test_content_length),   NS_TEST(test_bad_requests),
+	NS_TEST(test_connection_limit), NS_TEST(test_stream),
+	NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)
