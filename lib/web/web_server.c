@@ -404,8 +404,17 @@ stream_push_live(struct ns_web *web, struct web_stream *s)
 static int
 start_stream(struct ns_web *web, h2o_req_t *req)
 {
-	struct web_stream *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), stream_dispose);
+	static h2o_generator_t head_gen = { NULL, NULL };
+	struct web_stream *s;
 
+	/* HEAD: the headers and the end, never a client that events would go to */
+	if (is_head(req)) {
+		start_headers(req, 200, "OK", "text/event-stream");
+		h2o_start_response(req, &head_gen);
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+		return 0;
+	}
+	s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), stream_dispose);
 	memset(s, 0, sizeof(*s));
 	s->super.proceed = stream_proceed;
 	s->super.stop = stream_stop;

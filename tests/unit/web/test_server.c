@@ -469,6 +469,53 @@ test_stream(void)
 	close(fd);
 }
 
+/*
+ * HEAD of the live stream is its headers only: no event, no stream left attached, and the
+ * next request on the connection is answered.
+ */
+static void
+test_stream_head(void)
+{
+	static const char req[] =
+		"HEAD /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+		"GET /api/interfaces HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+	uint64_t deadline = ns_time_mono_ns() + 3 * NS_NSEC_PER_SEC;
+	char buf[65536];
+	const char *second;
+	size_t got = 0;
+	bool closed = false;
+	int fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	fd = connect_to(port);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, req, sizeof(req) - 1), (ssize_t)sizeof(req) - 1);
+	/* the old code streamed events forever: read for 3 s at most */
+	while (!closed && got < sizeof(buf) - 1 && ns_time_mono_ns() < deadline) {
+		ssize_t r = recv(fd, buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT);
+
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0)
+			closed = true;
+		else
+			sleep_ms(10);
+	}
+	close(fd);
+	buf[got] = '\0';
+	CU_ASSERT_TRUE(closed);
+	CU_ASSERT_TRUE(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "text/event-stream"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "retry:"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "event: live"));
+	second = strstr(buf + 1, "HTTP/1.1 200 ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+	CU_ASSERT_PTR_NOT_NULL(strstr(second, "\"interfaces\""));
+	ns_web_destroy(web);
+}
+
 /* Read what @fd has without waiting; false once the peer closed or reset it. */
 static bool
 drain_nowait(int fd, size_t *total)
@@ -552,7 +599,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_packet_ring_full), NS_TEST(test_query_decode_errors),
 	NS_TEST(test_content_length),   NS_TEST(test_bad_requests),
 	NS_TEST(test_connection_limit), NS_TEST(test_stream),
-	NS_TEST(test_stream_stall),
+	NS_TEST(test_stream_head),      NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)
