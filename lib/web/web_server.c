@@ -450,8 +450,7 @@ streams_each(struct ns_web *web, void (*fn)(struct ns_web *, struct web_stream *
 /*
  * Cut off a live client that has taken nothing for web->stall_ms: shut its socket down, so
  * the outstanding write fails and h2o closes the connection through its own error path
- * (stream_stop(), then the pool's dispose). Over HTTP/2 that ends the connection's other
- * streams too, which wait behind the stalled socket anyway.
+ * (stream_stop(), then the pool's dispose).
  */
 static bool
 stream_cut_if_stalled(struct ns_web *web, struct web_stream *s)
@@ -859,7 +858,13 @@ setup_h2o(struct ns_web *web)
 	h2o_config_init(&web->config);
 	web->config.max_request_entity_size = web->max_request;
 	web->config.http1.req_timeout = WEB_IDLE_TIMEOUT_MS;
-	web->config.http2.idle_timeout = WEB_IDLE_TIMEOUT_MS;
+	/*
+	 * HTTP/1.1 only. Cleartext HTTP/2 (Upgrade: h2c, or the preface sent at once) would let
+	 * one connection hold up to 100 live streams, each with its own backlog, past
+	 * web.max_connections; browsers never use it (they speak HTTP/2 over TLS only), and in
+	 * h2o 2.2 this one switch turns off both ways in.
+	 */
+	web->config.http1.upgrade_to_http2 = 0;
 	web->config.server_name = h2o_iovec_init(H2O_STRLIT("netscope"));
 	host = h2o_config_register_host(&web->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	pc = h2o_config_register_path(host, "/", 0);

@@ -175,6 +175,11 @@ def check_bad_requests(ns):
     c.eq(raw(ns.port, b"POST /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n"
                       b"Connection: close\r\n\r\n" + b"x" * 200000), 413, "200 KB body")
     c.eq(raw(ns.port, b"GET /\x01\x02 HTTP/1.1\r\nHost: x\r\n\r\n"), 400, "control bytes in path")
+    # no cleartext HTTP/2: neither by Upgrade nor by prior knowledge
+    c.eq(raw(ns.port, b"GET /api/interfaces HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, "
+                      b"HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"),
+         200, "Upgrade: h2c is answered in HTTP/1.1")
+    c.eq(raw(ns.port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 400, "HTTP/2 prior knowledge")
     # half a request, then the client goes away
     s = socket.create_connection(("127.0.0.1", ns.port))
     s.sendall(b"GET /api/sum")

@@ -360,6 +360,31 @@ test_content_length(void)
 	ns_web_destroy(web);
 }
 
+/*
+ * No cleartext HTTP/2: over it one connection could hold a hundred live streams past
+ * web.max_connections. An Upgrade: h2c request is answered in HTTP/1.1, and the HTTP/2
+ * preface ("prior knowledge") is a bad HTTP/1 request.
+ */
+static void
+test_no_h2c(void)
+{
+	static char buf[65536];
+	uint16_t port = free_port();
+	struct ns_web *web = start(port, NULL, 0);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	http_all(port,
+		 "GET /api/interfaces HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+		 "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+		 buf, sizeof(buf));
+	CU_ASSERT_TRUE(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"interfaces\""));
+	http_all(port, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", buf, sizeof(buf));
+	CU_ASSERT_TRUE(strncmp(buf, "HTTP/1.1 400 ", 13) == 0);
+	ns_web_destroy(web);
+}
+
 static void
 test_packet_ring_full(void)
 {
@@ -597,9 +622,10 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_create_errors),    NS_TEST(test_remote_bind_rules),
 	NS_TEST(test_token_and_static), NS_TEST(test_publish),
 	NS_TEST(test_packet_ring_full), NS_TEST(test_query_decode_errors),
-	NS_TEST(test_content_length),   NS_TEST(test_bad_requests),
-	NS_TEST(test_connection_limit), NS_TEST(test_stream),
-	NS_TEST(test_stream_head),      NS_TEST(test_stream_stall),
+	NS_TEST(test_content_length),   NS_TEST(test_no_h2c),
+	NS_TEST(test_bad_requests),     NS_TEST(test_connection_limit),
+	NS_TEST(test_stream),           NS_TEST(test_stream_head),
+	NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)
