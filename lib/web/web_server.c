@@ -588,6 +588,17 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (request_size(req) > web->max_request)
 		return send_error(req, 431, "Request Header Fields Too Large",
 				  "request larger than web.max_request_kb");
+	/*
+	 * DNS rebinding: without a token, a page whose name now resolves to this host could read
+	 * the API. Its requests carry that name in Host, so only names no DNS answer controls are
+	 * served. A request without Host (HTTP/1.0; browsers always send it) gets h2o's default
+	 * authority, the very pointer of the host configuration.
+	 */
+	if (web->token[0] == '\0' &&
+	    req->input.authority.base != req->hostconf->authority.hostport.base &&
+	    !web_host_ok(req->input.authority.base, req->input.authority.len))
+		return send_error(req, 421, "Misdirected Request",
+				  "Host must be localhost or an IP address (or set web.token)");
 	if (!head && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("GET")))
 		return send_error(req, 405, "Method Not Allowed", "only GET and HEAD");
 	route = web_route_match(path, plen, &asset);

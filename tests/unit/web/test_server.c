@@ -127,7 +127,7 @@ http_get(uint16_t port, const char *path, const char *extra, char *body, size_t 
 {
 	char req[1024];
 	int n = snprintf(req, sizeof(req),
-			 "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s\r\n", path,
+			 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n", path,
 			 extra != NULL ? extra : "");
 
 	return http_raw(port, req, (size_t)n, body, bodylen);
@@ -385,6 +385,92 @@ test_no_h2c(void)
 	ns_web_destroy(web);
 }
 
+/* Status of "GET @path" sent with the request line's @version and the header lines @hdrs. */
+static int
+http_get_v(uint16_t port, const char *version, const char *path, const char *hdrs)
+{
+	char req[1024];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/%s\r\n%sConnection: close\r\n\r\n", path,
+			 version, hdrs);
+
+	return http_raw(port, req, (size_t)n, NULL, 0);
+}
+
+/* "Host: @host\r\n", a '@' in @host replaced by ":PORT". */
+static void
+host_line(char *buf, size_t len, const char *host, uint16_t port)
+{
+	const char *at = strchr(host, '@');
+
+	if (at == NULL)
+		snprintf(buf, len, "Host: %s\r\n", host);
+	else
+		snprintf(buf, len, "Host: %.*s:%u%s\r\n", (int)(at - host), host, port, at + 1);
+}
+
+/*
+ * DNS rebinding: a page whose name the attacker re-points at 127.0.0.1 reaches the dashboard
+ * with its own name in Host. Without a token only Host values no DNS answer can forge are
+ * served: "localhost" or an IP address literal, with any port (SSH tunnels change it).
+ */
+static void
+test_host_check(void)
+{
+	/* a trailing '@' stands for ":PORT" of the server */
+	static const char *const good[] = {
+		"127.0.0.1", "127.0.0.1@", "localhost@",   "LocalHost",
+		"[::1]@",    "[::1]",      "192.0.2.7:80", "localhost:9000",
+	};
+	static const char *const bad[] = {
+		"evil.example@",
+		"evil.example",
+		"localhost.",
+		"127.0.0.1.nip.io@",
+		"x",
+		"localhost@:1",
+		"[::1]x",
+		"127.0.0.1:",
+		"@",
+		"",
+		"localhost:8o",
+	};
+	uint16_t port = free_port(), tport;
+	struct ns_web *web = start(port, NULL, 0), *tweb;
+	char hdr[128], body[256];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(web);
+	for (size_t i = 0; i < NS_ARRAY_SIZE(good); i++) {
+		host_line(hdr, sizeof(hdr), good[i], port);
+		if (http_get_v(port, "1.1", "/api/summary", hdr) != 200)
+			fprintf(stderr, "refused: %s", hdr);
+		CU_ASSERT_EQUAL(http_get_v(port, "1.1", "/api/summary", hdr), 200);
+	}
+	for (size_t i = 0; i < NS_ARRAY_SIZE(bad); i++) {
+		host_line(hdr, sizeof(hdr), bad[i], port);
+		if (http_get_v(port, "1.1", "/api/packets", hdr) != 421)
+			fprintf(stderr, "served: %s", hdr);
+		CU_ASSERT_EQUAL(http_get_v(port, "1.1", "/api/packets", hdr), 421);
+		CU_ASSERT_EQUAL(http_get_v(port, "1.1", "/", hdr), 421);
+	}
+	snprintf(hdr, sizeof(hdr), "Host: evil.example:%u\r\n", port);
+	CU_ASSERT_EQUAL(http_get(port, "/api/flows", hdr, body, sizeof(body)), 421);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body, "\"status\":421"));
+	/* HTTP/1.0 without Host: no browser sends that, so no rebinding either */
+	CU_ASSERT_EQUAL(http_get_v(port, "1.0", "/api/summary", ""), 200);
+	ns_web_destroy(web);
+
+	/* with a token the token protects, and remote clients use the server's own name */
+	tport = free_port();
+	tweb = start(tport, "s3cret", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tweb);
+	CU_ASSERT_EQUAL(http_get_v(tport, "1.1", "/api/summary?token=s3cret",
+				   "Host: dashboard.example:8080\r\n"),
+			200);
+	CU_ASSERT_EQUAL(http_get_v(tport, "1.1", "/api/summary", "Host: dashboard.example\r\n"),
+			401);
+	ns_web_destroy(tweb);
+}
+
 static void
 test_packet_ring_full(void)
 {
@@ -424,12 +510,13 @@ test_bad_requests(void)
 		CU_ASSERT_EQUAL(http_get(port, paths[i], NULL, NULL, 0), 400);
 	CU_ASSERT_EQUAL(http_get(port, "/etc/passwd", NULL, NULL, 0), 404);
 	n = snprintf(req, sizeof(req),
-		     "POST /api/summary HTTP/1.1\r\nHost: x\r\n"
+		     "POST /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
 	CU_ASSERT_EQUAL(http_raw(port, req, (size_t)n, NULL, 0), 405);
 	CU_ASSERT_EQUAL(http_raw(port, "\x16\x03\x01garbage\r\n\r\n", 14, NULL, 0), 400);
 	/* headers beyond max_request_kb (64 KiB) */
-	n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX: ");
+	n = snprintf(big, sizeof(big),
+		     "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX: ");
 	memset(big + n, 'a', 100000);
 	memcpy(big + n + 100000, "\r\n\r\n", 4);
 	CU_ASSERT_EQUAL(http_raw(port, big, (size_t)n + 100004, NULL, 0), 431);
@@ -467,7 +554,7 @@ test_stream(void)
 {
 	uint16_t port = free_port();
 	struct ns_web *web = start(port, NULL, 0);
-	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	char buf[8192];
 	size_t got = 0;
 	int fd, events = 0;
@@ -563,7 +650,7 @@ test_stream_stall(void)
 	uint16_t port = free_port();
 	char listen[32], err[256];
 	struct ns_web_params p = { .listen = listen, .stall_ms = 1000 };
-	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char req[] = "GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	static char alert[NS_WEB_ALERT_MAX];
 	static const char head[] = "{\"signature\":\"pad\",\"pad\":\"";
 	struct ns_web_stats st = { 0 };
@@ -623,9 +710,9 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_token_and_static), NS_TEST(test_publish),
 	NS_TEST(test_packet_ring_full), NS_TEST(test_query_decode_errors),
 	NS_TEST(test_content_length),   NS_TEST(test_no_h2c),
-	NS_TEST(test_bad_requests),     NS_TEST(test_connection_limit),
-	NS_TEST(test_stream),           NS_TEST(test_stream_head),
-	NS_TEST(test_stream_stall),
+	NS_TEST(test_host_check),       NS_TEST(test_bad_requests),
+	NS_TEST(test_connection_limit), NS_TEST(test_stream),
+	NS_TEST(test_stream_head),      NS_TEST(test_stream_stall),
 };
 
 NS_TEST_MAIN("web_server", cases)

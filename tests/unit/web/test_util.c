@@ -138,6 +138,47 @@ test_listen(void)
 }
 
 static void
+test_host_ok(void)
+{
+	static const char *const good[] = {
+		"localhost",      "localhost:8080",       "LOCALHOST:1",     "127.0.0.1",
+		"127.0.0.1:8080", "10.1.2.3:80",          "[::1]",           "[::1]:8080",
+		"[fe80::1]:1",    "[::ffff:127.0.0.1]:9", "localhost:65535",
+	};
+	static const char *const bad[] = {
+		"",
+		"evil.example",
+		"evil.example:8080",
+		"localhost.",
+		"localhost.:80",
+		"sub.localhost",
+		"127.0.0.1.nip.io",
+		"127.1",
+		"127.0.0.1:",
+		":8080",
+		"[::1",
+		"[::1]x",
+		"[::1]:",
+		"[evil]:80",
+		"::1",
+		"localhost:8o",
+		"localhost:123456",
+		"localhost:80:80",
+		"127.0.0.1 :80",
+		"0x7f000001",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(web_host_ok(Q(good[i])));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(web_host_ok(Q(bad[i])));
+	CU_ASSERT_FALSE(web_host_ok(NULL, 0));
+	/* the length bounds it: no NUL needed, nothing read past it */
+	CU_ASSERT_TRUE(web_host_ok("localhost:80evil", 12));
+	CU_ASSERT_FALSE(web_host_ok("localhostx", 10));
+}
+
+static void
 test_routes(void)
 {
 	const struct web_asset *a;
@@ -235,13 +276,10 @@ test_asset_table(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_query_get),
-	NS_TEST(test_query_get_bad),
-	NS_TEST(test_query_u32),
-	NS_TEST(test_token),
-	NS_TEST(test_listen),
-	NS_TEST(test_routes),
-	NS_TEST(test_traversal_refused),
+	NS_TEST(test_query_get),   NS_TEST(test_query_get_bad),
+	NS_TEST(test_query_u32),   NS_TEST(test_token),
+	NS_TEST(test_listen),      NS_TEST(test_host_ok),
+	NS_TEST(test_routes),      NS_TEST(test_traversal_refused),
 	NS_TEST(test_asset_table),
 };
 
