@@ -64,8 +64,8 @@ bool web_token_ok(const char *token, const char *auth, size_t authlen, const cha
 bool web_host_ok(const char *host, size_t len);
 
 /*
- * Turn a web.listen value "[ADDR:]PORT" into a socket address (numeric addresses only, no DNS
- * lookup). Returns 0 or -EINVAL with the reason in @err.
+ * Turn a web.listen value "[ADDR:]PORT" into a socket address: numeric addresses only, no DNS
+ * lookup; "localhost" is 127.0.0.1. Returns 0 or -EINVAL with the reason in @err.
  */
 int web_listen_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
 		       size_t errlen);

@@ -309,15 +309,24 @@ web_listen_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *s
 		snprintf(err, errlen, "web.listen %s", why);
 		return -EINVAL;
 	}
+	/*
+	 * No lookup: start-up must not wait on a resolver, and what is bound must be what the
+	 * configuration says (the loopback check reads the text). "localhost" is the one name
+	 * taken, as the loopback address it always means (RFC 6761 section 6.3).
+	 */
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	snprintf(port_s, sizeof(port_s), "%u", port);
 	rc = getaddrinfo(host, port_s, &hints, &res);
 	if (rc != 0 || res == NULL) {
-		snprintf(err, errlen, "web.listen '%s': cannot resolve '%s': %s", listen, host,
-			 rc != 0 ? gai_strerror(rc) : "no address");
+		snprintf(err, errlen,
+			 "web.listen '%s': '%s' is not an IP address (host names other than "
+			 "localhost are not looked up)",
+			 listen, host);
 		if (res != NULL)
 			freeaddrinfo(res);
 		return -EINVAL;
