@@ -78,6 +78,8 @@ struct web_glue {
 	unsigned seen_next;
 	uint64_t next_alert_mono;
 	struct ns_anomaly_alert alerts[GLUE_ALERTS];
+	char alert_json[NS_WEB_ALERT_MAX +
+			1]; /* the largest alert the dashboard takes, and a NUL */
 
 	struct ns_flow_record live_top[GLUE_TOP];
 	struct ns_flow_record run_top[GLUE_TOP]; /* largest ended flows of the run */
@@ -382,14 +384,18 @@ web_glue_records(struct web_glue *g, const struct ns_flow_record *recs, unsigned
 	}
 }
 
+/*
+ * Every alert up to NS_WEB_ALERT_MAX reaches the dashboard. A longer one is still handed
+ * over with its full length, so that ns_web_publish_alert() refuses it without reading the
+ * cut text and counts it in alerts_dropped instead of it vanishing here.
+ */
 static void
 publish_alert(struct web_glue *g, const struct ns_anomaly_alert *a)
 {
-	char buf[8192];
-	int n = ns_export_alert_json(a, buf, sizeof(buf));
+	int n = ns_export_alert_json(a, g->alert_json, sizeof(g->alert_json));
 
-	if (n > 0 && (size_t)n < sizeof(buf))
-		ns_web_publish_alert(g->web, buf, (size_t)n);
+	if (n > 0)
+		ns_web_publish_alert(g->web, g->alert_json, (size_t)n);
 }
 
 void

@@ -222,13 +222,26 @@ ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t 
 				    listen, (int)hlen, h);
 			return -EINVAL;
 		}
-		/* all digits and dots: then it has to be a whole IPv4 address */
-		if (hlen < sizeof(tmp) && strspn(h, "0123456789.") >= hlen) {
-			memcpy(tmp, h, hlen);
-			tmp[hlen] = '\0';
-			if (inet_pton(AF_INET, tmp, &a4) != 1) {
-				config_errf(err, errlen, "'%s': '%s' is not an IPv4 address",
-					    listen, tmp);
+		/*
+		 * An IPv4 address or "localhost": names are not looked up (the server binds what
+		 * the text says, and start-up never waits on a resolver).
+		 */
+		if (!(hlen == 9 && memcmp(h, "localhost", 9) == 0)) {
+			if (hlen < sizeof(tmp)) {
+				memcpy(tmp, h, hlen);
+				tmp[hlen] = '\0';
+			}
+			if (hlen >= sizeof(tmp) || inet_pton(AF_INET, tmp, &a4) != 1) {
+				if (strspn(h, "0123456789.") >= hlen)
+					config_errf(err, errlen,
+						    "'%s': '%.*s' is not an IPv4 address", listen,
+						    (int)hlen, h);
+				else
+					config_errf(
+						err, errlen,
+						"'%s': '%.*s' is a host name; write an IP address "
+						"or localhost (names are not looked up)",
+						listen, (int)hlen, h);
 				return -EINVAL;
 			}
 		}

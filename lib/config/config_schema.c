@@ -138,7 +138,8 @@ static const struct ns_config_key schema[] = {
 	/* web */
 	BOOL(web.enabled, "false", "Serve the dashboard and REST API (--web)."),
 	STRING(web.listen, "127.0.0.1:8080",
-	       "Address to serve on, [ADDR:]PORT; IPv6 as [::1]:8080; ADDR defaults to 127.0.0.1."),
+	       "Address to serve on, [ADDR:]PORT; ADDR an IP address (IPv6 as [::1]:8080) or "
+	       "localhost, 127.0.0.1 when omitted; host names are not looked up."),
 	STRING(web.token, "",
 	       "Bearer token the API requires; needed for a non-loopback web.listen."),
 	BOOL(web.allow_remote_without_token, "false",

@@ -222,9 +222,10 @@ void ns_config_dump_annotated(const struct ns_config *cfg, FILE *out);
 void ns_config_schema_markdown(FILE *out);
 
 /**
- * Split a web.listen value "[ADDR:]PORT" ("8080", "0.0.0.0:8080", "[::1]:8080") into @host (the
- * address without brackets; "127.0.0.1" when omitted) and @port. Returns 0, or -EINVAL with
- * the reason in @err.
+ * Split a web.listen value "[ADDR:]PORT" ("8080", "0.0.0.0:8080", "[::1]:8080",
+ * "localhost:8080") into @host (the address without brackets; "127.0.0.1" when omitted) and
+ * @port. ADDR is an IP address or "localhost"; other host names are refused, never looked up.
+ * Returns 0, or -EINVAL with the reason in @err.
  */
 int ns_config_listen_parse(const char *listen, char *host, size_t hostlen, uint16_t *port,
 			   char *err, size_t errlen);

@@ -56,8 +56,16 @@ int web_query_u32(const char *q, size_t qlen, const char *name, uint32_t def, ui
 bool web_token_ok(const char *token, const char *auth, size_t authlen, const char *q, size_t qlen);
 
 /*
- * Turn a web.listen value "[ADDR:]PORT" into a socket address (numeric addresses only, no DNS
- * lookup). Returns 0 or -EINVAL with the reason in @err.
+ * True when a request's Host (@host, @len: "name[:port]") is one that no DNS answer can make a
+ * browser send for somebody else's page: "localhost" or an IPv4 or bracketed IPv6 literal,
+ * with or without a port (any port: SSH tunnels and port forwards change it). Without a
+ * token, the only guard against DNS rebinding. Empty or malformed: false.
+ */
+bool web_host_ok(const char *host, size_t len);
+
+/*
+ * Turn a web.listen value "[ADDR:]PORT" into a socket address: numeric addresses only, no DNS
+ * lookup; "localhost" is 127.0.0.1. Returns 0 or -EINVAL with the reason in @err.
  */
 int web_listen_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
 		       size_t errlen);

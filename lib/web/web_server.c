@@ -191,11 +191,29 @@ start_headers(h2o_req_t *req, int status, const char *reason, const char *ctype)
 				      security_headers[i][1], strlen(security_headers[i][1]));
 }
 
+static bool
+is_head(const h2o_req_t *req)
+{
+	return h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+}
+
+/*
+ * A whole answer at once, with its Content-Length: without one h2o 2.2 chunks a 200 and ends
+ * the connection after any other status. HEAD gets the same length and no body.
+ */
 static int
 send_body(h2o_req_t *req, int status, const char *reason, const char *ctype, const char *body,
 	  size_t len)
 {
+	static h2o_generator_t gen = { NULL, NULL };
+
 	start_headers(req, status, reason, ctype);
+	req->res.content_length = len;
+	if (is_head(req)) {
+		h2o_start_response(req, &gen);
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+		return 0;
+	}
 	h2o_send_inline(req, body, len);
 	return 0;
 }
@@ -386,8 +404,17 @@ stream_push_live(struct ns_web *web, struct web_stream *s)
 static int
 start_stream(struct ns_web *web, h2o_req_t *req)
 {
-	struct web_stream *s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), stream_dispose);
+	static h2o_generator_t head_gen = { NULL, NULL };
+	struct web_stream *s;
 
+	/* HEAD: the headers and the end, never a client that events would go to */
+	if (is_head(req)) {
+		start_headers(req, 200, "OK", "text/event-stream");
+		h2o_start_response(req, &head_gen);
+		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+		return 0;
+	}
+	s = h2o_mem_alloc_shared(&req->pool, sizeof(*s), stream_dispose);
 	memset(s, 0, sizeof(*s));
 	s->super.proceed = stream_proceed;
 	s->super.stop = stream_stop;
@@ -423,8 +450,7 @@ streams_each(struct ns_web *web, void (*fn)(struct ns_web *, struct web_stream *
 /*
  * Cut off a live client that has taken nothing for web->stall_ms: shut its socket down, so
  * the outstanding write fails and h2o closes the connection through its own error path
- * (stream_stop(), then the pool's dispose). Over HTTP/2 that ends the connection's other
- * streams too, which wait behind the stalled socket anyway.
+ * (stream_stop(), then the pool's dispose).
  */
 static bool
 stream_cut_if_stalled(struct ns_web *web, struct web_stream *s)
@@ -487,7 +513,7 @@ serve_api(struct ns_web *web, h2o_req_t *req, enum web_route route, const char *
 	struct ns_web_stats ws;
 	uint32_t n = 0;
 	char sort_s[16] = "bytes";
-	int sort;
+	int sort, rc;
 
 	switch (route) {
 	case WEB_ROUTE_SUMMARY:
@@ -501,8 +527,10 @@ serve_api(struct ns_web *web, h2o_req_t *req, enum web_route route, const char *
 	case WEB_ROUTE_FLOWS:
 		if (web_query_u32(q, qlen, "top", 20, 1, NS_WEB_FLOWS_MAX, &n) < 0)
 			return send_error(req, 400, "Bad Request", "top: expected 1..1000");
-		if (web_query_get(q, qlen, "sort", sort_s, sizeof(sort_s)) == -ENOSPC ||
-		    (sort = web_flow_sort_parse(sort_s)) < 0)
+		/* Absent is the default; any other error (a bad escape, a NUL, too long) is the
+		 * client's: sort_s may then hold part of the value, which must not be used. */
+		rc = web_query_get(q, qlen, "sort", sort_s, sizeof(sort_s));
+		if ((rc < 0 && rc != -ENOENT) || (sort = web_flow_sort_parse(sort_s)) < 0)
 			return send_error(req, 400, "Bad Request",
 					  "sort: expected bytes, packets, rtt or retrans");
 		return send_json(req, web_json_flows(st, n, (enum web_flow_sort)sort));
@@ -548,7 +576,7 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	size_t qlen = 0;
 	const struct web_asset *asset;
 	enum web_route route;
-	bool head = h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD"));
+	bool head = is_head(req);
 	ssize_t auth;
 
 	count(&web->st_requests);
@@ -560,6 +588,17 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (request_size(req) > web->max_request)
 		return send_error(req, 431, "Request Header Fields Too Large",
 				  "request larger than web.max_request_kb");
+	/*
+	 * DNS rebinding: without a token, a page whose name now resolves to this host could read
+	 * the API. Its requests carry that name in Host, so only names no DNS answer controls are
+	 * served. A request without Host (HTTP/1.0; browsers always send it) gets h2o's default
+	 * authority, the very pointer of the host configuration.
+	 */
+	if (web->token[0] == '\0' &&
+	    req->input.authority.base != req->hostconf->authority.hostport.base &&
+	    !web_host_ok(req->input.authority.base, req->input.authority.len))
+		return send_error(req, 421, "Misdirected Request",
+				  "Host must be localhost or an IP address (or set web.token)");
 	if (!head && !h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("GET")))
 		return send_error(req, 405, "Method Not Allowed", "only GET and HEAD");
 	route = web_route_match(path, plen, &asset);
@@ -830,7 +869,13 @@ setup_h2o(struct ns_web *web)
 	h2o_config_init(&web->config);
 	web->config.max_request_entity_size = web->max_request;
 	web->config.http1.req_timeout = WEB_IDLE_TIMEOUT_MS;
-	web->config.http2.idle_timeout = WEB_IDLE_TIMEOUT_MS;
+	/*
+	 * HTTP/1.1 only. Cleartext HTTP/2 (Upgrade: h2c, or the preface sent at once) would let
+	 * one connection hold up to 100 live streams, each with its own backlog, past
+	 * web.max_connections; browsers never use it (they speak HTTP/2 over TLS only), and in
+	 * h2o 2.2 this one switch turns off both ways in.
+	 */
+	web->config.http1.upgrade_to_http2 = 0;
 	web->config.server_name = h2o_iovec_init(H2O_STRLIT("netscope"));
 	host = h2o_config_register_host(&web->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
 	pc = h2o_config_register_path(host, "/", 0);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ns_config.h"
 #include "web_priv.h"
@@ -236,6 +237,63 @@ web_token_ok(const char *token, const char *auth, size_t authlen, const char *q,
 	return n > 0 && ct_equal(given, (size_t)n, token, tlen);
 }
 
+/* ---- Host header ---- */
+
+bool
+web_host_ok(const char *host, size_t len)
+{
+	char name[INET6_ADDRSTRLEN];
+	const char *port = NULL;
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t nlen;
+
+	if (host == NULL || len == 0)
+		return false;
+	if (host[0] == '[') {
+		const char *close = memchr(host, ']', len);
+
+		if (close == NULL)
+			return false;
+		nlen = (size_t)(close - host) - 1;
+		if (nlen >= sizeof(name))
+			return false;
+		memcpy(name, host + 1, nlen);
+		name[nlen] = '\0';
+		if (inet_pton(AF_INET6, name, &a6) != 1)
+			return false;
+		if (close + 1 < host + len) {
+			if (close[1] != ':')
+				return false;
+			port = close + 2;
+		}
+	} else {
+		const char *colon = memchr(host, ':', len);
+
+		nlen = colon != NULL ? (size_t)(colon - host) : len;
+		if (nlen == 0 || nlen >= sizeof(name))
+			return false;
+		memcpy(name, host, nlen);
+		name[nlen] = '\0';
+		/* RFC 6761 section 6.3: "localhost" never reaches DNS, so it cannot be rebound */
+		if (strcasecmp(name, "localhost") != 0 && inet_pton(AF_INET, name, &a4) != 1)
+			return false;
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port != NULL) {
+		size_t plen = (size_t)(host + len - port);
+
+		/* RFC 3986 section 3.2.3: port = *DIGIT; an empty one is refused all the same */
+		if (plen == 0 || plen > 5)
+			return false;
+		for (size_t i = 0; i < plen; i++)
+			if (port[i] < '0' || port[i] > '9')
+				return false;
+	}
+	return true;
+}
+
 /* ---- listen address ---- */
 
 int
@@ -251,15 +309,24 @@ web_listen_resolve(const char *listen, struct sockaddr_storage *ss, socklen_t *s
 		snprintf(err, errlen, "web.listen %s", why);
 		return -EINVAL;
 	}
+	/*
+	 * No lookup: start-up must not wait on a resolver, and what is bound must be what the
+	 * configuration says (the loopback check reads the text). "localhost" is the one name
+	 * taken, as the loopback address it always means (RFC 6761 section 6.3).
+	 */
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
 	snprintf(port_s, sizeof(port_s), "%u", port);
 	rc = getaddrinfo(host, port_s, &hints, &res);
 	if (rc != 0 || res == NULL) {
-		snprintf(err, errlen, "web.listen '%s': cannot resolve '%s': %s", listen, host,
-			 rc != 0 ? gai_strerror(rc) : "no address");
+		snprintf(err, errlen,
+			 "web.listen '%s': '%s' is not an IP address (host names other than "
+			 "localhost are not looked up)",
+			 listen, host);
 		if (res != NULL)
 			freeaddrinfo(res);
 		return -EINVAL;

@@ -87,7 +87,8 @@ def check_flows(ns, export_file):
     first = rtt[0].get("tcp", {})
     c.ok(first.get("rtt_handshake_us") is not None or first.get("rtt_avg_us") is not None,
          "sort=rtt puts a flow with an RTT first")
-    for bad in ("top=0", "top=1001", "top=x", "sort=name", "sort=", "top=%zz"):
+    for bad in ("top=0", "top=1001", "top=x", "sort=name", "sort=", "top=%zz",
+                "sort=%zz", "sort=%00", "sort=packets%"):
         st, _, _ = get(ns.port, "/api/flows?" + bad)
         c.eq(st, 400, f"/api/flows?{bad}")
 
@@ -156,24 +157,35 @@ def check_bad_requests(ns):
     for path in ("/../../etc/passwd", "/%2e%2e/", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc",
                  "/api/../metrics", "/./index.html", "//etc/passwd", "/vendor/../app.js",
                  "/..\\..\\etc\\passwd", "/%00", "/index.html%00.js"):
-        st = raw(ns.port, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        st = raw(ns.port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
         c.eq(st, 400, f"GET {path}")
-    st = raw(ns.port, b"GET /etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    st = raw(ns.port, b"GET /etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     c.eq(st, 404, "GET /etc/passwd")
-    big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"
+    big = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"
     c.eq(raw(ns.port, big), 431, "100 KB of headers (web.max_request_kb 64)")
-    huge = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1000000 + b"\r\n\r\n"
+    huge = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 1000000 + b"\r\n\r\n"
     c.eq(raw(ns.port, huge), 400, "1 MB of headers (past h2o's own limit)")
-    many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(500)) \
+    many = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(500)) \
         + b"\r\n"
     c.eq(raw(ns.port, many), 400, "500 header lines (h2o takes 100)")
     c.eq(raw(ns.port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(range(256)) * 4),
          400, "TLS hello / binary garbage")
     c.eq(raw(ns.port, b"GARBAGE\r\n\r\n"), 400, "garbage request line")
     c.eq(raw(ns.port, b"GET / HTTP/9.9\r\n\r\n"), 400, "unknown HTTP version")
-    c.eq(raw(ns.port, b"POST /api/summary HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n"
+    c.eq(raw(ns.port, b"POST /api/summary HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200000\r\n"
                       b"Connection: close\r\n\r\n" + b"x" * 200000), 413, "200 KB body")
-    c.eq(raw(ns.port, b"GET /\x01\x02 HTTP/1.1\r\nHost: x\r\n\r\n"), 400, "control bytes in path")
+    c.eq(raw(ns.port, b"GET /\x01\x02 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"), 400, "control bytes in path")
+    # no cleartext HTTP/2: neither by Upgrade nor by prior knowledge
+    c.eq(raw(ns.port, b"GET /api/interfaces HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, "
+                      b"HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"),
+         200, "Upgrade: h2c is answered in HTTP/1.1")
+    c.eq(raw(ns.port, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 400, "HTTP/2 prior knowledge")
+    # DNS rebinding: without a token, a Host that DNS could point here is refused
+    st, _, body = get(ns.port, "/api/packets", {"Host": f"rebind.example:{ns.port}"})
+    c.eq(st, 421, "foreign Host without a token")
+    c.ok(b'"status":421' in body, "421 has a JSON body")
+    for host in (f"localhost:{ns.port}", f"127.0.0.1:{ns.port}", "127.0.0.1"):
+        c.eq(get(ns.port, "/api/summary", {"Host": host})[0], 200, f"Host: {host}")
     # half a request, then the client goes away
     s = socket.create_connection(("127.0.0.1", ns.port))
     s.sendall(b"GET /api/sum")
@@ -216,6 +228,8 @@ def run_token():
     c.eq(get(ns.port, "/api/summary?token=t0ken")[0], 200, "?token=")
     c.eq(get(ns.port, "/api/summary", {"Authorization": "Bearer t0ken"})[0], 200, "Bearer")
     c.eq(get(ns.port, "/")[0], 200, "the page itself loads without the token")
+    c.eq(get(ns.port, "/api/summary?token=t0ken", {"Host": "appliance.example:8080"})[0], 200,
+         "with a token, any Host (remote clients use the server's name)")
     rc, _ = ns.stop()
     c.eq(rc, 0, "token run exit status")
 

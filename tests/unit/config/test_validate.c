@@ -234,7 +234,9 @@ static void
 test_web_remote_needs_token(void)
 {
 	static const char *const remote[] = {
-		"0.0.0.0:8080",         "[::]:8080", "192.168.1.10:80", "dashboard.example:8080",
+		"0.0.0.0:8080",
+		"[::]:8080",
+		"192.168.1.10:80",
 		"[::ffff:10.0.0.1]:80",
 	};
 	struct ns_config c;
@@ -251,6 +253,12 @@ test_web_remote_needs_token(void)
 		set(&c, "web.allow_remote_without_token=true");
 		VALID(&c);
 	}
+	/* a host name is not looked up, so it is refused whatever the token (it was accepted,
+	 * then resolved by DNS at start-up) */
+	cfg_fresh(&c);
+	set(&c, "web.listen=dashboard.example:8080");
+	set(&c, "web.token=0123456789abcdef");
+	INVALID(&c, "key 'web.listen': ", "is a host name; write an IP address or localhost");
 }
 
 static void
@@ -295,12 +303,20 @@ test_listen_parse(void)
 		0);
 	CU_ASSERT_STRING_EQUAL(host, "0.0.0.0");
 	CU_ASSERT_EQUAL(port, 1);
-	CU_ASSERT_EQUAL(ns_config_listen_parse("example.org:443", host, 4, &port, err, sizeof(err)),
+	CU_ASSERT_EQUAL(ns_config_listen_parse("127.0.0.1:443", host, 4, &port, err, sizeof(err)),
 			-EINVAL);
 	ASSERT_CONTAINS(err, "too long");
 	CU_ASSERT_EQUAL(ns_config_listen_parse(NULL, host, sizeof(host), &port, err, sizeof(err)),
 			-EINVAL);
 	CU_ASSERT_EQUAL(ns_config_listen_parse("80", NULL, 0, NULL, NULL, 0), 0);
+	CU_ASSERT_EQUAL(
+		ns_config_listen_parse("localhost:80", host, sizeof(host), &port, err, sizeof(err)),
+		0);
+	CU_ASSERT_STRING_EQUAL(host, "localhost");
+	CU_ASSERT_EQUAL(
+		ns_config_listen_parse("vm:80", host, sizeof(host), &port, err, sizeof(err)),
+		-EINVAL);
+	ASSERT_CONTAINS(err, "names are not looked up");
 }
 
 static const struct ns_test_case cases[] = {

@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ns_core.h"
 #include "ns_test.h"
@@ -137,6 +139,73 @@ test_listen(void)
 	CU_ASSERT_EQUAL(web_listen_resolve("host:port", &ss, &len, err, sizeof(err)), -EINVAL);
 }
 
+/*
+ * web.listen is numeric: a host name is refused without a lookup, even one /etc/hosts would
+ * answer (this machine's own name), and "localhost" is 127.0.0.1 whatever a resolver says.
+ */
+static void
+test_listen_no_dns(void)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	char name[256], listen[300], err[512] = "";
+	socklen_t len;
+
+	CU_ASSERT_EQUAL(web_listen_resolve("localhost:8080", &ss, &len, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ss.ss_family, AF_INET);
+	CU_ASSERT_EQUAL(ntohl(in->sin_addr.s_addr), 0x7f000001);
+	CU_ASSERT_EQUAL(ntohs(in->sin_port), 8080);
+	CU_ASSERT_EQUAL(len, sizeof(struct sockaddr_in));
+	CU_ASSERT_FATAL(gethostname(name, sizeof(name)) == 0);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(listen, sizeof(listen), "%s:8080", name);
+	CU_ASSERT_EQUAL(web_listen_resolve(listen, &ss, &len, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, name));
+	CU_ASSERT_EQUAL(web_listen_resolve("dashboard.example:80", &ss, &len, err, sizeof(err)),
+			-EINVAL);
+}
+
+static void
+test_host_ok(void)
+{
+	static const char *const good[] = {
+		"localhost",      "localhost:8080",       "LOCALHOST:1",     "127.0.0.1",
+		"127.0.0.1:8080", "10.1.2.3:80",          "[::1]",           "[::1]:8080",
+		"[fe80::1]:1",    "[::ffff:127.0.0.1]:9", "localhost:65535",
+	};
+	static const char *const bad[] = {
+		"",
+		"evil.example",
+		"evil.example:8080",
+		"localhost.",
+		"localhost.:80",
+		"sub.localhost",
+		"127.0.0.1.nip.io",
+		"127.1",
+		"127.0.0.1:",
+		":8080",
+		"[::1",
+		"[::1]x",
+		"[::1]:",
+		"[evil]:80",
+		"::1",
+		"localhost:8o",
+		"localhost:123456",
+		"localhost:80:80",
+		"127.0.0.1 :80",
+		"0x7f000001",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CU_ASSERT_TRUE(web_host_ok(Q(good[i])));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_FALSE(web_host_ok(Q(bad[i])));
+	CU_ASSERT_FALSE(web_host_ok(NULL, 0));
+	/* the length bounds it: no NUL needed, nothing read past it */
+	CU_ASSERT_TRUE(web_host_ok("localhost:80evil", 12));
+	CU_ASSERT_FALSE(web_host_ok("localhostx", 10));
+}
+
 static void
 test_routes(void)
 {
@@ -235,13 +304,9 @@ test_asset_table(void)
 }
 
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_query_get),
-	NS_TEST(test_query_get_bad),
-	NS_TEST(test_query_u32),
-	NS_TEST(test_token),
-	NS_TEST(test_listen),
-	NS_TEST(test_routes),
-	NS_TEST(test_traversal_refused),
+	NS_TEST(test_query_get),   NS_TEST(test_query_get_bad), NS_TEST(test_query_u32),
+	NS_TEST(test_token),       NS_TEST(test_listen),        NS_TEST(test_listen_no_dns),
+	NS_TEST(test_host_ok),     NS_TEST(test_routes),        NS_TEST(test_traversal_refused),
 	NS_TEST(test_asset_table),
 };
 
