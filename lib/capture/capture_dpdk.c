@@ -960,7 +960,8 @@ filter_setup(struct dpdk_cap *d, const struct ns_capture_params *p, int linktype
 		capture_errf(errbuf, "out of memory");
 		return -ENOMEM;
 	}
-	if (pcap_compile(dead, &d->prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	/* netmask 0, as for files (tcpdump -r): "ip broadcast" compiles */
+	if (pcap_compile(dead, &d->prog, p->filter, 1, 0) != 0) {
 		capture_errf(errbuf, "bad filter '%s': %s", p->filter, pcap_geterr(dead));
 		rc = -EINVAL;
 	} else {

@@ -30,15 +30,21 @@ struct pcap_cap {
 	bool have_filter; /* file mode: userspace filter */
 	struct bpf_program prog;
 	struct ns_capture_stats st;
+	bool handle_nano; /* libpcap hands out nanoseconds in tv_usec (else microseconds) */
+	/* live: the kernel's 32-bit drop counters as last read, and their 64-bit totals */
+	uint32_t drop_last, ifdrop_last;
+	uint64_t drop_total, ifdrop_total;
 	uint8_t *arena; /* libpcap file reads */
 	struct file_reader *file; /* a classic pcap file, read in place; pcap is then a dead
 				     handle for compiling the filter */
 };
 
 /*
- * A pcap file stores nanosecond timestamps only under the 0xa1b23c4d magic. Only a regular
- * file is opened a second time to look: a FIFO reopened here would hand us bytes of the
- * stream libpcap is reading, or block; its timestamps are then kept as microseconds.
+ * Whether a file libpcap reads is written back (-w) with nanosecond timestamps. A classic pcap
+ * file stores them only under the 0xa1b23c4d magic and keeps its own precision. Anything else
+ * gets nanoseconds, which lose nothing: a pcapng file (its interfaces may have any resolution)
+ * and a stream ("-", a FIFO), which is not opened a second time to look: that would hand us
+ * bytes of the stream libpcap is reading, or block.
  */
 static bool
 file_is_nanosecond(const char *path)
@@ -46,16 +52,17 @@ file_is_nanosecond(const char *path)
 	uint8_t m[4];
 	struct stat st;
 	FILE *f;
-	bool nano = false;
+	bool nano = true;
 
 	if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return false;
+		return true;
 	f = fopen(path, "rb");
 	if (f == NULL)
-		return false;
+		return true;
+	/* the microsecond magic, either byte order */
 	if (fread(m, 1, 4, f) == 4)
-		nano = (m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0x3c && m[3] == 0x4d) ||
-		       (m[0] == 0x4d && m[1] == 0x3c && m[2] == 0xb2 && m[3] == 0xa1);
+		nano = !((m[0] == 0xa1 && m[1] == 0xb2 && m[2] == 0xc3 && m[3] == 0xd4) ||
+			 (m[0] == 0xd4 && m[1] == 0xc3 && m[2] == 0xb2 && m[3] == 0xa1));
 	fclose(f);
 	return nano;
 }
@@ -97,6 +104,7 @@ open_file(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_para
 			return -EIO;
 		}
 		h->nanosecond = file_is_nanosecond(p->file);
+		c->handle_nano = true;
 		c->arena = malloc(ARENA_BYTES);
 		if (c->arena == NULL) {
 			capture_errf(errbuf, "out of memory");
@@ -106,7 +114,8 @@ open_file(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_para
 		return rc;
 	}
 	if (p->filter != NULL && p->filter[0] != '\0') {
-		if (pcap_compile(c->pcap, &c->prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		/* netmask 0, as tcpdump -r uses: "ip broadcast" compiles */
+		if (pcap_compile(c->pcap, &c->prog, p->filter, 1, 0) != 0) {
 			capture_errf(errbuf, "bad filter '%s': %s", p->filter,
 				     pcap_geterr(c->pcap));
 			return -EINVAL;
@@ -149,7 +158,9 @@ open_live(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_para
 	pcap_set_promisc(c->pcap, p->promisc);
 	pcap_set_timeout(c->pcap, (int)p->timeout_ms);
 	pcap_set_buffer_size(c->pcap, (int)NS_MIN((uint64_t)p->buffer_mb << 20, (uint64_t)INT_MAX));
+	/* a device without nanosecond time stamps (nfqueue, some USB) keeps microseconds */
 	h->nanosecond = pcap_set_tstamp_precision(c->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0;
+	c->handle_nano = h->nanosecond;
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
 		const char *hint = activate_hint(rc);
@@ -173,9 +184,16 @@ open_live(struct pcap_cap *c, struct ns_capture *h, const struct ns_capture_para
 		NS_LOG(WARNING, "capture", "%s: %s; reads may block", p->interface, pe);
 		c->fd = -1;
 	}
-	/* Live capture filters in the kernel: rejected frames never reach us, so none counted. */
+	/*
+	 * Live capture filters in the kernel: rejected frames never reach us, so none counted.
+	 * The interface's netmask, as tcpdump passes it, lets "ip broadcast" compile.
+	 */
 	if (p->filter != NULL && p->filter[0] != '\0') {
-		if (pcap_compile(c->pcap, &prog, p->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		bpf_u_int32 net, mask;
+
+		if (pcap_lookupnet(p->interface, &net, &mask, pe) != 0)
+			mask = 0; /* no IPv4 address: tcpdump's fallback too */
+		if (pcap_compile(c->pcap, &prog, p->filter, 1, mask) != 0) {
 			capture_errf(errbuf, "bad filter '%s': %s", p->filter,
 				     pcap_geterr(c->pcap));
 			return -EINVAL;
@@ -259,11 +277,11 @@ pcap_claim(const struct ns_capture_params *p, char *why, size_t len)
 	return CAPTURE_CLAIM_FALLBACK;
 }
 
+/* @nano: the handle has nanosecond precision, and tv_usec holds nanoseconds. */
 static uint64_t
-ts_to_ns(const struct timeval *tv)
+ts_to_ns(const struct timeval *tv, bool nano)
 {
-	/* The handle was opened with nanosecond precision: tv_usec holds nanoseconds. */
-	return (uint64_t)tv->tv_sec * NS_NSEC_PER_SEC + (uint64_t)tv->tv_usec;
+	return (uint64_t)tv->tv_sec * NS_NSEC_PER_SEC + (uint64_t)tv->tv_usec * (nano ? 1 : 1000);
 }
 
 /* Keep the frames the filter accepts, in order; count the others. Returns how many stay. */
@@ -381,7 +399,7 @@ pcap_rx_burst(struct ns_capture *h, unsigned q, struct ns_frame *frames, unsigne
 		}
 		frames[got].caplen = ph->caplen;
 		frames[got].wirelen = ph->len;
-		frames[got].ts_ns = ts_to_ns(&ph->ts);
+		frames[got].ts_ns = ts_to_ns(&ph->ts, c->handle_nano);
 		c->st.received++;
 		c->st.bytes += ph->len;
 		/*
@@ -414,10 +432,20 @@ pcap_stats_backend(struct ns_capture *h, int q, struct ns_capture_stats *st)
 	struct pcap_stat ps;
 
 	*st = c->st;
-	/* the kernel's counters belong to the handle, which is also its only queue */
+	/*
+	 * The kernel's counters belong to the handle, which is also its only queue. They are 32
+	 * bits (struct pcap_stat) and wrap under a long overload: the totals add each change
+	 * modulo 2^32 (the management thread is the one caller).
+	 */
 	if (q < 0 && c->live && pcap_stats(c->pcap, &ps) == 0) {
-		st->dropped = ps.ps_drop;
-		st->if_dropped = ps.ps_ifdrop;
+		c->drop_total += (uint32_t)(ps.ps_drop - c->drop_last);
+		c->ifdrop_total += (uint32_t)(ps.ps_ifdrop - c->ifdrop_last);
+		c->drop_last = ps.ps_drop;
+		c->ifdrop_last = ps.ps_ifdrop;
+	}
+	if (c->live) {
+		st->dropped = c->drop_total;
+		st->if_dropped = c->ifdrop_total;
 	}
 	return 0;
 }
@@ -433,7 +461,7 @@ ns_capture_filter_check(const char *filter, int linktype, uint32_t snaplen, char
 		capture_errf(errbuf, "out of memory");
 		return -ENOMEM;
 	}
-	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(p, &prog, filter, 1, 0) != 0) {
 		capture_errf(errbuf, "bad filter '%s': %s", filter, pcap_geterr(p));
 		rc = -EINVAL;
 	} else {

@@ -311,6 +311,18 @@ nano="$corpus/pcaps/tcpdump-tcp-handshake-nano.pcap"
 run 0 -r "$nano" -w "$tmp/nano.pcap" -q
 equal "$(tcpdump -r "$tmp/nano.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
 	"$(tcpdump -r "$nano" --nano -tt -nn 2>/dev/null | md5sum)" "nanosecond timestamps kept"
+# ...and through libpcap: from standard input, and from pcapng (their precision unknown)
+"$ns" -r - -w "$tmp/nano-stdin.pcap" -q <"$nano" 2>"$tmp/err"
+equal "$(tcpdump -r "$tmp/nano-stdin.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$nano" --nano -tt -nn 2>/dev/null | md5sum)" "nanosecond timestamps kept from stdin"
+editcap -F pcapng "$nano" "$tmp/nano.pcapng" 2>/dev/null
+run 0 -r "$tmp/nano.pcapng" -w "$tmp/nano-ng.pcap" -q
+equal "$(tcpdump -r "$tmp/nano-ng.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$nano" --nano -tt -nn 2>/dev/null | md5sum)" "nanosecond timestamps kept from pcapng"
+# a microsecond file from stdin keeps its times (written with nanosecond timestamps)
+"$ns" -r - -w "$tmp/usec-stdin.pcap" -q <"$sample" 2>"$tmp/err"
+equal "$(tcpdump -r "$tmp/usec-stdin.pcap" --nano -tt -nn 2>/dev/null | md5sum)" \
+	"$(tcpdump -r "$sample" --nano -tt -nn 2>/dev/null | md5sum)" "microsecond file from stdin: same times"
 run 0 -r "$corpus/pcaps/tcpdump-bgp-role.pcapng" -w "$tmp/ng.pcap" -q
 equal "$(tcpdump -r "$tmp/ng.pcap" -nn 2>/dev/null | wc -l)" 9 "pcapng input written as pcap"
 
@@ -397,7 +409,7 @@ cut_check "$tmp/corrupt.pcap" "corrupt record header" "invalid packet capture le
 
 # --- BPF filters on a file: same verdicts as libpcap; rejected frames counted as filtered
 for expr in "tcp" "icmp or icmp6" "vlan and tcp" "ip6 and tcp" "tcp[13]&0x18=0x18" \
-	"tcp[13] & 8 != 0" "udp port 53" "arp"; do
+	"tcp[13] & 8 != 0" "udp port 53" "arp" "ip broadcast or ip multicast"; do
 	want=$(tcpdump -r "$sample" -nn "$expr" 2>/dev/null | wc -l)
 	run 0 -r "$sample" -f "$expr" --summary-json "$tmp/f.json"
 	equal "$(json "$tmp/f.json" packets)" "$want" "filter '$expr' packets"
