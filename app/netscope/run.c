@@ -674,10 +674,12 @@ print_workers(struct run_ctx *r)
 		if (ws[i].lcore >= 0)
 			snprintf(where, sizeof(where), " (queue %u, lcore %d)", i, ws[i].lcore);
 		fprintf(stderr,
-			"  worker %u%s: %llu packets, %llu flows, drops: ring %llu, table %llu\n", i,
-			where, (unsigned long long)ws[i].packets,
+			"  worker %u%s: %llu packets, %llu flows, drops: ring %llu, table %llu, "
+			"inspector samples %llu\n",
+			i, where, (unsigned long long)ws[i].packets,
 			(unsigned long long)ws[i].flow.created, (unsigned long long)ws[i].ring_full,
-			(unsigned long long)ns_pipeline_worker_table_drops(&ws[i]));
+			(unsigned long long)ns_pipeline_worker_table_drops(&ws[i]),
+			(unsigned long long)ws[i].samples_dropped);
 	}
 }
 

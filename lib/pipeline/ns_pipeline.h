@@ -6,8 +6,9 @@
  * N worker threads fed through SPSC rings by a symmetric software hash, so both directions of
  * a flow meet on one worker (dispatch). The caller's thread is reader and management at once:
  * it submits bursts and polls for flow records; no lock is taken on the packet path. In
- * dispatch mode a worker sees the first 128 bytes of each frame (pkt.data, pkt.caplen
- * clipped): all the headers the flow table and stages read.
+ * dispatch mode a worker sees the first 256 bytes of each frame (pkt.data, pkt.caplen
+ * clipped): the headers the flow table and stages read, behind up to ~130 bytes of IPv6
+ * extension headers or IPv4 options.
  *
  * Per-queue mode (params.queues, DPDK): worker i runs on its own EAL lcore, polls RX queue i of
  * the capture handle itself, parses and counts, and runs its shard; the caller's thread is

@@ -43,10 +43,13 @@
 
 /*
  * A packet crossing to a worker: its parse result plus a copy of the frame's first bytes,
- * since the reader's buffer is reused long before the worker runs. 128 bytes hold every header
- * a stage reads (an ICMPv6 error's quote behind two VLAN tags ends at byte 126).
+ * since the reader's buffer is reused long before the worker runs. What a stage reads from
+ * the frame itself: the ports of a transport header the snaplen cut (ns_pkt_ports()) and an
+ * ICMP error's quote. 128 bytes hold them behind plain headers (an ICMPv6 error's quote behind
+ * two VLAN tags ends at byte 126), not behind IPv6 extension headers or IPv4 options; 256 hold
+ * ~130 bytes of those too. Only the first min(caplen, SLOT_HDR) bytes are copied.
  */
-#define SLOT_HDR 128
+#define SLOT_HDR 256
 
 struct slot {
 	struct ns_pkt pkt;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ns_pipeline.h"
+#include "ns_proto.h"
 #include "ns_test.h"
 
 #define FLOWS 2000
@@ -140,6 +141,68 @@ test_inline_equals_two_workers(void)
 	free(two.recs);
 }
 
+/*
+ * A worker reads the ports of a TCP header the snaplen cut from its copy of the frame: behind
+ * 144 bytes of IPv6 destination options they are at bytes 198-201. Inline and on a worker
+ * thread, the flow is 4000 -> 80 (a 128-byte copy gave 0 -> 0 on the worker).
+ */
+static void
+test_deep_header_ports(void)
+{
+	uint8_t f[14 + 40 + 144 + 20] = { 0 };
+	const uint32_t caplen = 14 + 40 + 144 + 8; /* the TCP header cut after its sequence */
+
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	f[14] = 0x60;
+	f[14 + 4] = 0;
+	f[14 + 5] = 144 + 20; /* payload length */
+	f[14 + 6] = 60; /* destination options */
+	f[14 + 7] = 64;
+	f[14 + 8 + 15] = 1; /* 2001:db8::... would do; ::1 and ::2 */
+	f[14 + 24 + 15] = 2;
+	f[54] = 6; /* next: TCP */
+	f[55] = 17; /* (17 + 1) * 8 = 144 bytes */
+	f[56] = 1; /* PadN over the rest */
+	f[57] = 140;
+	f[198] = 4000 >> 8;
+	f[199] = 4000 & 0xff;
+	f[201] = 80;
+	f[198 + 12] = 5 << 4;
+
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		struct collect got = { 0 };
+		struct ns_pipeline_params p = {
+			.workers = threaded ? 2 : 1,
+			.threaded = threaded != 0,
+			.backpressure = true,
+			.ring_size = 1024,
+			.top_n = 10,
+			.on_records = on_records,
+			.arg = &got,
+		};
+		struct ns_pipeline *pl;
+		struct ns_pkt pkt;
+		uint64_t ts = 1700000000ULL * 1000000000ULL;
+
+		/* cut inside the TCP header: truncated, but keyed by its ports */
+		CU_ASSERT_EQUAL_FATAL(ns_parse(1, f, caplen, sizeof(f), &pkt), NS_PARSE_TRUNCATED);
+		CU_ASSERT_EQUAL_FATAL(pkt.l4, NS_L4_TCP);
+		CU_ASSERT_EQUAL(pkt.l4_off, 198);
+		ns_flow_params_default(&p.flow);
+		p.flow.capacity = 1024;
+		pl = ns_pipeline_create(&p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+		CU_ASSERT_EQUAL(ns_pipeline_submit(pl, &pkt, &ts, 1), 1);
+		CU_ASSERT_EQUAL(ns_pipeline_finish(pl), 0);
+		ns_pipeline_destroy(pl);
+		CU_ASSERT_EQUAL_FATAL(got.n, 1);
+		CU_ASSERT_EQUAL(got.recs[0].src_port, 4000);
+		CU_ASSERT_EQUAL(got.recs[0].dst_port, 80);
+		free(got.recs);
+	}
+}
+
 /* The expected top 4: flows 19..16 with 20..17 packets. */
 static bool
 top_is(const struct ns_flow_record *top, unsigned n)
@@ -212,6 +275,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_inline_equals_two_workers),
 	NS_TEST(test_top_n_merges_shards),
 	NS_TEST(test_bad_params),
+	NS_TEST(test_deep_header_ports),
 };
 
 NS_TEST_MAIN("pipeline", cases)
