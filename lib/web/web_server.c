@@ -765,20 +765,37 @@ web_conns_fit_fds(struct ns_web *web)
 
 /* ---- thread ---- */
 
+/*
+ * Close the listener and the live streams, then run the loop until every queued message has
+ * arrived: they own memory, and h2o_multithread_unregister_receiver() asserts that none is
+ * left, so leaving early aborts the process (a web thread under SCHED_IDLE on a busy host may
+ * get no CPU for a while). Live clients get 500 ms to see the end; the messages up to 10 s,
+ * which only a starved thread needs.
+ */
 static void
 shutdown_loop(struct ns_web *web)
 {
-	uint64_t deadline = ns_time_mono_ns() + 500 * 1000000ULL;
+	const uint64_t t0 = ns_time_mono_ns();
+	const uint64_t streams_until = t0 + 500 * 1000000ULL, msgs_until = t0 + 10000 * 1000000ULL;
 
 	h2o_socket_read_stop(web->listener);
 	h2o_socket_close(web->listener);
 	web->listener = NULL;
 	streams_each(web, each_close, NULL);
-	/* Let queued messages arrive (they own memory) and live clients see the end. */
-	while (ns_time_mono_ns() < deadline &&
-	       (atomic_load(&web->snap_inflight) != 0 || atomic_load(&web->alert_inflight) != 0 ||
-		!h2o_linklist_is_empty(&web->streams)))
+	for (;;) {
+		const uint64_t now = ns_time_mono_ns();
+		const bool msgs = atomic_load(&web->snap_inflight) != 0 ||
+				  atomic_load(&web->alert_inflight) != 0;
+		const bool streams = !h2o_linklist_is_empty(&web->streams) && now < streams_until;
+
+		if (!msgs && !streams)
+			break;
+		if (msgs && now >= msgs_until) {
+			NS_LOG(WARNING, "web", "shutdown: messages still queued after 10 s");
+			break;
+		}
 		h2o_evloop_run(web->loop, 10);
+	}
 	h2o_timeout_unlink(&web->tick_entry);
 }
 
