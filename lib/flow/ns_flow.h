@@ -161,7 +161,10 @@ struct ns_flow_record {
 	uint8_t tcp_flags[2]; /* OR of the TCP flags seen per direction */
 	uint16_t pad0;
 	uint32_t rtt_handshake_us; /* tshark tcp.analysis.initial_rtt (NS_FLOW_REC_IRTT) */
-	uint32_t rtt_syn_synack_us; /* most recent SYN -> first SYN/ACK (NS_FLOW_REC_SYNACK) */
+	/* most recent SYN -> latest SYN/ACK before the handshake's ACK, so the two halves add
+	 * up to rtt_handshake_us (tshark's ack_rtt takes the first SYN/ACK: the same unless it
+	 * was retransmitted) (NS_FLOW_REC_SYNACK) */
+	uint32_t rtt_syn_synack_us;
 	uint32_t rtt_synack_ack_us; /* that SYN/ACK -> handshake ACK */
 	uint32_t rtt_min_us; /* running data/ACK samples; valid when rtt_samples > 0 */
 	uint32_t rtt_avg_us;
