@@ -600,6 +600,17 @@ flow_tcp_irtt_us(const struct flow_rec *r)
 	return flow_tcp_irtt_parked(r) ? r->tcp.rtt_min : r->cold.syn_or_irtt;
 }
 
+/*
+ * The running RTT statistics are full: the count at its maximum, or the sum past 2^31, where
+ * the next sample (below 2^31: a signed difference) could wrap it. flow_tcp_analyse() then
+ * has an OVERFLOW interim record taken, which restarts them, as for the event counters.
+ */
+static inline bool
+flow_rtt_full(const struct flow_rec *r)
+{
+	return r->tcp.rtt_cnt == UINT16_MAX || r->tcp.rtt_sum >= 1u << 31;
+}
+
 /* Add one running-RTT sample (microseconds) to the flow's statistics. */
 static inline void
 flow_rtt_add(struct flow_rec *r, uint32_t s)
@@ -615,7 +626,10 @@ flow_rtt_add(struct flow_rec *r, uint32_t s)
 		if (s > c->rtt_max)
 			c->rtt_max = s;
 	}
-	/* halving both keeps the mean when the sum or the count would overflow */
+	/*
+	 * Full statistics are restarted by an interim record (flow_rtt_full()); when the sink's
+	 * queue had no room for it, halving both keeps the mean (the count is then a lower bound)
+	 */
 	if (c->rtt_cnt == UINT16_MAX || c->rtt_sum > UINT32_MAX - s) {
 		c->rtt_sum >>= 1;
 		c->rtt_cnt >>= 1;
@@ -1182,8 +1196,8 @@ flow_irtt_queue(struct ns_flow_table *t, struct flow_rec *r)
 /*
  * TCP analysis of segment @p of flow @r, direction @d, at @t_us: a shortcut when one takes it
  * (t->tcp_fast), else the full chain. Counts the segments that used the cold line
- * (t->cold_uses). Returns true when an event counter reached its maximum (the caller emits an
- * OVERFLOW interim record).
+ * (t->cold_uses). Returns true when an event counter reached its maximum or the running RTT
+ * statistics are full (flow_rtt_full()): the caller emits an OVERFLOW interim record.
  */
 static inline bool
 flow_tcp_analyse(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pkt *p, unsigned d,
@@ -1192,14 +1206,14 @@ flow_tcp_analyse(struct ns_flow_table *t, struct flow_rec *r, const struct ns_pk
 	int s = NS_LIKELY(t->tcp_fast) ? flow_tcp_shortcut(r, p, d, t_us, created) : TS_NONE;
 
 	if (NS_LIKELY(s == TS_HOT))
-		return false;
+		return NS_UNLIKELY(flow_rtt_full(r));
 	if (s == TS_IRTT) {
 		flow_irtt_queue(t, r);
-		return false;
+		return NS_UNLIKELY(flow_rtt_full(r));
 	}
 	if (!created)
 		t->cold_uses++;
-	return s == TS_NONE && flow_tcp_segment(r, p, d, t_us);
+	return (s == TS_NONE && flow_tcp_segment(r, p, d, t_us)) || flow_rtt_full(r);
 }
 
 #endif /* NS_FLOW_PRIV_H */

@@ -368,6 +368,45 @@ test_active_timeout(void)
 	ns_flow_table_destroy(t);
 }
 
+/*
+ * Full running RTT statistics (65535 samples) emit an OVERFLOW interim record too, rather
+ * than halving the count: the records' rtt_samples add up to every sample taken.
+ */
+static void
+test_rtt_samples_overflow(void)
+{
+	struct ns_flow_table *t = table_new(16, NULL);
+	const unsigned rounds = 70000;
+	uint64_t samples = 0, pkts = 0, at = T0;
+	struct ns_pkt p;
+
+	p = tcp_pkt("10.0.0.1", 5000, "10.0.0.2", 80, NS_TCP_SYN, 1000, 0, 512, 0);
+	feed(t, &p, at);
+	p = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 5000, NS_TCP_SYN | NS_TCP_ACK, 7000, 1001, 512, 0);
+	feed(t, &p, at += 100 * US);
+	p = tcp_pkt("10.0.0.1", 5000, "10.0.0.2", 80, NS_TCP_ACK, 1001, 7001, 512, 0);
+	feed(t, &p, at += 100 * US);
+	for (unsigned i = 0; i < rounds; i++) {
+		p = tcp_pkt("10.0.0.1", 5000, "10.0.0.2", 80, NS_TCP_ACK | NS_TCP_PSH,
+			    1001 + 10 * i, 7001, 512, 10);
+		feed(t, &p, at += 10 * US);
+		p = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 5000, NS_TCP_ACK, 7001, 1011 + 10 * i, 512,
+			    0);
+		feed(t, &p, at += 100 * US);
+	}
+	CU_ASSERT_EQUAL(flush_all(t), 2);
+	CU_ASSERT_EQUAL(g_log.recs[0].end_reason, NS_FLOW_END_OVERFLOW);
+	CU_ASSERT_EQUAL(g_log.recs[0].rtt_samples, 65535);
+	for (unsigned i = 0; i < g_log.n; i++) {
+		samples += g_log.recs[i].rtt_samples;
+		pkts += g_log.recs[i].pkts[0] + g_log.recs[i].pkts[1];
+		CU_ASSERT_EQUAL(g_log.recs[i].rtt_avg_us, 100);
+	}
+	CU_ASSERT_EQUAL(samples, rounds);
+	CU_ASSERT_EQUAL(pkts, 3 + 2 * rounds);
+	ns_flow_table_destroy(t);
+}
+
 /* A 16-bit event counter about to wrap emits an OVERFLOW interim record instead. */
 static void
 test_counter_overflow(void)
@@ -991,6 +1030,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_sweep_budget),
 	NS_TEST(test_active_timeout),
 	NS_TEST(test_counter_overflow),
+	NS_TEST(test_rtt_samples_overflow),
 	NS_TEST(test_sink_refuses),
 	NS_TEST(test_sweep_queue_full_order),
 	NS_TEST(test_flush_partial_then_traffic),
