@@ -47,7 +47,12 @@ check(const struct ns_pkt *pkt, uint32_t caplen, uint32_t wirelen)
 	if (pkt->verdict != NS_PARSE_OK)
 		return;
 	if (l3 == NS_LAYER_BIT(IPV4) || l3 == NS_LAYER_BIT(IPV6)) {
-		if (l4 == 0 || (l4 & (l4 - 1)) != 0 || pkt->payload_off == 0)
+		/* a first fragment may end inside its TCP header: no payload known (ns_proto.h) */
+		bool short_first = pkt->l4 == NS_L4_TCP &&
+				   (pkt->frag & (NS_FRAG_FIRST | NS_FRAG_MORE)) ==
+					   (NS_FRAG_FIRST | NS_FRAG_MORE);
+
+		if (l4 == 0 || (l4 & (l4 - 1)) != 0 || (pkt->payload_off == 0 && !short_first))
 			abort();
 	} else if (l3 == NS_LAYER_BIT(ARP)) {
 		if (l4 != 0)
