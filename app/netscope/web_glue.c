@@ -86,16 +86,6 @@ struct web_glue {
 	unsigned run_top_n;
 };
 
-/* A long file path is cut to what the dashboard shows. */
-static void
-copy_name(char *dst, size_t len, const char *src)
-{
-	size_t n = strnlen(src, len - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 unsigned
 web_glue_top_n(const struct ns_config *cfg)
 {
@@ -152,7 +142,8 @@ web_glue_create(const struct ns_config *cfg, struct ns_capture *cap, const char 
 		g->start_ts = ns_time_now_ns();
 
 	snprintf(g->backend, sizeof(g->backend), "%s", backend);
-	copy_name(
+	/* a long file path is cut to what the dashboard shows, as valid UTF-8 */
+	ns_web_name_copy(
 		g->iface.name, sizeof(g->iface.name),
 		cfg->capture.interface[0] != '\0' ? cfg->capture.interface : cfg->capture.read_file);
 	snprintf(g->iface.kind, sizeof(g->iface.kind), "%s",

@@ -45,6 +45,13 @@ const char *ns_web_drop_name(unsigned cause);
 /* Longest interface or file name the dashboard shows; longer names are cut. */
 #define NS_WEB_NAME_MAX 256
 
+/**
+ * Copy name @src into @dst (@len bytes, NUL included) as valid UTF-8, for JSON and metrics
+ * labels: a byte that does not start a valid sequence (RFC 3629: no overlong form, surrogate or
+ * code point past U+10FFFF) becomes '?', and the copy is cut at a character boundary.
+ */
+void ns_web_name_copy(char *dst, size_t len, const char *src);
+
 /*
  * Inspector limits: the dashboard keeps copies of the last NS_WEB_PACKETS_DEFAULT sampled
  * packets, each cut to NS_WEB_PKT_BYTES. 512 bytes covers every header stack the parser

@@ -454,3 +454,57 @@ web_route_needs_token(enum web_route route)
 	return route != WEB_ROUTE_STATIC && route != WEB_ROUTE_NOT_FOUND &&
 	       route != WEB_ROUTE_BAD_PATH;
 }
+
+/* Length of the valid UTF-8 sequence at @s (NUL-terminated), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	const unsigned c = s[0];
+	size_t n;
+	unsigned min, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, cp = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, cp = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, cp = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* a NUL ends it too */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void
+ns_web_name_copy(char *dst, size_t len, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t out = 0;
+
+	if (len == 0)
+		return;
+	while (*s != '\0') {
+		size_t n = utf8_len(s);
+
+		if (out + (n != 0 ? n : 1) > len - 1)
+			break;
+		if (n == 0) {
+			dst[out++] = '?';
+			s++;
+		} else {
+			memcpy(dst + out, s, n);
+			out += n;
+			s += n;
+		}
+	}
+	dst[out] = '\0';
+}

@@ -13,6 +13,7 @@
 
 #include "ns_core.h"
 #include "ns_test.h"
+#include "ns_web.h"
 #include "web_priv.h"
 
 #define Q(s) (s), strlen(s)
@@ -303,11 +304,35 @@ test_asset_table(void)
 	CU_ASSERT_PTR_NULL(web_asset_find(Q("")));
 }
 
+/* Names reach JSON and metrics labels as valid UTF-8, cut at a character boundary. */
+static void
+test_name_copy(void)
+{
+	char out[8];
+
+	ns_web_name_copy(out, sizeof(out), "eth0");
+	CU_ASSERT_STRING_EQUAL(out, "eth0");
+	ns_web_name_copy(out, sizeof(out), "\xff.pcap");
+	CU_ASSERT_STRING_EQUAL(out, "?.pcap");
+	/* "é" (2 bytes) kept; an overlong '/' (C0 AF), a surrogate (ED A0 80) and a lone
+	 * continuation byte are not */
+	ns_web_name_copy(out, sizeof(out), "\xc3\xa9\xc0\xaf");
+	CU_ASSERT_STRING_EQUAL(out, "\xc3\xa9??");
+	ns_web_name_copy(out, sizeof(out), "\xed\xa0\x80\x80");
+	CU_ASSERT_STRING_EQUAL(out, "????");
+	/* a 3-byte character that would not fit whole is left out: 6 + 3 > 7 */
+	ns_web_name_copy(out, sizeof(out), "abcdef\xe2\x82\xac");
+	CU_ASSERT_STRING_EQUAL(out, "abcdef");
+	/* a sequence cut by the end of the string */
+	ns_web_name_copy(out, sizeof(out), "a\xe2\x82");
+	CU_ASSERT_STRING_EQUAL(out, "a??");
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_query_get),   NS_TEST(test_query_get_bad), NS_TEST(test_query_u32),
 	NS_TEST(test_token),       NS_TEST(test_listen),        NS_TEST(test_listen_no_dns),
 	NS_TEST(test_host_ok),     NS_TEST(test_routes),        NS_TEST(test_traversal_refused),
-	NS_TEST(test_asset_table),
+	NS_TEST(test_asset_table), NS_TEST(test_name_copy),
 };
 
 NS_TEST_MAIN("web_util", cases)
