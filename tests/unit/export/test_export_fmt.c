@@ -931,6 +931,26 @@ test_aligned_pieces(void)
 	unlink(path);
 }
 
+/* Limit the size of files this process writes to @n bytes (past it, writes fail: a full disk). */
+static void
+fsize_limit(rlim_t n, struct rlimit *old, void (**old_sig)(int))
+{
+	struct rlimit lim;
+
+	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, old), 0);
+	*old_sig = signal(SIGXFSZ, SIG_IGN);
+	lim = *old;
+	lim.rlim_cur = n;
+	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+}
+
+static void
+fsize_unlimit(const struct rlimit *old, void (*old_sig)(int))
+{
+	setrlimit(RLIMIT_FSIZE, old);
+	signal(SIGXFSZ, old_sig);
+}
+
 /*
  * A write that stops part way (a file size limit, like a disk that fills mid-buffer): records
  * that reached the file whole count as written, the rest as errors, and the file holds exactly
@@ -941,18 +961,14 @@ test_partial_write(void)
 {
 	const char *path = tmp_file(".jsonl");
 	struct ns_flow_record *r = rnd_records();
-	struct rlimit old, lim;
+	struct rlimit old;
 	void (*old_sig)(int);
 	struct ns_flow_export *e;
 	uint64_t written, errors;
 	size_t len, lines = 0;
 	char *got;
 
-	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
-	old_sig = signal(SIGXFSZ, SIG_IGN);
-	lim = old;
-	lim.rlim_cur = 100000; /* one full buffer and part of the second */
-	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(100000, &old, &old_sig); /* one full buffer and part of the second */
 	e = ns_flow_export_open(path, NS_FLOW_EXPORT_JSONL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	for (unsigned i = 0; i < 1000; i++)
@@ -966,8 +982,7 @@ test_partial_write(void)
 	errors = ns_flow_export_errors(e);
 	CU_ASSERT_NOT_EQUAL(ns_flow_export_close(e), 0);
 	CU_ASSERT_EQUAL(written + errors, 1000);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, old_sig);
+	fsize_unlimit(&old, old_sig);
 
 	/* cut back to the last whole line: no part of a lost record stays at the end */
 	got = slurp(path, &len);
@@ -1031,7 +1046,7 @@ test_piece_boundary(void)
 	struct ns_flow_record *r = rnd_records();
 	struct ns_flow_export *e = ns_flow_export_open(path, NS_FLOW_EXPORT_CSV);
 	struct ns_flow_record f;
-	struct rlimit old, lim;
+	struct rlimit old;
 	void (*old_sig)(int);
 	char line[1024];
 	size_t len, lines = 0, rem, shortest;
@@ -1060,11 +1075,7 @@ test_piece_boundary(void)
 	rows = i;
 
 	/* the file may grow to the piece's end: the next piece's write fails */
-	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
-	old_sig = signal(SIGXFSZ, SIG_IGN);
-	lim = old;
-	lim.rlim_cur = EXPORT_CHUNK;
-	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(EXPORT_CHUNK, &old, &old_sig);
 	for (i = 0; i < rows + 2000; i += 64)
 		ns_flow_export_sink(e, r + i, 64);
 	CU_ASSERT_TRUE(ns_flow_export_errors(e) > 0);
@@ -1072,8 +1083,7 @@ test_piece_boundary(void)
 	CU_ASSERT_EQUAL(ns_flow_export_written(e), rows);
 	CU_ASSERT_EQUAL(ns_flow_export_written(e) + ns_flow_export_errors(e), i);
 	ns_flow_export_close(e);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, old_sig);
+	fsize_unlimit(&old, old_sig);
 
 	got = slurp(path, &len);
 	CU_ASSERT_EQUAL(len, EXPORT_CHUNK);
@@ -1126,7 +1136,7 @@ test_write_resumes(void)
 {
 	const char *path = tmp_file(".jsonl");
 	struct ns_flow_record *r = rnd_records();
-	struct rlimit old, lim;
+	struct rlimit old;
 	void (*old_sig)(int);
 	struct ns_flow_export *e;
 	unsigned i = 0, parsed = 0;
@@ -1134,17 +1144,12 @@ test_write_resumes(void)
 	uint64_t written;
 	char *got, *line;
 
-	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
-	old_sig = signal(SIGXFSZ, SIG_IGN);
-	lim = old;
-	lim.rlim_cur = 100000; /* part way into the second piece */
-	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fsize_limit(100000, &old, &old_sig); /* part way into the second piece */
 	e = ns_flow_export_open(path, NS_FLOW_EXPORT_JSONL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	while (ns_flow_export_errors(e) == 0 && i < NRECS)
 		ns_flow_export_write(e, &r[i++]);
-	setrlimit(RLIMIT_FSIZE, &old);
-	signal(SIGXFSZ, old_sig);
+	fsize_unlimit(&old, old_sig);
 	CU_ASSERT_TRUE(ns_flow_export_errors(e) > 0);
 	for (unsigned k = 0; k < 1000; k++, i++)
 		CU_ASSERT_EQUAL(ns_flow_export_write(e, &r[i]), 0);
@@ -1172,26 +1177,6 @@ test_write_resumes(void)
 	free(got);
 	free(r);
 	unlink(path);
-}
-
-/* Limit the size of files this process writes to @n bytes (past it, writes fail: a full disk). */
-static void
-fsize_limit(rlim_t n, struct rlimit *old, void (**old_sig)(int))
-{
-	struct rlimit lim;
-
-	CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, old), 0);
-	*old_sig = signal(SIGXFSZ, SIG_IGN);
-	lim = *old;
-	lim.rlim_cur = n;
-	CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_FSIZE, &lim), 0);
-}
-
-static void
-fsize_unlimit(const struct rlimit *old, void (*old_sig)(int))
-{
-	setrlimit(RLIMIT_FSIZE, old);
-	signal(SIGXFSZ, old_sig);
 }
 
 /*
