@@ -134,6 +134,14 @@ struct run_ctx {
 	struct report_sample prev;
 	uint64_t next_stats_ns;
 	unsigned bursts;
+
+	/* parsed bursts, used in turn: the inline shard's table reads the previous burst's last
+	 * pass at the next submit (ns_pipeline_params.submit_kept) */
+	struct run_pkts {
+		struct ns_pkt pkts[BURST_MAX];
+		uint64_t ts[BURST_MAX];
+	} pk[2];
+	unsigned pk_next;
 };
 
 static void
@@ -161,8 +169,10 @@ write_packet(struct run_ctx *r, const struct ns_frame *f)
 static void
 process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 {
-	struct ns_pkt pkts[BURST_MAX];
-	uint64_t ts[BURST_MAX];
+	struct ns_pkt *pkts = r->pk[r->pk_next].pkts;
+	uint64_t *ts = r->pk[r->pk_next].ts;
+
+	r->pk_next ^= 1;
 
 	web_glue_burst(r->web, frames, n, &r->counters);
 	ns_parse_burst(r->linktype, frames, n, pkts, ts);
@@ -450,6 +460,7 @@ open_flows(struct run_ctx *r)
 		.top_n = NS_MIN(cfg->output.top_flows, (uint32_t)NS_ARRAY_SIZE(r->sink.top)),
 		.on_records = on_flow_records,
 		.arg = &r->sink,
+		.submit_kept = true, /* process_burst() parses into r->pk[] in turn */
 	};
 	struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
 

@@ -9,6 +9,7 @@
 #define NS_FLOW_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ns_core.h"
@@ -239,14 +240,23 @@ struct flow_pass {
 };
 
 /*
- * A deferred table's (ns_flow_params.defer) two passes it alternates between, and its own copy
- * of the packets of the pass it leaves pending across calls, made when the call returns.
+ * A deferred table's (ns_flow_params.defer) two passes it alternates between and, with
+ * NS_FLOW_DEFER_COPY, its own copy of the packets of the pass it leaves pending across calls,
+ * made when the call returns (flow_defer_bytes(): a DEFER_KEPT table allocates no copy).
  */
 struct flow_defer {
 	struct flow_pass ps[2];
 	struct ns_pkt pkts[NS_FLOW_BURST];
 	uint64_t ts[NS_FLOW_BURST];
 };
+
+static inline size_t
+flow_defer_bytes(enum ns_flow_defer defer)
+{
+	return defer == NS_FLOW_DEFER_OFF    ? 0
+	       : defer == NS_FLOW_DEFER_KEPT ? offsetof(struct flow_defer, pkts)
+					     : sizeof(struct flow_defer);
+}
 
 /* Emergency mode (flow-table.md §5): above 95% occupancy timeouts shrink tenfold. */
 #define EMERGENCY_ON_PCT 95
@@ -340,6 +350,7 @@ struct ns_flow_table {
 	const struct ns_pkt *pend_pkts;
 	const uint64_t *pend_ts;
 	struct flow_defer *defer; /* NULL: every call applies all its packets */
+	bool defer_copy; /* NS_FLOW_DEFER_COPY: defer->pkts and ->ts exist */
 
 	ns_flow_sink_fn sink;
 	void *sink_arg;

@@ -105,12 +105,12 @@ ns_flow_table_capacity_for(uint32_t capacity)
 }
 
 size_t
-ns_flow_table_memory_for(uint32_t capacity, bool defer)
+ns_flow_table_memory_for(uint32_t capacity, enum ns_flow_defer defer)
 {
 	uint32_t cap = ns_flow_table_capacity_for(capacity);
 
 	return round_2m(table_alloc_bytes(cap)) + cap + SEEN_PAD + sizeof(struct ns_flow_table) +
-	       (size_t)1024 * sizeof(struct heap_ent) + (defer ? sizeof(struct flow_defer) : 0);
+	       (size_t)1024 * sizeof(struct heap_ent) + flow_defer_bytes(defer);
 }
 
 static uint64_t
@@ -189,11 +189,12 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	t->buckets = (struct flow_bucket *)(void *)((uint8_t *)mem +
 						    (size_t)cap * sizeof(struct flow_rec));
 	t->huge = huge;
-	if (p->defer && posix_memalign((void **)&t->defer, NS_CACHE_LINE, sizeof(*t->defer)) != 0)
+	if (p->defer != NS_FLOW_DEFER_OFF &&
+	    posix_memalign((void **)&t->defer, NS_CACHE_LINE, flow_defer_bytes(p->defer)) != 0)
 		goto fail_mem;
+	t->defer_copy = p->defer == NS_FLOW_DEFER_COPY;
 	t->mem_bytes = round_2m(t->alloc_bytes) + cap + SEEN_PAD + sizeof(*t) +
-		       (size_t)t->top_n_max * sizeof(*t->heap) +
-		       (t->defer != NULL ? sizeof(*t->defer) : 0);
+		       (size_t)t->top_n_max * sizeof(*t->heap) + flow_defer_bytes(p->defer);
 	/* no record is touched here: the bump pointer hands out the never-used ones (zeroed
 	 * memory from mmap), the free list holds the returned ones */
 	t->free_head = cap;

@@ -1385,8 +1385,9 @@ ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 	}
 	if (t->defer == NULL) {
 		tracked += pend_apply(t);
-	} else if (t->pend_n != 0 && t->pend_pkts != t->defer->pkts) {
-		/* the caller's arrays are its own once this returns */
+	} else if (t->defer_copy && t->pend_n != 0 && t->pend_pkts != t->defer->pkts) {
+		/* the caller's arrays are its own once this returns (DEFER_KEPT: not until its
+		 * next call into the table) */
 		memcpy(t->defer->pkts, t->pend_pkts, t->pend_n * sizeof(*pkts));
 		memcpy(t->defer->ts, t->pend_ts, t->pend_n * sizeof(*ts_ns));
 		t->pend_pkts = t->defer->pkts;

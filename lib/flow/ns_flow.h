@@ -193,6 +193,19 @@ struct ns_flow_record {
  */
 typedef unsigned (*ns_flow_sink_fn)(void *arg, const struct ns_flow_record *recs, unsigned n);
 
+/*
+ * Whether ns_flow_table_process_burst() leaves its last pass pending (ns_flow_params.defer).
+ * A pending pass reads the pkts[] and ts_ns[] entries it was given when it is applied, by the
+ * next call into the table: DEFER_COPY copies them when the call returns (8.5 KB more in the
+ * table, and ~4.5 KB copied a call); DEFER_KEPT is the caller's promise to leave each call's
+ * arrays unchanged until its next call into the table, so nothing is copied.
+ */
+enum ns_flow_defer {
+	NS_FLOW_DEFER_OFF = 0,
+	NS_FLOW_DEFER_COPY,
+	NS_FLOW_DEFER_KEPT,
+};
+
 /* Table parameters. Timeouts in seconds; 0 takes the default named in the comment. */
 struct ns_flow_params {
 	uint32_t capacity; /* at least this many flows (NS_FLOW_CAPACITY_DEFAULT) */
@@ -210,10 +223,10 @@ struct ns_flow_params {
 	uint64_t seed; /* hash seed; 0 draws a random one */
 	bool hugepages; /* try 2 MB pages for the table (true) */
 	/* ns_flow_table_process_burst() may leave its last 32 packets pending until the next
-	 * call to _process_burst(), _housekeeping(), _flush() or _top_n() (it copies them), so
-	 * their cache misses overlap the caller's next receive and parse; every counter then
-	 * lags by up to those 32 packets, and the table holds 13 KB more for the copy (false) */
-	bool defer;
+	 * call to _process_burst(), _housekeeping(), _flush() or _top_n(), so their cache misses
+	 * overlap the caller's next receive and parse; every counter then lags by up to those 32
+	 * packets (enum ns_flow_defer; NS_FLOW_DEFER_OFF) */
+	enum ns_flow_defer defer;
 	ns_flow_sink_fn sink; /* required */
 	void *sink_arg;
 };
@@ -277,9 +290,9 @@ void ns_flow_table_destroy(struct ns_flow_table *t);
  * Account @n parsed packets, @ts_ns[i] the capture time of @pkts[i] (ns since the epoch); the
  * byte counters use pkts[i].wirelen. Packets are applied in order. When a TCP/UDP header was
  * cut short, the ports are read from pkts[i].data, which must still hold the frame (during
- * this call only: a deferred table copies what it keeps). Returns how many of the packets this
- * call applied were counted in a flow (with params.defer, up to the last 32 are applied by the
- * next call into the table instead); the others are in the untracked counters.
+ * this call only: the key is made before it returns, deferred or not). Returns how many of the
+ * packets this call applied were counted in a flow (with params.defer, up to the last 32 are
+ * applied by the next call into the table instead); the others are in the untracked counters.
  */
 unsigned ns_flow_table_process_burst(struct ns_flow_table *t, const struct ns_pkt *pkts,
 				     const uint64_t *ts_ns, unsigned n);
@@ -322,7 +335,7 @@ uint32_t ns_flow_table_capacity_for(uint32_t capacity);
  * Bytes one table created with @capacity (and params.defer = @defer) allocates: the same
  * figure ns_flow_table_memory() reports for it.
  */
-size_t ns_flow_table_memory_for(uint32_t capacity, bool defer);
+size_t ns_flow_table_memory_for(uint32_t capacity, enum ns_flow_defer defer);
 
 /** "idle", "closed", ... ; "?" when out of range. */
 const char *ns_flow_end_name(unsigned reason);

@@ -69,6 +69,10 @@ struct ns_pipeline_params {
 	bool threaded;         /* false: one shard processed inline (workers must be 1) */
 	bool backpressure;     /* full worker ring: wait (files) instead of dropping (live) */
 	bool live;             /* "now" is the later of packet and wall time (else packet time) */
+	/* inline: the caller leaves the arrays of each ns_pipeline_submit() unchanged until its
+	 * next call into the pipeline, so the shard's table does not copy the pass it leaves
+	 * pending (NS_FLOW_DEFER_KEPT); threaded shards keep their own */
+	bool submit_kept;
 	struct ns_pipeline_stage stage;
 	uint32_t ring_size;    /* packets per worker ring (threaded) */
 	uint32_t top_n;        /* flows each worker keeps in its top-N snapshot (0 = none) */

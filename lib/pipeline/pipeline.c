@@ -27,6 +27,7 @@
 #include "ns_pipeline.h"
 
 #define WORKER_BURST 32
+_Static_assert(WORKER_BURST <= NS_FLOW_BURST, "a ring burst fits one struct worker_pkts");
 #define RECORD_BURST 64
 /*
  * The expiry sweep follows the table's clock (packet time, and wall time when live): the whole
@@ -67,6 +68,16 @@ struct sample_hdr {
 /* Sampled frames handed to on_sample per call. */
 #define SAMPLE_BATCH 32
 
+/*
+ * A threaded worker's parsed burst. Its table leaves each call's last pass pending until the
+ * next call and reads the pass's packets then (NS_FLOW_DEFER_KEPT), so a worker parses into
+ * two of these in turn instead of having the table copy the pass.
+ */
+struct worker_pkts {
+	struct ns_pkt pkts[NS_FLOW_BURST];
+	uint64_t ts[NS_FLOW_BURST];
+};
+
 struct worker {
 	struct ns_pipeline *pl;
 	unsigned id;
@@ -92,6 +103,8 @@ struct worker {
 	uint64_t tokens_ts;
 
 	/* worker only */
+	struct worker_pkts pk[2]; /* threaded: parsed bursts, alternately (worker_pkts_next()) */
+	unsigned pk_next;
 	struct ns_pipeline_worker_stats st;
 	uint64_t last_ts;
 	uint64_t next_publish;
@@ -257,6 +270,19 @@ process(struct worker *w, const struct ns_pkt *pkts, const uint64_t *ts, unsigne
 	w->last_ts = ts_max(ts, n, w->last_ts);
 }
 
+/*
+ * The burst a threaded worker parses into next: not the one its table may still hold pending,
+ * which is the previous call's.
+ */
+static inline struct worker_pkts *
+worker_pkts_next(struct worker *w)
+{
+	struct worker_pkts *pk = &w->pk[w->pk_next];
+
+	w->pk_next ^= 1;
+	return pk;
+}
+
 /* The worker's "now": packet time for files, and no earlier than wall time when live, so
  * flows and detector windows end while the link is quiet. */
 static uint64_t
@@ -334,20 +360,20 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct slot slots[WORKER_BURST];
-	struct ns_pkt pkts[WORKER_BURST];
-	uint64_t ts[WORKER_BURST];
 	unsigned iter = 0, idle = 0;
 
 	for (;;) {
 		unsigned n = ns_ring_dequeue_burst(w->in, slots, WORKER_BURST);
 
 		if (n > 0) {
+			struct worker_pkts *pk = worker_pkts_next(w);
+
 			for (unsigned i = 0; i < n; i++) {
-				pkts[i] = slots[i].pkt;
-				pkts[i].data = slots[i].hdr;
-				ts[i] = slots[i].ts;
+				pk->pkts[i] = slots[i].pkt;
+				pk->pkts[i].data = slots[i].hdr;
+				pk->ts[i] = slots[i].ts;
 			}
-			process(w, pkts, ts, n);
+			process(w, pk->pkts, pk->ts, n);
 			idle = 0;
 			if (++iter % HOUSEKEEP_EVERY == 0)
 				housekeeping(w, worker_now(w, wall_ns()));
@@ -409,7 +435,8 @@ worker_table_create(struct worker *w)
 	fp.sink_arg = w;
 	/* the table applies each burst's last pass at the next call, so the receive and parse of
 	 * the next burst hide that pass's record misses; housekeeping, top-N and flush catch up */
-	fp.defer = true;
+	fp.defer =
+		w->pl->p.threaded || w->pl->p.submit_kept ? NS_FLOW_DEFER_KEPT : NS_FLOW_DEFER_COPY;
 	w->table = ns_flow_table_create(&fp);
 	if (w->table == NULL)
 		return -errno;
@@ -423,17 +450,16 @@ static void
 queue_burst(struct worker *w, const struct ns_frame *frames, unsigned n)
 {
 	const struct ns_pipeline_queues *q = &w->pl->q;
-	struct ns_pkt pkts[NS_FLOW_BURST];
-	uint64_t ts[NS_FLOW_BURST];
 
 	if (w->samples != NULL)
 		sample_frames(w, frames, n);
 	for (unsigned off = 0; off < n; off += NS_FLOW_BURST) {
 		unsigned k = NS_MIN(n - off, (unsigned)NS_FLOW_BURST);
+		struct worker_pkts *pk = worker_pkts_next(w);
 
-		ns_parse_burst(q->linktype, frames + off, k, pkts, ts);
-		ns_stats_count_burst(&w->st.counters, pkts, k);
-		process(w, pkts, ts, k);
+		ns_parse_burst(q->linktype, frames + off, k, pk->pkts, pk->ts);
+		ns_stats_count_burst(&w->st.counters, pk->pkts, k);
+		process(w, pk->pkts, pk->ts, k);
 	}
 }
 

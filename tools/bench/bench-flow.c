@@ -197,7 +197,7 @@ table_new(const struct opts *o, struct sink *s)
 	p.seed = 0x5eed;
 	p.sink = sink_fn;
 	p.sink_arg = s;
-	p.defer = o->defer;
+	p.defer = o->defer ? NS_FLOW_DEFER_COPY : NS_FLOW_DEFER_OFF;
 	return ns_flow_table_create(&p);
 }
 
@@ -336,8 +336,8 @@ usage(FILE *f)
 		"  -n, --max-packets N   use only the first N packets\n"
 		"      --staged-only     skip the inline (parse 32, track 32) pass\n"
 		"      --inline-only     skip the staged pass\n"
-		"  -d, --defer           a deferred table (ns_flow_params.defer), as the "
-		"pipeline\n",
+		"  -d, --defer           a deferred table that copies its pending pass\n"
+		"                        (NS_FLOW_DEFER_COPY; the pipeline's keep theirs)\n",
 		REPS_MAX, NS_FLOW_CAPACITY_DEFAULT);
 }
 
