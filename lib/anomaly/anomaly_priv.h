@@ -95,15 +95,26 @@ enum slot_kind {
 	KIND_MAX
 };
 
-/* SYN key: one per source, victim and destination port. */
+/* SYN key: one per source, victim, destination port and slot. */
 #define SYN_F_ANY_SRC 0x1 /* overflow bucket: the source table was full */
+
+/*
+ * A table covers more than one slot only when its shard's hand-off stalled. Its SYN entries
+ * then carry the slot they were counted in, as an offset from slot_first, so the engine judges
+ * every count with its own slot: summed into one slot they would stay in the window after
+ * their time, and a steady rate under the threshold would read as a flood. One byte keeps the
+ * key at its size; SLOT_OFF_MAX stands for "that many slots or more": a stall of 255 slots
+ * (over four minutes at the default window) is judged as it was, its later slots as the
+ * table's last one.
+ */
+#define SLOT_OFF_MAX UINT8_MAX
 
 struct syn_key {
 	struct ns_addr src;
 	struct ns_addr dst;
 	uint16_t dport;
 	uint8_t flags;
-	uint8_t pad;
+	uint8_t slot_off; /* slots after the table's slot_first (0 unless the hand-off stalled) */
 };
 
 struct syn_ent {
@@ -130,13 +141,46 @@ struct probe_ent {
 	uint8_t pad[7];
 };
 
-/* A finished slot travels from the worker to the engine and back as this table. */
+/*
+ * A finished slot travels from the worker to the engine and back as this table. Whoever holds
+ * it owns it: the worker fills it, the engine reads it once the ring has carried it over.
+ */
 struct slot_table {
 	struct tab tab;
 	uint64_t slot_first; /* slots it covers (more than one only when the hand-off stalled) */
 	uint64_t slot_last;
 	uint32_t kind;
+	/* engine only, set when it receives the table: */
+	uint64_t next; /* first slot whose counts are still to merge; UINT64_MAX: none */
+	uint64_t offs[4]; /* bit i: counts of slot table_slot(t, i) */
 };
+
+/* The slot that counts at offset @off (from slot_first) of @t belong to. */
+static inline uint64_t
+table_slot(const struct slot_table *t, unsigned off)
+{
+	return off < SLOT_OFF_MAX ? t->slot_first + off : t->slot_last;
+}
+
+/* The offset of @slot's counts in @t (@slot clamped to the slots @t covers). */
+static inline unsigned
+table_off(const struct slot_table *t, uint64_t slot)
+{
+	return slot <= t->slot_first ? 0 : (unsigned)NS_MIN(slot - t->slot_first, SLOT_OFF_MAX);
+}
+
+static inline bool
+table_has(const struct slot_table *t, uint64_t slot)
+{
+	unsigned off;
+
+	if (slot < t->slot_first || slot > t->slot_last)
+		return false;
+	off = table_off(t, slot);
+	if (off < SLOT_OFF_MAX && (t->offs[off / 64] & (1ull << (off % 64))))
+		return true;
+	return slot == t->slot_last && (t->offs[SLOT_OFF_MAX / 64] & (1ull << (SLOT_OFF_MAX % 64)));
+}
 
 /* worker -> engine message; table NULL is a watermark. */
 struct slot_msg {
@@ -421,10 +465,19 @@ int scan_det_init(struct scan_det *d, uint32_t limit);
 void scan_det_fini(struct scan_det *d);
 void scan_eval(struct ns_anomaly_engine *e, uint64_t slot, uint64_t now);
 
-/* engine.c: merge input for one slot; calls @fn for every table of @kind due at @slot */
+/*
+ * engine.c: merge input. A table is merged slot by slot, at every slot it holds counts of, and
+ * given back after the last one. engine_take_tables() calls @fn for every held table of @kind
+ * with counts of @slot or of an earlier slot still to merge (a table that came late), then
+ * moves those tables past @slot. engine_each_table() calls @fn for every held table of @kind;
+ * engine_next_counts() returns the earliest slot a held table of @kind still has counts of
+ * (UINT64_MAX for none).
+ */
 typedef void (*merge_fn)(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg);
 void engine_take_tables(struct ns_anomaly_engine *e, unsigned kind, uint64_t slot, merge_fn fn,
 			void *arg);
+void engine_each_table(struct ns_anomaly_engine *e, unsigned kind, merge_fn fn, void *arg);
+uint64_t engine_next_counts(const struct ns_anomaly_engine *e, unsigned kind);
 
 /* alert.c: life cycle */
 struct active_alert *alert_find(struct ns_anomaly_engine *e, const struct alert_key *k);

@@ -67,6 +67,14 @@ window_put(struct ns_anomaly_engine *e, const struct probe_ent *p)
 	w->fails |= p->fails;
 }
 
+/*
+ * The window is a set of probes, each with the slot it failed in, so a table covering several
+ * slots (a stalled hand-off) needs no arithmetic: its probes join the window at their own
+ * slots, as each slot's table would have brought them, and leave it at their own time. Scaling
+ * by the slots covered would be wrong for distinct counts: 60 ports failed over three slots
+ * are 60 distinct ports in every window that holds those slots, not 20. The table is merged at
+ * every slot it covers; putting a probe again is harmless (the window keeps its latest slot).
+ */
 static void
 merge_scan(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 {
@@ -75,7 +83,7 @@ merge_scan(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 	for (uint32_t n = 0; n < t->tab.count; n++) {
 		const struct probe_ent *p = tab_nth(&t->tab, n);
 
-		if (in_window(p->slot, slot))
+		if (p->slot <= slot && in_window(p->slot, slot))
 			window_put(e, p);
 	}
 }

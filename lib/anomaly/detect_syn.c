@@ -48,17 +48,38 @@ syn_det_fini(struct syn_det *d)
 	tab_fini(&d->ports);
 }
 
+/*
+ * Add the counts @t holds of slot *@arg to the merge table. A table holds one slot's counts
+ * unless its shard's hand-off stalled; then each entry says its slot, and the engine judges
+ * every slot with its own SYNs only. Rates are per window, so the counts need no scaling once
+ * they sit in the right slot: summed into one slot, a stall's SYNs stayed in the window up to
+ * four slots after their time and a steady rate under the threshold read as a flood.
+ */
 static void
 merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 {
-	(void)arg;
+	uint64_t slot = *(const uint64_t *)arg;
+	bool one = t->slot_first == t->slot_last;
+
+	if (slot < t->next || !table_has(t, slot))
+		return;
 	for (uint32_t n = 0; n < t->tab.count; n++) {
 		const struct syn_ent *se = tab_nth(&t->tab, n);
+		const struct syn_key *k = &se->k;
+		uint32_t hash = se->tag; /* the stored tag is the key's hash */
+		struct syn_key k0;
 		struct syn_ent *m;
 		bool fresh;
 
-		/* The stored tag is the key's hash. */
-		m = tab_insert(&e->syn.merge, &se->k, se->tag, &fresh);
+		if (!one && table_slot(t, k->slot_off) != slot)
+			continue;
+		if (k->slot_off != 0) { /* merged with the other shards' entries of the slot */
+			k0 = *k;
+			k0.slot_off = 0;
+			k = &k0;
+			hash = anomaly_hash(k, sizeof(*k));
+		}
+		m = tab_insert(&e->syn.merge, k, hash, &fresh);
 		if (m == NULL) {
 			e->cnt[NS_ANOMALY_C_MERGE_FULL]++;
 			continue;
@@ -410,6 +431,76 @@ top_lists(struct ns_anomaly_engine *e, uint64_t slot)
 	}
 }
 
+/*
+ * Add the aggregates @late of slot @past, which came after that slot was evaluated, to the
+ * slot's own aggregates. Distinct counts (targets, peers, ports) and the busiest peer's SYNs
+ * are summed with what the slot already had, an upper bound when the same peer or port came
+ * from two shards: more targets and a busier top peer only make a pattern look more like a
+ * scan, never more like a flood. An active alert's lifetime totals take the SYNs too.
+ */
+static void
+fold_late(struct ns_anomaly_engine *e, const struct tab *late, uint64_t past)
+{
+	struct syn_det *d = &e->syn;
+	unsigned r = (unsigned)(past % NS_ANOMALY_SLOTS);
+
+	if (!d->ring_used[r] || d->ring_slot[r] != past) { /* the slot was skipped as idle */
+		tab_clear(&d->ring[r]);
+		d->ring_slot[r] = past;
+		d->ring_used[r] = true;
+	}
+	for (uint32_t n = 0; n < late->count; n++) {
+		const struct host_agg *h = tab_nth(late, n);
+		struct host_agg *g = host_get(e, &d->ring[r], &h->k.addr, h->k.role);
+		struct active_alert *al = alert_of(e, &h->k.addr, h->k.role);
+
+		if (g != NULL) {
+			sat_add32(&g->syn, h->syn);
+			sat_add32(&g->done, h->done);
+			sat_add32(&g->targets, h->targets);
+			sat_add32(&g->peers, h->peers);
+			sat_add32(&g->ports, h->ports);
+			if (g->top_peer_syn == 0)
+				g->top_peer = h->top_peer;
+			sat_add32(&g->top_peer_syn, h->top_peer_syn);
+		}
+		if (al != NULL) {
+			al->a.syn.total_syns += h->syn;
+			al->a.syn.total_done += h->done;
+		}
+	}
+}
+
+/*
+ * Counts of slots evaluated before their table came (the lateness bound evaluated them
+ * without a stalled or slow shard) go to those slots, for the windows still to come that hold
+ * them; the windows already judged stay judged. Added to the slot being evaluated instead, a
+ * late table's slots would count in windows that never held them: several slots' SYNs in
+ * one, the false flood of a stalled hand-off again. Counts of a slot no window still to come
+ * holds are left out. @scratch (the ring entry @slot is about to reuse, whose slot no window
+ * reads any more) holds each late slot's aggregates on the way.
+ */
+static void
+merge_late(struct ns_anomaly_engine *e, uint64_t slot, struct tab *scratch)
+{
+	struct syn_det *d = &e->syn;
+	uint64_t past = engine_next_counts(e, KIND_SYN);
+
+	if (slot >= NS_ANOMALY_SLOTS)
+		past = NS_MAX(past, slot - (NS_ANOMALY_SLOTS - 1));
+	for (; past < slot; past++) {
+		tab_clear(&d->merge);
+		engine_each_table(e, KIND_SYN, merge_syn, &past);
+		if (d->merge.count == 0)
+			continue;
+		tab_clear(scratch);
+		tab_clear(&d->pairs);
+		tab_clear(&d->ports);
+		aggregate(e, scratch);
+		fold_late(e, scratch, past);
+	}
+}
+
 void
 syn_eval(struct ns_anomaly_engine *e, uint64_t slot, uint64_t now)
 {
@@ -418,8 +509,9 @@ syn_eval(struct ns_anomaly_engine *e, uint64_t slot, uint64_t now)
 	struct tab *agg = &d->ring[r];
 	uint32_t nc = 0;
 
+	merge_late(e, slot, agg);
 	tab_clear(&d->merge);
-	engine_take_tables(e, KIND_SYN, slot, merge_syn, NULL);
+	engine_take_tables(e, KIND_SYN, slot, merge_syn, &slot);
 	tab_clear(agg);
 	d->ring_slot[r] = slot;
 	d->ring_used[r] = true;

@@ -114,6 +114,50 @@ give_back(struct shard_link *l, struct slot_table *t)
 	ns_ring_enqueue_burst(l->shard->clk[t->kind].free_ring, &t, 1);
 }
 
+/* The first slot from @from on that @t holds counts of; UINT64_MAX when there is none. */
+static uint64_t
+table_next(const struct slot_table *t, uint64_t from)
+{
+	for (unsigned off = table_off(t, from); off <= SLOT_OFF_MAX; off++) {
+		uint64_t slot = table_slot(t, off);
+
+		if ((t->offs[off / 64] & (1ull << (off % 64))) && slot >= from)
+			return slot;
+	}
+	return UINT64_MAX;
+}
+
+/*
+ * Note which slots a table just received holds counts of: one unless its shard's hand-off
+ * stalled, and then every count says its own slot (a SYN entry its offset, a failed probe its
+ * slot). Returns how many of those slots the engine has already evaluated (late ones).
+ */
+static uint64_t
+table_index(struct ns_anomaly_engine *e, struct slot_table *t)
+{
+	const struct eng_clock *c = &e->clk[t->kind];
+	uint64_t late = 0;
+
+	memset(t->offs, 0, sizeof(t->offs));
+	if (t->slot_first == t->slot_last) {
+		t->offs[0] = t->tab.count > 0;
+	} else {
+		for (uint32_t n = 0; n < t->tab.count; n++) {
+			const void *ent = tab_nth(&t->tab, n);
+			unsigned off =
+				t->kind == KIND_SYN
+					? ((const struct syn_ent *)ent)->k.slot_off
+					: table_off(t, ((const struct probe_ent *)ent)->slot);
+
+			t->offs[off / 64] |= 1ull << (off % 64);
+		}
+	}
+	t->next = table_next(t, t->slot_first);
+	for (uint64_t slot = t->next; c->started && slot < c->next; slot = table_next(t, slot + 1))
+		late++;
+	return late;
+}
+
 static void
 drain(struct ns_anomaly_engine *e)
 {
@@ -136,8 +180,7 @@ drain(struct ns_anomaly_engine *e)
 					l->done_before[kind] = m->done_before;
 				if (m->table == NULL)
 					continue;
-				if (e->clk[kind].started && m->table->slot_last < e->clk[kind].next)
-					e->cnt[NS_ANOMALY_C_LATE_SLOTS]++;
+				e->cnt[NS_ANOMALY_C_LATE_SLOTS] += table_index(e, m->table);
 				if (l->n_held[kind] < NS_ARRAY_SIZE(l->held[kind]))
 					l->held[kind][l->n_held[kind]++] = m->table;
 				else /* cannot happen: a shard has SHARD_POOL tables */
@@ -147,6 +190,11 @@ drain(struct ns_anomaly_engine *e)
 	}
 }
 
+/*
+ * A table that covers several slots (a stalled hand-off) is merged at each of them, not at its
+ * last: its counts are then judged in exactly the windows an unstalled hand-off would have
+ * given them, and an alert they raise carries the time they happened.
+ */
 void
 engine_take_tables(struct ns_anomaly_engine *e, unsigned kind, uint64_t slot, merge_fn fn,
 		   void *arg)
@@ -158,17 +206,43 @@ engine_take_tables(struct ns_anomaly_engine *e, unsigned kind, uint64_t slot, me
 		for (uint32_t j = 0; j < l->n_held[kind]; j++) {
 			struct slot_table *t = l->held[kind][j];
 
-			if (t->slot_last <= slot) {
-				if (t->tab.count > 0)
-					e->last_data[kind] = slot;
+			if (t->next <= slot) {
+				e->last_data[kind] = slot;
 				fn(e, t, arg);
-				give_back(l, t);
-			} else {
-				l->held[kind][kept++] = t;
+				t->next = table_next(t, slot + 1);
 			}
+			if (t->next == UINT64_MAX)
+				give_back(l, t);
+			else
+				l->held[kind][kept++] = t;
 		}
 		l->n_held[kind] = kept;
 	}
+}
+
+void
+engine_each_table(struct ns_anomaly_engine *e, unsigned kind, merge_fn fn, void *arg)
+{
+	for (uint32_t i = 0; i < e->n_links; i++) {
+		struct shard_link *l = &e->links[i];
+
+		for (uint32_t j = 0; j < l->n_held[kind]; j++)
+			fn(e, l->held[kind][j], arg);
+	}
+}
+
+uint64_t
+engine_next_counts(const struct ns_anomaly_engine *e, unsigned kind)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (uint32_t i = 0; i < e->n_links; i++) {
+		const struct shard_link *l = &e->links[i];
+
+		for (uint32_t j = 0; j < l->n_held[kind]; j++)
+			next = NS_MIN(next, l->held[kind][j]->next);
+	}
+	return next;
 }
 
 /* Is the next slot of @kind ready? Starts the clock at the earliest slot any shard saw. */
@@ -232,11 +306,10 @@ skip_idle(struct ns_anomaly_engine *e, unsigned kind, uint64_t now, bool finishi
 	if (!c->started || e->n_active_sig[sig] != 0 ||
 	    c->next < e->last_data[kind] + NS_ANOMALY_SLOTS)
 		return;
+	target = engine_next_counts(e, kind);
 	for (uint32_t i = 0; i < e->n_links; i++) {
 		const struct shard_link *l = &e->links[i];
 
-		for (uint32_t j = 0; j < l->n_held[kind]; j++)
-			target = NS_MIN(target, l->held[kind][j]->slot_last);
 		if (!l->reported[kind])
 			all = false;
 		bound_all = NS_MIN(bound_all, l->done_before[kind]);

@@ -240,7 +240,9 @@ cur_table(struct shard_clock *c)
  * Announce that every slot below @done_before is finished, handing over the current table
  * when it holds anything. Without a free table (the engine is behind) the worker keeps filling
  * the same table across slots and says nothing, so the engine never evaluates a slot whose
- * data is still here; the engine's lateness bound takes over and the stall is counted.
+ * data is still here; the engine's lateness bound takes over and the stall is counted. Every
+ * count in such a table keeps its own slot (syn_key.slot_off, probe_ent.slot), so the engine
+ * still judges each slot as it was.
  */
 static void
 handoff(struct ns_anomaly_shard *s, unsigned kind, uint64_t done_before)
@@ -330,12 +332,14 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 	k.src = *src;
 	k.dst = *dst;
 	k.dport = dport;
+	/* 0 but in a stalled table: see SLOT_OFF_MAX */
+	k.slot_off = (uint8_t)table_off(st, s->clk[KIND_SYN].open);
 	h = anomaly_hash(&k, sizeof(k));
 	e = tab_find(t, &k, h);
 	if (e == NULL && t->count < s->p.max_sources)
 		e = tab_insert(t, &k, h, &fresh);
 	if (e == NULL) {
-		/* Keep the victim's totals even when its sources no longer fit. */
+		/* Keep the victim's totals (of this slot) even when its sources no longer fit. */
 		s->cnt[NS_ANOMALY_C_SLOT_TABLE_FULL]++;
 		memset(&k.src, 0, sizeof(k.src));
 		k.dport = 0;
