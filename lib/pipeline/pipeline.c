@@ -829,6 +829,9 @@ worker_init(struct ns_pipeline *pl, struct worker *w, unsigned id)
 		rc = worker_table_create(w);
 		if (rc < 0)
 			return rc;
+		/* before its thread starts: readers (the start-up log, --stats) see the table's
+		 * size from the start, not zeros until the thread's first publish */
+		publish(w, false);
 	}
 	if (pl->p.top_n > 0) {
 		w->snap = calloc(pl->p.top_n, sizeof(*w->snap));

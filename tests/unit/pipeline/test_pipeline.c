@@ -271,10 +271,52 @@ test_bad_params(void)
 	CU_ASSERT_PTR_NULL(ns_pipeline_create(&p));
 }
 
+/*
+ * Every shard's table size is there to read as soon as the pipeline exists (netscope's
+ * start-up log reads it): worker threads used to publish it only on their first housekeeping,
+ * so a read right after ns_pipeline_create() could see zeros ("2 shard(s) of 0 flows").
+ */
+static void
+test_stats_from_start(void)
+{
+	for (unsigned threaded = 0; threaded < 2; threaded++) {
+		struct ns_pipeline_params p = {
+			.workers = threaded ? 2 : 1,
+			.threaded = threaded != 0,
+			.backpressure = true,
+			.ring_size = 1024,
+			.on_records = on_records,
+		};
+		struct ns_pipeline_worker_stats ws[NS_PIPELINE_WORKERS_MAX];
+		struct collect c = { 0 };
+		struct ns_pipeline *pl;
+		unsigned n;
+
+		p.arg = &c;
+		ns_flow_params_default(&p.flow);
+		p.flow.capacity = 8192;
+		pl = ns_pipeline_create(&p);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pl);
+		n = ns_pipeline_stats(pl, ws);
+		CU_ASSERT_EQUAL(n, p.workers);
+		for (unsigned i = 0; i < n; i++) {
+			CU_ASSERT_EQUAL(ws[i].mem.capacity, ns_flow_table_capacity_for(8192));
+			/* threaded workers parse into their own two arrays; inline, this caller
+			 * did not promise to keep its arrays (submit_kept), so the table copies */
+			CU_ASSERT_EQUAL(
+				ws[i].mem.bytes,
+				ns_flow_table_memory_for(8192, threaded ? NS_FLOW_DEFER_KEPT
+									: NS_FLOW_DEFER_COPY));
+		}
+		ns_pipeline_finish(pl);
+		ns_pipeline_destroy(pl);
+		free(c.recs);
+	}
+}
+
 static const struct ns_test_case cases[] = {
-	NS_TEST(test_inline_equals_two_workers),
-	NS_TEST(test_top_n_merges_shards),
-	NS_TEST(test_bad_params),
+	NS_TEST(test_stats_from_start),    NS_TEST(test_inline_equals_two_workers),
+	NS_TEST(test_top_n_merges_shards), NS_TEST(test_bad_params),
 	NS_TEST(test_deep_header_ports),
 };
 
