@@ -638,10 +638,19 @@ out:
 
 /* ---- open / close ---- */
 
+/*
+ * A failed rte_eth_dev_stop() leaves the port started (DPDK 22.11 clears dev_started only when
+ * the driver's stop succeeds): its RX rings still hold mbufs of our pools, the NIC may still
+ * write into them, and rte_eth_dev_close() refuses a started port. Closing, unplugging or
+ * freeing the pools would hand that memory back while the device can still use it, so the
+ * port, its pools and the EAL reference under them are kept for the process's lifetime.
+ */
 static void
 dpdk_close(struct ns_capture *c)
 {
 	struct dpdk_cap *d = c->priv;
+	bool running = false;
+	int rc;
 
 	if (d == NULL)
 		return;
@@ -650,15 +659,22 @@ dpdk_close(struct ns_capture *c)
 			queue_release(&d->q[q]);
 			queue_drop_pending(&d->q[q]);
 		}
-	if (d->started && rte_eth_dev_stop(d->port) != 0)
-		NS_LOG(WARNING, "capture", "%s: stopping the port failed", d->name);
-	if (d->port_valid)
+	if (d->started && (rc = rte_eth_dev_stop(d->port)) != 0) {
+		running = true;
+		NS_LOG(WARNING, "capture",
+		       "%s: stopping the port failed (%s): the port stays open and its %u mbuf "
+		       "pool(s) and DPDK's memory are kept until exit, as the device may still "
+		       "write into them",
+		       d->name, rte_strerror(-rc), d->nb_q);
+	}
+	if (d->port_valid && !running)
 		rte_eth_dev_close(d->port);
-	if (d->hotplugged && d->dev != NULL && rte_dev_remove(d->dev) != 0)
+	if (d->hotplugged && d->dev != NULL && !running && rte_dev_remove(d->dev) != 0)
 		NS_LOG(WARNING, "capture", "%s: removing the device failed", d->name);
 	if (d->q != NULL) {
 		for (unsigned q = 0; q < d->nb_q; q++) {
-			rte_mempool_free(d->q[q].pool);
+			if (!running)
+				rte_mempool_free(d->q[q].pool);
 			rte_free(d->q[q].bounce);
 		}
 		rte_free(d->q);
@@ -667,7 +683,8 @@ dpdk_close(struct ns_capture *c)
 		pcap_freecode(&d->prog);
 	for (unsigned q = 0; q < CAPTURE_QUEUES_MAX; q++)
 		free(d->rx_file[q]);
-	if (d->eal_ref)
+	/* rte_eal_cleanup() would release DPDK's memory, the pools with it, under the port */
+	if (d->eal_ref && !running)
 		eal_release();
 	free(d);
 	c->priv = NULL;
