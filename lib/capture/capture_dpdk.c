@@ -755,6 +755,14 @@ rx_pcap_inspect(const struct rte_device *dev, struct rx_pcap_info *ri)
 	return rc;
 }
 
+static struct rte_device *
+port_device(uint16_t port)
+{
+	struct rte_eth_dev_info di;
+
+	return rte_eth_dev_info_get(port, &di) == 0 ? di.device : NULL;
+}
+
 /* Find the port for @name, hot-plugging @devstr when no port has that name yet. */
 static int
 port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
@@ -780,9 +788,8 @@ port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
 						: "");
 		return -ENODEV;
 	}
-	d->hotplugged = true;
 	if (rte_eth_dev_get_port_by_name(name, &d->port) == 0)
-		return 0;
+		goto found;
 	/* a PCI device whose driver names its ports differently: take its first port */
 	RTE_ETH_FOREACH_DEV(d->port)
 	{
@@ -790,10 +797,24 @@ port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
 
 		if (rte_eth_dev_info_get(d->port, &di) == 0 && di.device != NULL &&
 		    strcmp(rte_dev_name(di.device), name) == 0)
-			return 0;
+			goto found;
 	}
+	/*
+	 * The driver made no port (a PCI function of another class, net_vdev_netvsc without a
+	 * NetVSC interface): unplug the device again, or it stays probed and bound to its driver
+	 * for as long as EAL runs.
+	 */
 	capture_errf(errbuf, "'%s' was probed but has no ethdev port", devstr);
+	rc = rte_eal_hotplug_remove(is_vdev(iface) ? "vdev" : "pci", name);
+	if (rc != 0)
+		NS_LOG(WARNING, "capture", "%s: removing the device failed: %s", name,
+		       rte_strerror(-rc));
 	return -ENODEV;
+found:
+	/* dpdk_close() unplugs it, even when port_open() fails before reading the device */
+	d->hotplugged = true;
+	d->dev = port_device(d->port);
+	return 0;
 }
 
 static int
@@ -1248,14 +1269,6 @@ list_port(FILE *out, int idx, uint16_t port)
 		"numa %d\n",
 		idx, name, port, di.driver_name, macs, link, di.max_rx_queues, rss,
 		rte_eth_dev_socket_id(port));
-}
-
-static struct rte_device *
-port_device(uint16_t port)
-{
-	struct rte_eth_dev_info di;
-
-	return rte_eth_dev_info_get(port, &di) == 0 ? di.device : NULL;
 }
 
 static int

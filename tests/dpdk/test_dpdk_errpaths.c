@@ -2,7 +2,9 @@
 /*
  * The DPDK backend's error and tear-down paths that no virtual device takes by itself: a port
  * whose rte_eth_dev_stop() fails (a stand-in wraps the real call, linked with
- * -Wl,--wrap=rte_eth_dev_stop) keeps its mbuf pools. A "keeper" handle holds EAL for the run.
+ * -Wl,--wrap=rte_eth_dev_stop) keeps its mbuf pools, and a device that was hot-plugged but gave
+ * no ethdev port (net_vdev_netvsc with ignore=1 probes successfully and makes none, as a PCI
+ * device of another class would) is unplugged again. A "keeper" handle holds EAL for the run.
  * Usage: test_dpdk_errpaths
  */
 #include <errno.h>
@@ -159,8 +161,51 @@ test_stop_failure_keeps_pools(void)
 	CU_ASSERT_NOT_EQUAL(rte_eth_dev_get_port_by_name("net_null5", &port), 0);
 }
 
+struct open_args {
+	struct ns_capture_params p;
+	struct ns_capture *c;
+	char errbuf[NS_CAPTURE_ERRBUF];
+};
+
+static void
+open_capture(void *arg)
+{
+	struct open_args *a = arg;
+
+	a->c = ns_capture_open(&a->p, a->errbuf);
+}
+
+/*
+ * A device probed by name that yields no ethdev port is unplugged before the open fails: no
+ * device is left to remove, and the next open probes it afresh (while still plugged, EAL says
+ * "Failed to attach device on primary process" and goes on with the old one).
+ */
+static void
+test_probed_without_port_unplugged(void)
+{
+	struct open_args a = { .p = params("net_vdev_netvsc0,ignore=1") };
+	char *log;
+
+	open_capture(&a);
+	CU_ASSERT_PTR_NULL_FATAL(a.c);
+	if (strstr(a.errbuf, "cannot probe") != NULL) {
+		fprintf(stderr, "SKIP: no net_vdev_netvsc driver in this DPDK (%s)\n", a.errbuf);
+		return;
+	}
+	CU_ASSERT_EQUAL(errno, ENODEV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a.errbuf, "was probed but has no ethdev port"));
+	log = stderr_of(open_capture, &a);
+	CU_ASSERT_PTR_NULL(a.c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(a.errbuf, "was probed but has no ethdev port"));
+	CU_ASSERT_PTR_NULL(strstr(log, "Failed to attach device"));
+	free(log);
+	/* nothing left to remove (on failure this cleans up for the tests after it) */
+	CU_ASSERT_NOT_EQUAL(rte_eal_hotplug_remove("vdev", "net_vdev_netvsc0"), 0);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_stop_failure_keeps_pools),
+	NS_TEST(test_probed_without_port_unplugged),
 };
 
 int
