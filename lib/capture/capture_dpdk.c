@@ -1169,9 +1169,9 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 }
 
 /*
- * RX queues the device string itself makes port_open() set up: one per rx_pcap= file of
- * net_pcap, qpairs= of net_af_packet (0 when it names none). EAL's memory (-m with --no-huge)
- * is sized before the port exists, so the string is read here.
+ * RX queues a device string makes port_open() set up: one per rx_pcap= file of net_pcap,
+ * qpairs= of net_af_packet (0 when it names none). EAL's memory (-m with --no-huge) is sized
+ * before the port exists, so the string is read here.
  */
 static unsigned
 devstr_queues(const char *iface)
@@ -1188,6 +1188,31 @@ devstr_queues(const char *iface)
 			n = NS_MAX(n, (unsigned)strtoul(kv->pairs[i].value, NULL, 10));
 	rte_kvargs_free(kv);
 	return NS_MIN(n, (unsigned)CAPTURE_QUEUES_MAX);
+}
+
+/*
+ * RX queues the port -i names will have, as far as the device strings tell: -i's own, or that
+ * of a --vdev of the same name in the EAL arguments (-i net_pcap0 with --dpdk-args
+ * "--vdev=net_pcap0,rx_pcap=a,rx_pcap=b" opens two queues). That port is the only one started;
+ * the other --vdev ports are probed at EAL init but get no queues or pools.
+ */
+static unsigned
+port_queues_hint(const struct ns_capture_params *p)
+{
+	char devstr[512], name[RTE_ETH_NAME_MAX_LEN], err[128];
+	struct eal_argv a = { 0 };
+	unsigned n = devstr_queues(p->interface);
+	const char *vdev;
+
+	/* arguments that do not split make eal_acquire() fail with the reason */
+	if (eal_args_split(p->eal_args, &a, err, sizeof(err)) == 0) {
+		dev_names(p->interface, devstr, sizeof(devstr), name, sizeof(name));
+		vdev = eal_args_vdev(&a, name);
+		if (vdev != NULL)
+			n = NS_MAX(n, devstr_queues(vdev));
+	}
+	eal_argv_free(&a);
+	return n;
 }
 
 static int
@@ -1210,7 +1235,7 @@ dpdk_open(struct ns_capture *c, const struct ns_capture_params *p, bool automati
 		return -ENOMEM;
 	}
 	c->priv = d;
-	rc = eal_acquire(p->eal_args, NS_MAX(nb_q, devstr_queues(p->interface)),
+	rc = eal_acquire(p->eal_args, NS_MAX(nb_q, port_queues_hint(p)),
 			 p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
 			 p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE, errbuf);
 	if (rc < 0) {
