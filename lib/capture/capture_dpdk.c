@@ -367,22 +367,44 @@ queue_check_eof(struct ns_capture *c, struct dpdk_cap *d, struct dpdk_queue *rq,
 }
 
 /*
+ * The chained frames of one burst: bounce buffer bytes used so far, and which frames of the
+ * burst frame_linear() handed out cut (bit i for frame i; zeroed at the burst's first cut).
+ */
+struct burst_chains {
+	size_t used;
+	unsigned cut;
+	uint64_t cutmap[CAPTURE_BURST_MAX / 64];
+};
+
+/* Bytes the chain at @m holds, up to @max (net_pcap's pkt_len may claim more, see below). */
+static uint32_t
+chain_bytes(const struct rte_mbuf *m, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL && n < max; m = m->next)
+		n += m->data_len;
+	return NS_MIN(n, max);
+}
+
+/*
  * Frames larger than one mbuf arrive as a chain: copy them into the queue's bounce buffer so
- * the caller sees one contiguous frame; when the buffer is full, hand out the first segment and
- * count the frame as cut. The copy walks the segments rather than trusting pkt_len: net_pcap
- * in DPDK 22.11 chains only (length mod 65536) bytes of a record above 64 KiB yet sets pkt_len
- * to the full length, and rte_pktmbuf_read() then runs off the end of the chain.
+ * the caller sees one contiguous frame; when the buffer is full, hand out the first segment,
+ * and *@cut says whether that lost bytes the chain holds. The copy walks the segments rather
+ * than trusting pkt_len: net_pcap in DPDK 22.11 chains only (length mod 65536) bytes of a
+ * record above 64 KiB yet sets pkt_len to the full length, and rte_pktmbuf_read() then runs off
+ * the end of the chain. Such a frame, copied whole, is short of its wire length but not cut.
  */
 static const uint8_t *
 frame_linear(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t *caplen, size_t *used,
-	     unsigned *cut)
+	     bool *cut)
 {
 	uint8_t *dst = rq->bounce + *used;
 	uint32_t want = *caplen, got = 0;
 
 	if (*used + want > BOUNCE_BYTES) {
 		*caplen = NS_MIN(want, (uint32_t)m->data_len);
-		(*cut)++;
+		*cut = *caplen < chain_bytes(m, want);
 		return rte_pktmbuf_mtod(m, const uint8_t *);
 	}
 	for (const struct rte_mbuf *seg = m; seg != NULL && got < want; seg = seg->next) {
@@ -393,15 +415,18 @@ frame_linear(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t *caplen, 
 	}
 	*caplen = got;
 	*used += got;
+	*cut = false;
 	return dst;
 }
 
 /*
  * Drop the frames the BPF filter rejects from frames[0..n), keeping the order; their mbufs stay
- * held until the next call like the others. Returns the frames kept.
+ * held until the next call like the others. A rejected frame is not handed out, so when it was
+ * one of @bc's cut frames it no longer counts as cut. Returns the frames kept.
  */
 static unsigned
-frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uint64_t *bytes)
+frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uint64_t *bytes,
+	      struct burst_chains *bc)
 {
 	unsigned got = 0;
 
@@ -415,6 +440,8 @@ frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uin
 		ph.ts.tv_usec = (suseconds_t)(f->ts_ns % NS_NSEC_PER_SEC / NS_NSEC_PER_USEC);
 		if (pcap_offline_filter(&d->prog, &ph, f->data) == 0) {
 			*bytes -= f->wirelen;
+			if (bc->cut != 0 && (bc->cutmap[i / 64] >> (i % 64) & 1) != 0)
+				bc->cut--;
 			continue;
 		}
 		frames[got++] = *f;
@@ -422,28 +449,20 @@ frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uin
 	return got;
 }
 
-/*
- * The frames of frames[0..n) that lost bytes to a full bounce buffer (frame_linear()), after
- * the filter: a frame it rejected is not handed out, cut or not, and a chain whose first
- * segment already holds the whole capture length lost nothing.
- */
-static __rte_noinline unsigned
-frames_cut_count(const struct ns_frame *frames, unsigned n, uint32_t limit)
-{
-	unsigned cut = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		cut += frames[i].caplen < NS_MIN(frames[i].wirelen, limit);
-	return cut;
-}
-
-/* A chained frame, made contiguous (frame_linear); kept out of the receive loop. */
+/* Chained frame @i of the burst, made contiguous (frame_linear); kept out of the receive loop. */
 static __rte_noinline void
 frame_chained(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t limit, struct ns_frame *f,
-	      size_t *used, unsigned *cut)
+	      unsigned i, struct burst_chains *bc)
 {
+	bool cut;
+
 	f->caplen = NS_MIN(m->pkt_len, limit);
-	f->data = frame_linear(rq, m, &f->caplen, used, cut);
+	f->data = frame_linear(rq, m, &f->caplen, &bc->used, &cut);
+	if (cut) {
+		if (bc->cut++ == 0)
+			memset(bc->cutmap, 0, sizeof(bc->cutmap));
+		bc->cutmap[i / 64] |= UINT64_C(1) << (i % 64);
+	}
 }
 
 static unsigned
@@ -457,8 +476,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	const uint64_t ts_flag = d->pmd_ts ? d->ts_flag : 0;
 	const int ts_off = d->ts_off;
 	uint64_t bytes = 0, ts = 0;
-	unsigned nb, got, cut = 0;
-	size_t used = 0;
+	struct burst_chains bc; /* bc.cutmap is set only once a frame is cut */
+	unsigned nb, got;
 	bool raw = true;
 
 	c->rx_busy[q] = false;
@@ -475,6 +494,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 		return 0;
 	}
 	rq->empty_polls = 0;
+	bc.used = 0;
+	bc.cut = 0;
 	/* frames arrived: even if the filter rejects them all, the port is not idle */
 	c->rx_busy[q] = true;
 	/*
@@ -502,7 +523,7 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 			raw &= rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
 			       m->pool == pool;
 		} else {
-			frame_chained(rq, m, limit, f, &used, &cut);
+			frame_chained(rq, m, limit, f, i, &bc);
 			raw = false;
 		}
 		if ((m->ol_flags & ts_flag) != 0) {
@@ -514,9 +535,7 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 			f->ts_ns = ts;
 		}
 	}
-	got = d->has_filter ? frames_filter(d, frames, nb, &bytes) : nb;
-	if (NS_UNLIKELY(cut != 0))
-		cut = frames_cut_count(frames, got, limit);
+	got = d->has_filter ? frames_filter(d, frames, nb, &bytes, &bc) : nb;
 	rq->held_raw = (rq->nb_held == 0 || rq->held_raw) && raw;
 	rq->nb_held += nb;
 	/* publish once per burst */
@@ -524,8 +543,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	counter_add(&rq->bytes, bytes);
 	if (got != nb)
 		counter_add(&rq->filtered, nb - got);
-	if (cut != 0)
-		counter_add(&rq->frames_cut, cut);
+	if (bc.cut != 0)
+		counter_add(&rq->frames_cut, bc.cut);
 	return got;
 }
 
