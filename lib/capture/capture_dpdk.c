@@ -367,22 +367,44 @@ queue_check_eof(struct ns_capture *c, struct dpdk_cap *d, struct dpdk_queue *rq,
 }
 
 /*
+ * The chained frames of one burst: bounce buffer bytes used so far, and which frames of the
+ * burst frame_linear() handed out cut (bit i for frame i; zeroed at the burst's first cut).
+ */
+struct burst_chains {
+	size_t used;
+	unsigned cut;
+	uint64_t cutmap[CAPTURE_BURST_MAX / 64];
+};
+
+/* Bytes the chain at @m holds, up to @max (net_pcap's pkt_len may claim more, see below). */
+static uint32_t
+chain_bytes(const struct rte_mbuf *m, uint32_t max)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL && n < max; m = m->next)
+		n += m->data_len;
+	return NS_MIN(n, max);
+}
+
+/*
  * Frames larger than one mbuf arrive as a chain: copy them into the queue's bounce buffer so
- * the caller sees one contiguous frame; when the buffer is full, hand out the first segment and
- * count the frame as cut. The copy walks the segments rather than trusting pkt_len: net_pcap
- * in DPDK 22.11 chains only (length mod 65536) bytes of a record above 64 KiB yet sets pkt_len
- * to the full length, and rte_pktmbuf_read() then runs off the end of the chain.
+ * the caller sees one contiguous frame; when the buffer is full, hand out the first segment,
+ * and *@cut says whether that lost bytes the chain holds. The copy walks the segments rather
+ * than trusting pkt_len: net_pcap in DPDK 22.11 chains only (length mod 65536) bytes of a
+ * record above 64 KiB yet sets pkt_len to the full length, and rte_pktmbuf_read() then runs off
+ * the end of the chain. Such a frame, copied whole, is short of its wire length but not cut.
  */
 static const uint8_t *
 frame_linear(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t *caplen, size_t *used,
-	     unsigned *cut)
+	     bool *cut)
 {
 	uint8_t *dst = rq->bounce + *used;
 	uint32_t want = *caplen, got = 0;
 
 	if (*used + want > BOUNCE_BYTES) {
 		*caplen = NS_MIN(want, (uint32_t)m->data_len);
-		(*cut)++;
+		*cut = *caplen < chain_bytes(m, want);
 		return rte_pktmbuf_mtod(m, const uint8_t *);
 	}
 	for (const struct rte_mbuf *seg = m; seg != NULL && got < want; seg = seg->next) {
@@ -393,15 +415,18 @@ frame_linear(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t *caplen, 
 	}
 	*caplen = got;
 	*used += got;
+	*cut = false;
 	return dst;
 }
 
 /*
  * Drop the frames the BPF filter rejects from frames[0..n), keeping the order; their mbufs stay
- * held until the next call like the others. Returns the frames kept.
+ * held until the next call like the others. A rejected frame is not handed out, so when it was
+ * one of @bc's cut frames it no longer counts as cut. Returns the frames kept.
  */
 static unsigned
-frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uint64_t *bytes)
+frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uint64_t *bytes,
+	      struct burst_chains *bc)
 {
 	unsigned got = 0;
 
@@ -415,6 +440,8 @@ frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uin
 		ph.ts.tv_usec = (suseconds_t)(f->ts_ns % NS_NSEC_PER_SEC / NS_NSEC_PER_USEC);
 		if (pcap_offline_filter(&d->prog, &ph, f->data) == 0) {
 			*bytes -= f->wirelen;
+			if (bc->cut != 0 && (bc->cutmap[i / 64] >> (i % 64) & 1) != 0)
+				bc->cut--;
 			continue;
 		}
 		frames[got++] = *f;
@@ -422,28 +449,20 @@ frames_filter(const struct dpdk_cap *d, struct ns_frame *frames, unsigned n, uin
 	return got;
 }
 
-/*
- * The frames of frames[0..n) that lost bytes to a full bounce buffer (frame_linear()), after
- * the filter: a frame it rejected is not handed out, cut or not, and a chain whose first
- * segment already holds the whole capture length lost nothing.
- */
-static __rte_noinline unsigned
-frames_cut_count(const struct ns_frame *frames, unsigned n, uint32_t limit)
-{
-	unsigned cut = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		cut += frames[i].caplen < NS_MIN(frames[i].wirelen, limit);
-	return cut;
-}
-
-/* A chained frame, made contiguous (frame_linear); kept out of the receive loop. */
+/* Chained frame @i of the burst, made contiguous (frame_linear); kept out of the receive loop. */
 static __rte_noinline void
 frame_chained(struct dpdk_queue *rq, const struct rte_mbuf *m, uint32_t limit, struct ns_frame *f,
-	      size_t *used, unsigned *cut)
+	      unsigned i, struct burst_chains *bc)
 {
+	bool cut;
+
 	f->caplen = NS_MIN(m->pkt_len, limit);
-	f->data = frame_linear(rq, m, &f->caplen, used, cut);
+	f->data = frame_linear(rq, m, &f->caplen, &bc->used, &cut);
+	if (cut) {
+		if (bc->cut++ == 0)
+			memset(bc->cutmap, 0, sizeof(bc->cutmap));
+		bc->cutmap[i / 64] |= UINT64_C(1) << (i % 64);
+	}
 }
 
 static unsigned
@@ -457,8 +476,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	const uint64_t ts_flag = d->pmd_ts ? d->ts_flag : 0;
 	const int ts_off = d->ts_off;
 	uint64_t bytes = 0, ts = 0;
-	unsigned nb, got, cut = 0;
-	size_t used = 0;
+	struct burst_chains bc; /* bc.cutmap is set only once a frame is cut */
+	unsigned nb, got;
 	bool raw = true;
 
 	c->rx_busy[q] = false;
@@ -475,6 +494,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 		return 0;
 	}
 	rq->empty_polls = 0;
+	bc.used = 0;
+	bc.cut = 0;
 	/* frames arrived: even if the filter rejects them all, the port is not idle */
 	c->rx_busy[q] = true;
 	/*
@@ -502,7 +523,7 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 			raw &= rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
 			       m->pool == pool;
 		} else {
-			frame_chained(rq, m, limit, f, &used, &cut);
+			frame_chained(rq, m, limit, f, i, &bc);
 			raw = false;
 		}
 		if ((m->ol_flags & ts_flag) != 0) {
@@ -514,9 +535,7 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 			f->ts_ns = ts;
 		}
 	}
-	got = d->has_filter ? frames_filter(d, frames, nb, &bytes) : nb;
-	if (NS_UNLIKELY(cut != 0))
-		cut = frames_cut_count(frames, got, limit);
+	got = d->has_filter ? frames_filter(d, frames, nb, &bytes, &bc) : nb;
 	rq->held_raw = (rq->nb_held == 0 || rq->held_raw) && raw;
 	rq->nb_held += nb;
 	/* publish once per burst */
@@ -524,8 +543,8 @@ queue_rx(struct ns_capture *c, struct dpdk_cap *d, unsigned q, struct ns_frame *
 	counter_add(&rq->bytes, bytes);
 	if (got != nb)
 		counter_add(&rq->filtered, nb - got);
-	if (cut != 0)
-		counter_add(&rq->frames_cut, cut);
+	if (bc.cut != 0)
+		counter_add(&rq->frames_cut, bc.cut);
 	return got;
 }
 
@@ -638,10 +657,19 @@ out:
 
 /* ---- open / close ---- */
 
+/*
+ * A failed rte_eth_dev_stop() leaves the port started (DPDK 22.11 clears dev_started only when
+ * the driver's stop succeeds): its RX rings still hold mbufs of our pools, the NIC may still
+ * write into them, and rte_eth_dev_close() refuses a started port. Closing, unplugging or
+ * freeing the pools would hand that memory back while the device can still use it, so the
+ * port, its pools and the EAL reference under them are kept for the process's lifetime.
+ */
 static void
 dpdk_close(struct ns_capture *c)
 {
 	struct dpdk_cap *d = c->priv;
+	bool running = false;
+	int rc;
 
 	if (d == NULL)
 		return;
@@ -650,15 +678,22 @@ dpdk_close(struct ns_capture *c)
 			queue_release(&d->q[q]);
 			queue_drop_pending(&d->q[q]);
 		}
-	if (d->started && rte_eth_dev_stop(d->port) != 0)
-		NS_LOG(WARNING, "capture", "%s: stopping the port failed", d->name);
-	if (d->port_valid)
+	if (d->started && (rc = rte_eth_dev_stop(d->port)) != 0) {
+		running = true;
+		NS_LOG(WARNING, "capture",
+		       "%s: stopping the port failed (%s): the port stays open and its %u mbuf "
+		       "pool(s) and DPDK's memory are kept until exit, as the device may still "
+		       "write into them",
+		       d->name, rte_strerror(-rc), d->nb_q);
+	}
+	if (d->port_valid && !running)
 		rte_eth_dev_close(d->port);
-	if (d->hotplugged && d->dev != NULL && rte_dev_remove(d->dev) != 0)
+	if (d->hotplugged && d->dev != NULL && !running && rte_dev_remove(d->dev) != 0)
 		NS_LOG(WARNING, "capture", "%s: removing the device failed", d->name);
 	if (d->q != NULL) {
 		for (unsigned q = 0; q < d->nb_q; q++) {
-			rte_mempool_free(d->q[q].pool);
+			if (!running)
+				rte_mempool_free(d->q[q].pool);
 			rte_free(d->q[q].bounce);
 		}
 		rte_free(d->q);
@@ -667,7 +702,8 @@ dpdk_close(struct ns_capture *c)
 		pcap_freecode(&d->prog);
 	for (unsigned q = 0; q < CAPTURE_QUEUES_MAX; q++)
 		free(d->rx_file[q]);
-	if (d->eal_ref)
+	/* rte_eal_cleanup() would release DPDK's memory, the pools with it, under the port */
+	if (d->eal_ref && !running)
 		eal_release();
 	free(d);
 	c->priv = NULL;
@@ -738,6 +774,14 @@ rx_pcap_inspect(const struct rte_device *dev, struct rx_pcap_info *ri)
 	return rc;
 }
 
+static struct rte_device *
+port_device(uint16_t port)
+{
+	struct rte_eth_dev_info di;
+
+	return rte_eth_dev_info_get(port, &di) == 0 ? di.device : NULL;
+}
+
 /* Find the port for @name, hot-plugging @devstr when no port has that name yet. */
 static int
 port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
@@ -763,9 +807,8 @@ port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
 						: "");
 		return -ENODEV;
 	}
-	d->hotplugged = true;
 	if (rte_eth_dev_get_port_by_name(name, &d->port) == 0)
-		return 0;
+		goto found;
 	/* a PCI device whose driver names its ports differently: take its first port */
 	RTE_ETH_FOREACH_DEV(d->port)
 	{
@@ -773,10 +816,24 @@ port_find(struct dpdk_cap *d, const char *iface, bool automatic, char *errbuf)
 
 		if (rte_eth_dev_info_get(d->port, &di) == 0 && di.device != NULL &&
 		    strcmp(rte_dev_name(di.device), name) == 0)
-			return 0;
+			goto found;
 	}
+	/*
+	 * The driver made no port (a PCI function of another class, net_vdev_netvsc without a
+	 * NetVSC interface): unplug the device again, or it stays probed and bound to its driver
+	 * for as long as EAL runs.
+	 */
 	capture_errf(errbuf, "'%s' was probed but has no ethdev port", devstr);
+	rc = rte_eal_hotplug_remove(is_vdev(iface) ? "vdev" : "pci", name);
+	if (rc != 0)
+		NS_LOG(WARNING, "capture", "%s: removing the device failed: %s", name,
+		       rte_strerror(-rc));
 	return -ENODEV;
+found:
+	/* dpdk_close() unplugs it, even when port_open() fails before reading the device */
+	d->hotplugged = true;
+	d->dev = port_device(d->port);
+	return 0;
 }
 
 static int
@@ -1131,9 +1188,9 @@ port_open(struct ns_capture *c, struct dpdk_cap *d, const struct ns_capture_para
 }
 
 /*
- * RX queues the device string itself makes port_open() set up: one per rx_pcap= file of
- * net_pcap, qpairs= of net_af_packet (0 when it names none). EAL's memory (-m with --no-huge)
- * is sized before the port exists, so the string is read here.
+ * RX queues a device string makes port_open() set up: one per rx_pcap= file of net_pcap,
+ * qpairs= of net_af_packet (0 when it names none). EAL's memory (-m with --no-huge) is sized
+ * before the port exists, so the string is read here.
  */
 static unsigned
 devstr_queues(const char *iface)
@@ -1150,6 +1207,31 @@ devstr_queues(const char *iface)
 			n = NS_MAX(n, (unsigned)strtoul(kv->pairs[i].value, NULL, 10));
 	rte_kvargs_free(kv);
 	return NS_MIN(n, (unsigned)CAPTURE_QUEUES_MAX);
+}
+
+/*
+ * RX queues the port -i names will have, as far as the device strings tell: -i's own, or that
+ * of a --vdev of the same name in the EAL arguments (-i net_pcap0 with --dpdk-args
+ * "--vdev=net_pcap0,rx_pcap=a,rx_pcap=b" opens two queues). That port is the only one started;
+ * the other --vdev ports are probed at EAL init but get no queues or pools.
+ */
+static unsigned
+port_queues_hint(const struct ns_capture_params *p)
+{
+	char devstr[512], name[RTE_ETH_NAME_MAX_LEN], err[128];
+	struct eal_argv a = { 0 };
+	unsigned n = devstr_queues(p->interface);
+	const char *vdev;
+
+	/* arguments that do not split make eal_acquire() fail with the reason */
+	if (eal_args_split(p->eal_args, &a, err, sizeof(err)) == 0) {
+		dev_names(p->interface, devstr, sizeof(devstr), name, sizeof(name));
+		vdev = eal_args_vdev(&a, name);
+		if (vdev != NULL)
+			n = NS_MAX(n, devstr_queues(vdev));
+	}
+	eal_argv_free(&a);
+	return n;
 }
 
 static int
@@ -1172,7 +1254,7 @@ dpdk_open(struct ns_capture *c, const struct ns_capture_params *p, bool automati
 		return -ENOMEM;
 	}
 	c->priv = d;
-	rc = eal_acquire(p->eal_args, NS_MAX(nb_q, devstr_queues(p->interface)),
+	rc = eal_acquire(p->eal_args, NS_MAX(nb_q, port_queues_hint(p)),
 			 p->mbufs != 0 ? p->mbufs : DEFAULT_MBUFS,
 			 p->mbuf_size != 0 ? p->mbuf_size : RTE_MBUF_DEFAULT_BUF_SIZE, errbuf);
 	if (rc < 0) {
@@ -1231,14 +1313,6 @@ list_port(FILE *out, int idx, uint16_t port)
 		"numa %d\n",
 		idx, name, port, di.driver_name, macs, link, di.max_rx_queues, rss,
 		rte_eth_dev_socket_id(port));
-}
-
-static struct rte_device *
-port_device(uint16_t port)
-{
-	struct rte_eth_dev_info di;
-
-	return rte_eth_dev_info_get(port, &di) == 0 ? di.device : NULL;
 }
 
 static int

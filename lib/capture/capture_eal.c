@@ -140,6 +140,29 @@ eal_args_has(const struct eal_argv *a, const char *opt)
 	return false;
 }
 
+const char *
+eal_args_vdev(const struct eal_argv *a, const char *name)
+{
+	static const char opt[] = "--vdev";
+	size_t n = strlen(name);
+
+	for (int i = 0; i < a->argc; i++) {
+		const char *w = a->argv[i], *v;
+
+		if (strncmp(w, opt, sizeof(opt) - 1) != 0)
+			continue;
+		if (w[sizeof(opt) - 1] == '=')
+			v = w + sizeof(opt);
+		else if (w[sizeof(opt) - 1] == '\0' && i + 1 < a->argc)
+			v = a->argv[++i];
+		else
+			continue;
+		if (strncmp(v, name, n) == 0 && (v[n] == '\0' || v[n] == ','))
+			return v;
+	}
+	return NULL;
+}
+
 void
 eal_argv_free(struct eal_argv *a)
 {

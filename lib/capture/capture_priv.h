@@ -182,6 +182,12 @@ bool eal_args_has(const struct eal_argv *a, const char *opt);
 int eal_args_build(const char *user, struct eal_env *env, struct eal_argv *out, char *err,
 		   size_t errlen);
 
+/**
+ * The device string of the --vdev (--vdev=S or --vdev S) in @a whose device is @name (the part of
+ * S before the first comma), or NULL when @a has none.
+ */
+const char *eal_args_vdev(const struct eal_argv *a, const char *name);
+
 /** Free the words of @a. */
 void eal_argv_free(struct eal_argv *a);
 

@@ -62,7 +62,8 @@ struct ns_capture_stats {
 	uint64_t imissed; /* DPDK: the NIC found no free RX descriptor */
 	uint64_t ierrors; /* DPDK: erroneous frames (net_pcap: unreadable file records) */
 	uint64_t rx_nombuf; /* DPDK: mbuf allocation failures */
-	uint64_t frames_cut; /* DPDK: multi-segment frames cut to their first segment */
+	uint64_t frames_cut; /* DPDK: multi-segment frames cut to their first segment (bounce
+				buffer full), not frames the PMD delivered short of wirelen */
 };
 
 enum ns_capture_status {

@@ -182,6 +182,14 @@ contains "$tmp/err" "2 RX queue(s)" "two queues configured"
 equal $? 0 "two rx_pcap files, --no-huge without -m"
 equal "$(json "$tmp/two.json" packets)" "$((2 * $(oracle "$sample" "")))" "EAL memory for two queues: both files"
 no_leftovers "$prefix-twoqmem" "EAL memory for two queues"
+# ...and with the files in a --vdev of the EAL arguments and -i naming its port: the --vdev's
+# device string makes the queues, so it sizes the memory too (sized for one pool before: exit 1)
+"$ns" --backend dpdk -i net_pcap0 -q --summary-json "$tmp/twov.json" \
+	--dpdk-args "--no-huge --no-pci --no-shconf --no-telemetry --log-level=lib.eal:warning --file-prefix=$prefix-twoqvdev --vdev=net_pcap0,rx_pcap=$sample,rx_pcap=$sample" \
+	>"$tmp/out" 2>"$tmp/err"
+equal $? 0 "two rx_pcap files in a --vdev, --no-huge without -m"
+equal "$(json "$tmp/twov.json" packets)" "$((2 * $(oracle "$sample" "")))" "EAL memory for the --vdev's two queues: both files"
+no_leftovers "$prefix-twoqvdev" "EAL memory for the --vdev's two queues"
 
 # --- pipeline.mode: per-queue needs queues that hold whole flows (net_pcap's queues are files),
 # a worker lcore per queue, a worker per queue, and no single-thread output

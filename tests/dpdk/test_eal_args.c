@@ -231,6 +231,29 @@ test_hugepages_sysfs(void)
 	rmdir(dir);
 }
 
+/* The --vdev that defines the port -i names, in both of getopt's forms, matched by whole name. */
+static void
+test_vdev_of_port(void)
+{
+	struct eal_argv a = { 0 };
+
+	CU_ASSERT_EQUAL_FATAL(split("--no-huge --vdev=net_null0 --vdev 'net_pcap1,rx_pcap=/a b' "
+				    "--vdev=net_pcap10,rx_pcap=x --vdevx=net_ring0 --vdev",
+				    &a),
+			      0);
+	CU_ASSERT_STRING_EQUAL(eal_args_vdev(&a, "net_null0"), "net_null0");
+	CU_ASSERT_STRING_EQUAL(eal_args_vdev(&a, "net_pcap1"), "net_pcap1,rx_pcap=/a b");
+	CU_ASSERT_STRING_EQUAL(eal_args_vdev(&a, "net_pcap10"), "net_pcap10,rx_pcap=x");
+	CU_ASSERT_PTR_NULL(eal_args_vdev(&a, "net_pcap")); /* a prefix of a name is not the name */
+	CU_ASSERT_PTR_NULL(eal_args_vdev(&a, "net_ring0")); /* --vdevx is another option */
+	CU_ASSERT_PTR_NULL(eal_args_vdev(&a, "net_null1"));
+	eal_argv_free(&a);
+	/* the value of another option is not a --vdev, even when it looks like one */
+	CU_ASSERT_EQUAL_FATAL(split("--file-prefix net_null0", &a), 0);
+	CU_ASSERT_PTR_NULL(eal_args_vdev(&a, "net_null0"));
+	eal_argv_free(&a);
+}
+
 static void
 test_memory_need(void)
 {
@@ -251,6 +274,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_split_errors),    NS_TEST(test_has_option),
 	NS_TEST(test_build_defaults),  NS_TEST(test_build_user_choices),
 	NS_TEST(test_hugepages_sysfs), NS_TEST(test_memory_need),
+	NS_TEST(test_vdev_of_port),
 };
 
 NS_TEST_MAIN("dpdk_eal_args", cases)
