@@ -172,8 +172,6 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 	struct ns_pkt *pkts = r->pk[r->pk_next].pkts;
 	uint64_t *ts = r->pk[r->pk_next].ts;
 
-	r->pk_next ^= 1;
-
 	web_glue_burst(r->web, frames, n, &r->counters);
 	ns_parse_burst(r->linktype, frames, n, pkts, ts);
 	if (r->print || r->writer != NULL) {
@@ -187,8 +185,12 @@ process_burst(struct run_ctx *r, const struct ns_frame *frames, unsigned n)
 	ns_stats_count_burst(&r->counters, pkts, n);
 	if (n > 0 && ts[n - 1] > r->last_ts)
 		r->last_ts = ts[n - 1];
-	if (r->pl != NULL && n > 0)
+	if (r->pl != NULL && n > 0) {
 		ns_pipeline_submit(r->pl, pkts, ts, n);
+		/* the shard may hold this burst's last pass until the next submit: parse the
+		 * next burst into the other array */
+		r->pk_next ^= 1;
+	}
 }
 
 static uint64_t
