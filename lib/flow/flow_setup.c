@@ -158,7 +158,8 @@ ns_flow_table_create(const struct ns_flow_params *p)
 	    !timeout_ok(p->tcp_syn_timeout) || !timeout_ok(p->tcp_established_timeout) ||
 	    !timeout_ok(p->tcp_fin_timeout) || !timeout_ok(p->tcp_closed_timeout) ||
 	    !timeout_ok(p->udp_timeout) || !timeout_ok(p->icmp_timeout) ||
-	    !timeout_ok(p->other_timeout) || !timeout_ok(p->active_timeout)) {
+	    !timeout_ok(p->other_timeout) || !timeout_ok(p->active_timeout) ||
+	    (unsigned)p->defer > NS_FLOW_DEFER_KEPT) {
 		NS_LOG(ERR, "flow", "invalid flow table parameters");
 		errno = EINVAL;
 		return NULL;

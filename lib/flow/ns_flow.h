@@ -195,10 +195,12 @@ typedef unsigned (*ns_flow_sink_fn)(void *arg, const struct ns_flow_record *recs
 
 /*
  * Whether ns_flow_table_process_burst() leaves its last pass pending (ns_flow_params.defer).
- * A pending pass reads the pkts[] and ts_ns[] entries it was given when it is applied, by the
- * next call into the table: DEFER_COPY copies them when the call returns (8.5 KB more in the
- * table, and ~4.5 KB copied a call); DEFER_KEPT is the caller's promise to leave each call's
- * arrays unchanged until its next call into the table, so nothing is copied.
+ * A pending pass reads the pkts[] and ts_ns[] entries it was given (their fields, never the
+ * frame behind .data) when it is applied: by the next _process_burst() with n > 0,
+ * _housekeeping(), _flush() or _top_n(); _stats() and _memory() leave it pending.
+ * DEFER_COPY copies them when the call returns (4.5 KB more in the table, copied at every
+ * call); DEFER_KEPT is the caller's promise to leave each call's arrays unchanged until one
+ * of those calls, so nothing is copied.
  */
 enum ns_flow_defer {
 	NS_FLOW_DEFER_OFF = 0,

@@ -70,8 +70,9 @@ struct ns_pipeline_params {
 	bool backpressure;     /* full worker ring: wait (files) instead of dropping (live) */
 	bool live;             /* "now" is the later of packet and wall time (else packet time) */
 	/* inline: the caller leaves the arrays of each ns_pipeline_submit() unchanged until its
-	 * next call into the pipeline, so the shard's table does not copy the pass it leaves
-	 * pending (NS_FLOW_DEFER_KEPT); threaded shards keep their own */
+	 * next submit with n > 0, ns_pipeline_poll(), _finish() or a _top_n() that asks for
+	 * flows (not _stats()), so the shard's table does not copy the pass it leaves pending
+	 * (NS_FLOW_DEFER_KEPT); threaded shards keep their own */
 	bool submit_kept;
 	struct ns_pipeline_stage stage;
 	uint32_t ring_size;    /* packets per worker ring (threaded) */

@@ -747,6 +747,11 @@ test_bad_params(void)
 	p.capacity = 16;
 	p.udp_timeout = NS_FLOW_TIMEOUT_MAX + 1;
 	CU_ASSERT_PTR_NULL(ns_flow_table_create(&p));
+	p.udp_timeout = 0;
+	p.defer = (enum ns_flow_defer)(NS_FLOW_DEFER_KEPT + 1);
+	errno = 0;
+	CU_ASSERT_PTR_NULL(ns_flow_table_create(&p));
+	CU_ASSERT_EQUAL(errno, EINVAL);
 	ns_flow_table_destroy(NULL);
 }
 
