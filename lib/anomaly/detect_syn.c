@@ -59,7 +59,7 @@ static void
 merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 {
 	uint64_t slot = *(const uint64_t *)arg;
-	bool one = t->slot_first == t->slot_last;
+	bool one = t->n_slots <= 1;
 
 	if (slot < t->next || !table_has(t, slot))
 		return;
@@ -71,11 +71,11 @@ merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 		struct syn_ent *m;
 		bool fresh;
 
-		if (!one && table_slot(t, k->slot_off) != slot)
+		if (!one && t->slots[NS_MIN(k->slot_idx, t->n_slots - 1)] != slot)
 			continue;
-		if (k->slot_off != 0) { /* merged with the other shards' entries of the slot */
+		if (k->slot_idx != 0) { /* merged with the other shards' entries of the slot */
 			k0 = *k;
-			k0.slot_off = 0;
+			k0.slot_idx = 0;
 			k = &k0;
 			hash = anomaly_hash(k, sizeof(*k));
 		}

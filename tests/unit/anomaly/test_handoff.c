@@ -316,10 +316,47 @@ test_stalled_table_scans_by_slot(void)
 	free(s.it);
 }
 
+/*
+ * A gap in packet time inside a stall, as offline replay of sparse traffic makes it: nothing
+ * between T0 + 6 s and T0 + 1000 s, and the management thread stopped from T0 + 3 s to
+ * T0 + 1016 s. The stalled tables then cover slots far more than 255 apart but few distinct
+ * slots. Counted by their distance from the table's first slot, every slot after the gap
+ * shared the last offset and was judged as the table's last slot: 17 slots of 150 SYN/s in
+ * one made a false syn_flood, and the probes of a real scan right after the gap were merged
+ * only at the table's last scan slot, out of its window, so the scan was never raised. Counted
+ * by distinct slot, the events are those of the run that never stalled.
+ */
+static void
+test_stalled_table_gap(void)
+{
+	struct ns_addr slow = ip("10.5.0.1"), fast = ip("10.7.0.1");
+	struct stream s = { 0 };
+	struct rig *calm, *stalled;
+
+	push_syns(&s, ip("10.1.0.1"), ip("10.2.0.1"), 80, 150, T0, T0 + 6 * SEC);
+	push_syns(&s, ip("10.1.0.1"), ip("10.2.0.1"), 80, 150, T0 + 1000 * SEC, T0 + 1020 * SEC);
+	push_vscan(&s, slow, ip("10.6.0.1"), 4, T0, T0 + 6 * SEC);
+	push_vscan(&s, slow, ip("10.6.0.2"), 4, T0 + 1000 * SEC, T0 + 1020 * SEC);
+	push_vscan(&s, fast, ip("10.8.0.1"), 80, T0 + 1000 * SEC + 500 * MS,
+		   T0 + 1001 * SEC + 500 * MS);
+	calm = replay(&s, 1, NO_PAUSE);
+	stalled = replay(&s, 1, PAUSE_FROM, T0 + 1016 * SEC);
+	CU_ASSERT(counter(stalled, NS_ANOMALY_C_HANDOFF_STALLED) > 0);
+	CU_ASSERT_EQUAL(raised_on(calm, NS_ANOMALY_PORT_SCAN, fast), 1);
+	CU_ASSERT_EQUAL(rig_count(calm, -1, NS_ANOMALY_RAISED), 1);
+	CU_ASSERT_EQUAL(rig_count(stalled, NS_ANOMALY_SYN_FLOOD, -1), 0);
+	CU_ASSERT_EQUAL(raised_on(stalled, NS_ANOMALY_PORT_SCAN, fast), 1);
+	CU_ASSERT_EQUAL(raised_on(stalled, NS_ANOMALY_PORT_SCAN, slow), 0);
+	assert_same_events(calm, stalled);
+	rig_free(calm);
+	rig_free(stalled);
+	free(s.it);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_flush_delivers_stalled_table),      NS_TEST(test_stalled_table_no_false_flood),
 	NS_TEST(test_late_stalled_table_no_false_flood), NS_TEST(test_stalled_table_real_flood),
-	NS_TEST(test_stalled_table_scans_by_slot),
+	NS_TEST(test_stalled_table_scans_by_slot),       NS_TEST(test_stalled_table_gap),
 };
 
 NS_TEST_MAIN("anomaly_handoff", cases)
