@@ -219,6 +219,8 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(WINDOW_FULL, "window_full", "failed probes not kept in the scan window: table full")   \
 	X(LATE_SLOTS, "late_slots", "shard slots that arrived after their slot was evaluated")   \
 	X(FORCED_SLOTS, "forced_slots", "slots evaluated without waiting for a silent shard")    \
+	X(LATE_SYNS_DROPPED, "late_syns_dropped",                                                \
+	  "SYNs of late slots older than every window still to evaluate: never judged")          \
 	X(ALERTS_CAPPED, "alerts_capped", "alerts not raised: max_alerts active")                \
 	X(EVENTS_DROPPED, "events_dropped", "alert events lost: the caller did not poll")        \
 	X(RAISED, "raised", "alerts raised")                                                     \
