@@ -56,7 +56,8 @@ tab_nth(const struct tab *t, uint32_t n)
 /*
  * Entries a table built for @max_sources keys may hold: the keys themselves plus a reserve
  * for the per-victim overflow keys that keep a victim's totals once its sources no longer
- * fit (an eighth: room for as many victims as a full table has sources per victim).
+ * fit (an eighth: room for as many victims as a full table has sources per victim). Past the
+ * reserve, a victim without an overflow key loses its counts (counted as overflow_full).
  */
 static inline uint32_t
 tab_limit(uint32_t max_sources)

@@ -206,6 +206,8 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(COMPLETED, "completed", "handshakes completed (third ACK matched)")                    \
 	X(FAILED_PROBES, "failed_probes", "probes that failed (RST, unreachable, no answer)")    \
 	X(SLOT_TABLE_FULL, "slot_table_full", "SYN keys not tracked: shard slot table full")     \
+	X(OVERFLOW_FULL, "overflow_full",                                                        \
+	  "SYNs/completions not counted: shard slot table and its overflow keys full")           \
 	X(PROBE_TABLE_FULL, "probe_table_full", "failed probes not tracked: shard table full")   \
 	X(PENDING_FULL, "pending_full", "pending handshakes/probes evicted: pending table full") \
 	X(HANDOFF_STALLED, "handoff_stalled", "slots merged in a shard: no free table")          \

@@ -362,8 +362,10 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 		k.dport = 0;
 		k.flags = SYN_F_ANY_SRC;
 		e = tab_insert(t, &k, anomaly_hash(&k, sizeof(k)), &fresh);
-		if (e == NULL)
+		if (e == NULL) { /* the overflow reserve is full too (see tab_limit()) */
+			s->cnt[NS_ANOMALY_C_OVERFLOW_FULL]++;
 			return;
+		}
 	}
 	sat_add32(completed ? &e->done : &e->syn, 1);
 }
