@@ -56,7 +56,8 @@ tab_nth(const struct tab *t, uint32_t n)
 /*
  * Entries a table built for @max_sources keys may hold: the keys themselves plus a reserve
  * for the per-victim overflow keys that keep a victim's totals once its sources no longer
- * fit (an eighth: room for as many victims as a full table has sources per victim).
+ * fit (an eighth: room for as many victims as a full table has sources per victim). Past the
+ * reserve, a victim without an overflow key loses its counts (counted as overflow_full).
  */
 static inline uint32_t
 tab_limit(uint32_t max_sources)
@@ -100,21 +101,24 @@ enum slot_kind {
 
 /*
  * A table covers more than one slot only when its shard's hand-off stalled. Its SYN entries
- * then carry the slot they were counted in, as an offset from slot_first, so the engine judges
- * every count with its own slot: summed into one slot they would stay in the window after
- * their time, and a steady rate under the threshold would read as a flood. One byte keeps the
- * key at its size; SLOT_OFF_MAX stands for "that many slots or more": a stall of 255 slots
- * (over four minutes at the default window) is judged as it was, its later slots as the
- * table's last one.
+ * then carry the slot they were counted in, so the engine judges every count with its own
+ * slot: summed into one slot they would stay in the window after their time, and a steady
+ * rate under the threshold would read as a flood. The slot is an index into the table's list
+ * of the distinct slots its shard's clock was open in (slot_table.slots), not a distance from
+ * its first slot: a gap in packet time inside a stall (sparse traffic, an offline replay) then
+ * costs one index, not the quiet slots it skipped. One byte keeps the key at its size; only a
+ * stall whose table was open in more than SLOT_IDX_N distinct slots (over four minutes of
+ * traffic in every slot at the default window) judges its later slots as its last one: they
+ * share the last index.
  */
-#define SLOT_OFF_MAX UINT8_MAX
+#define SLOT_IDX_N (UINT8_MAX + 1)
 
 struct syn_key {
 	struct ns_addr src;
 	struct ns_addr dst;
 	uint16_t dport;
 	uint8_t flags;
-	uint8_t slot_off; /* slots after the table's slot_first (0 unless the hand-off stalled) */
+	uint8_t slot_idx; /* its slot: slot_table.slots[slot_idx] (0 unless the hand-off stalled) */
 };
 
 struct syn_ent {
@@ -150,36 +154,39 @@ struct slot_table {
 	uint64_t slot_first; /* slots it covers (more than one only when the hand-off stalled) */
 	uint64_t slot_last;
 	uint32_t kind;
+	uint32_t n_slots; /* entries of slots[] */
+	/* The distinct slots its shard's clock was open in while it held counts, ascending: the
+	 * first is slot_first, the last slot_last (once all are used, the last one follows the
+	 * open slot). A SYN entry's slot_idx indexes it. */
+	uint64_t slots[SLOT_IDX_N];
 	/* engine only, set when it receives the table: */
 	uint64_t next; /* first slot whose counts are still to merge; UINT64_MAX: none */
-	uint64_t offs[4]; /* bit i: counts of slot table_slot(t, i) */
+	uint64_t has[SLOT_IDX_N / 64]; /* bit i: counts of slots[i] */
 };
 
-/* The slot that counts at offset @off (from slot_first) of @t belong to. */
-static inline uint64_t
-table_slot(const struct slot_table *t, unsigned off)
-{
-	return off < SLOT_OFF_MAX ? t->slot_first + off : t->slot_last;
-}
-
-/* The offset of @slot's counts in @t (@slot clamped to the slots @t covers). */
+/* The index of the first of @t's slots at or after @slot; n_slots when there is none. */
 static inline unsigned
-table_off(const struct slot_table *t, uint64_t slot)
+table_idx(const struct slot_table *t, uint64_t slot)
 {
-	return slot <= t->slot_first ? 0 : (unsigned)NS_MIN(slot - t->slot_first, SLOT_OFF_MAX);
+	unsigned lo = 0, hi = t->n_slots;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (t->slots[mid] < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static inline bool
 table_has(const struct slot_table *t, uint64_t slot)
 {
-	unsigned off;
+	unsigned i = table_idx(t, slot);
 
-	if (slot < t->slot_first || slot > t->slot_last)
-		return false;
-	off = table_off(t, slot);
-	if (off < SLOT_OFF_MAX && (t->offs[off / 64] & (1ull << (off % 64))))
-		return true;
-	return slot == t->slot_last && (t->offs[SLOT_OFF_MAX / 64] & (1ull << (SLOT_OFF_MAX % 64)));
+	return i < t->n_slots && t->slots[i] == slot && (t->has[i / 64] & (1ull << (i % 64)));
 }
 
 /* worker -> engine message; table NULL is a watermark. */

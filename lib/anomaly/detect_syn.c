@@ -59,7 +59,7 @@ static void
 merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 {
 	uint64_t slot = *(const uint64_t *)arg;
-	bool one = t->slot_first == t->slot_last;
+	bool one = t->n_slots <= 1;
 
 	if (slot < t->next || !table_has(t, slot))
 		return;
@@ -71,11 +71,11 @@ merge_syn(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
 		struct syn_ent *m;
 		bool fresh;
 
-		if (!one && table_slot(t, k->slot_off) != slot)
+		if (!one && t->slots[NS_MIN(k->slot_idx, t->n_slots - 1)] != slot)
 			continue;
-		if (k->slot_off != 0) { /* merged with the other shards' entries of the slot */
+		if (k->slot_idx != 0) { /* merged with the other shards' entries of the slot */
 			k0 = *k;
-			k0.slot_off = 0;
+			k0.slot_idx = 0;
 			k = &k0;
 			hash = anomaly_hash(k, sizeof(*k));
 		}
@@ -472,13 +472,35 @@ fold_late(struct ns_anomaly_engine *e, const struct tab *late, uint64_t past)
 }
 
 /*
+ * Count the SYNs @t holds of slots before *@arg that are still to merge: no window still to
+ * come holds those slots, so merge_late() leaves them out and engine_take_tables() moves the
+ * table past them. Counted, so that a flood that lay only there is not lost silently.
+ */
+static void
+count_dropped(struct ns_anomaly_engine *e, const struct slot_table *t, void *arg)
+{
+	uint64_t bound = *(const uint64_t *)arg;
+
+	if (t->next >= bound)
+		return;
+	for (uint32_t n = 0; n < t->tab.count; n++) {
+		const struct syn_ent *se = tab_nth(&t->tab, n);
+		uint64_t slot = t->slots[NS_MIN(se->k.slot_idx, t->n_slots - 1)];
+
+		if (slot >= t->next && slot < bound)
+			e->cnt[NS_ANOMALY_C_LATE_SYNS_DROPPED] += se->syn;
+	}
+}
+
+/*
  * Counts of slots evaluated before their table came (the lateness bound evaluated them
  * without a stalled or slow shard) go to those slots, for the windows still to come that hold
  * them; the windows already judged stay judged. Added to the slot being evaluated instead, a
  * late table's slots would count in windows that never held them: several slots' SYNs in
  * one, the false flood of a stalled hand-off again. Counts of a slot no window still to come
- * holds are left out. @scratch (the ring entry @slot is about to reuse, whose slot no window
- * reads any more) holds each late slot's aggregates on the way.
+ * holds are left out, their SYNs counted (anomaly_late_syns_dropped). @scratch (the ring entry
+ * @slot is about to reuse, whose slot no window reads any more) holds each late slot's aggregates
+ * on the way.
  */
 static void
 merge_late(struct ns_anomaly_engine *e, uint64_t slot, struct tab *scratch)
@@ -486,8 +508,10 @@ merge_late(struct ns_anomaly_engine *e, uint64_t slot, struct tab *scratch)
 	struct syn_det *d = &e->syn;
 	uint64_t past = engine_next_counts(e, KIND_SYN);
 
-	if (slot >= NS_ANOMALY_SLOTS)
-		past = NS_MAX(past, slot - (NS_ANOMALY_SLOTS - 1));
+	if (slot >= NS_ANOMALY_SLOTS && past < slot - (NS_ANOMALY_SLOTS - 1)) {
+		past = slot - (NS_ANOMALY_SLOTS - 1);
+		engine_each_table(e, KIND_SYN, count_dropped, &past);
+	}
 	for (; past < slot; past++) {
 		tab_clear(&d->merge);
 		engine_each_table(e, KIND_SYN, merge_syn, &past);

@@ -118,19 +118,19 @@ give_back(struct shard_link *l, struct slot_table *t)
 static uint64_t
 table_next(const struct slot_table *t, uint64_t from)
 {
-	for (unsigned off = table_off(t, from); off <= SLOT_OFF_MAX; off++) {
-		uint64_t slot = table_slot(t, off);
-
-		if ((t->offs[off / 64] & (1ull << (off % 64))) && slot >= from)
-			return slot;
-	}
+	for (unsigned i = table_idx(t, from); i < t->n_slots; i++)
+		if (t->has[i / 64] & (1ull << (i % 64)))
+			return t->slots[i];
 	return UINT64_MAX;
 }
 
 /*
- * Note which slots a table just received holds counts of: one unless its shard's hand-off
- * stalled, and then every count says its own slot (a SYN entry its offset, a failed probe its
- * slot). Returns how many of those slots the engine has already evaluated (late ones).
+ * Note which of its slots a table just received holds counts of: one unless its shard's
+ * hand-off stalled, and then every count says its own slot: a SYN entry its index in the
+ * table's slots, a failed probe its slot, which is one of them (the shard opens every slot a
+ * probe can fail in; one that did not would be merged at the next). Only the distinct slots
+ * the table was open in are indexed, so a gap in packet time costs nothing. Returns how many of
+ * those slots the engine has already evaluated (late ones).
  */
 static uint64_t
 table_index(struct ns_anomaly_engine *e, struct slot_table *t)
@@ -138,18 +138,18 @@ table_index(struct ns_anomaly_engine *e, struct slot_table *t)
 	const struct eng_clock *c = &e->clk[t->kind];
 	uint64_t late = 0;
 
-	memset(t->offs, 0, sizeof(t->offs));
-	if (t->slot_first == t->slot_last) {
-		t->offs[0] = t->tab.count > 0;
+	memset(t->has, 0, sizeof(t->has));
+	if (t->n_slots <= 1) {
+		t->has[0] = t->tab.count > 0;
 	} else {
 		for (uint32_t n = 0; n < t->tab.count; n++) {
 			const void *ent = tab_nth(&t->tab, n);
-			unsigned off =
-				t->kind == KIND_SYN
-					? ((const struct syn_ent *)ent)->k.slot_off
-					: table_off(t, ((const struct probe_ent *)ent)->slot);
+			unsigned i = t->kind == KIND_SYN
+					     ? ((const struct syn_ent *)ent)->k.slot_idx
+					     : table_idx(t, ((const struct probe_ent *)ent)->slot);
 
-			t->offs[off / 64] |= 1ull << (off % 64);
+			i = NS_MIN(i, t->n_slots - 1);
+			t->has[i / 64] |= 1ull << (i % 64);
 		}
 	}
 	t->next = table_next(t, t->slot_first);

@@ -206,6 +206,8 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(COMPLETED, "completed", "handshakes completed (third ACK matched)")                    \
 	X(FAILED_PROBES, "failed_probes", "probes that failed (RST, unreachable, no answer)")    \
 	X(SLOT_TABLE_FULL, "slot_table_full", "SYN keys not tracked: shard slot table full")     \
+	X(OVERFLOW_FULL, "overflow_full",                                                        \
+	  "SYNs/completions not counted: shard slot table and its overflow keys full")           \
 	X(PROBE_TABLE_FULL, "probe_table_full", "failed probes not tracked: shard table full")   \
 	X(PENDING_FULL, "pending_full", "pending handshakes/probes evicted: pending table full") \
 	X(HANDOFF_STALLED, "handoff_stalled", "slots merged in a shard: no free table")          \
@@ -219,6 +221,8 @@ int ns_anomaly_alert_format(const struct ns_anomaly_alert *a, char *buf, size_t 
 	X(WINDOW_FULL, "window_full", "failed probes not kept in the scan window: table full")   \
 	X(LATE_SLOTS, "late_slots", "shard slots that arrived after their slot was evaluated")   \
 	X(FORCED_SLOTS, "forced_slots", "slots evaluated without waiting for a silent shard")    \
+	X(LATE_SYNS_DROPPED, "late_syns_dropped",                                                \
+	  "SYNs of late slots older than every window still to evaluate: never judged")          \
 	X(ALERTS_CAPPED, "alerts_capped", "alerts not raised: max_alerts active")                \
 	X(EVENTS_DROPPED, "events_dropped", "alert events lost: the caller did not poll")        \
 	X(RAISED, "raised", "alerts raised")                                                     \

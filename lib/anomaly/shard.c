@@ -222,6 +222,26 @@ ring_room(const struct ns_anomaly_shard *s)
 }
 
 /*
+ * @t counts in @slot from now on. An empty table starts at it; one that holds counts (its
+ * hand-off stalled) lists it as a slot of its own, however many quiet slots lie between, until
+ * every index is used and the last one follows the open slot (see SLOT_IDX_N).
+ */
+static void
+table_open(struct slot_table *t, uint64_t slot)
+{
+	if (t->tab.count == 0) {
+		t->slot_first = slot;
+		t->n_slots = 1;
+		t->slots[0] = slot;
+	} else if (slot != t->slot_last) {
+		if (t->n_slots < SLOT_IDX_N)
+			t->n_slots++;
+		t->slots[t->n_slots - 1] = slot;
+	}
+	t->slot_last = slot;
+}
+
+/*
  * The table being filled. It is NULL only after a final hand-off found no free table to take
  * its place; the first one the engine gives back becomes current, covering the open slot.
  */
@@ -231,7 +251,7 @@ cur_table(struct shard_clock *c)
 	if (c->cur == NULL) {
 		c->cur = take_free(c);
 		if (c->cur != NULL)
-			c->cur->slot_first = c->cur->slot_last = c->open;
+			table_open(c->cur, c->open);
 	}
 	return c->cur;
 }
@@ -241,7 +261,7 @@ cur_table(struct shard_clock *c)
  * when it holds anything. Without a free table (the engine is behind) the worker keeps filling
  * the same table across slots and says nothing, so the engine never evaluates a slot whose
  * data is still here; the engine's lateness bound takes over and the stall is counted. Every
- * count in such a table keeps its own slot (syn_key.slot_off, probe_ent.slot), so the engine
+ * count in such a table keeps its own slot (syn_key.slot_idx, probe_ent.slot), so the engine
  * still judges each slot as it was.
  */
 static void
@@ -303,11 +323,8 @@ clock_open(struct shard_clock *c, uint64_t slot)
 {
 	c->open = slot;
 	c->open_end = (slot + 1) * c->slot_ns;
-	if (c->cur == NULL)
-		return;
-	if (c->cur->tab.count == 0)
-		c->cur->slot_first = slot;
-	c->cur->slot_last = slot;
+	if (c->cur != NULL)
+		table_open(c->cur, slot);
 }
 
 /* ---- counting ---- */
@@ -332,8 +349,8 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 	k.src = *src;
 	k.dst = *dst;
 	k.dport = dport;
-	/* 0 but in a stalled table: see SLOT_OFF_MAX */
-	k.slot_off = (uint8_t)table_off(st, s->clk[KIND_SYN].open);
+	/* the open slot is the table's last: 0 but in a stalled table, see SLOT_IDX_N */
+	k.slot_idx = (uint8_t)(st->n_slots - 1);
 	h = anomaly_hash(&k, sizeof(k));
 	e = tab_find(t, &k, h);
 	if (e == NULL && t->count < s->p.max_sources)
@@ -345,8 +362,10 @@ syn_count(struct ns_anomaly_shard *s, const struct ns_addr *src, const struct ns
 		k.dport = 0;
 		k.flags = SYN_F_ANY_SRC;
 		e = tab_insert(t, &k, anomaly_hash(&k, sizeof(k)), &fresh);
-		if (e == NULL)
+		if (e == NULL) { /* the overflow reserve is full too (see tab_limit()) */
+			s->cnt[NS_ANOMALY_C_OVERFLOW_FULL]++;
 			return;
+		}
 	}
 	sat_add32(completed ? &e->done : &e->syn, 1);
 }

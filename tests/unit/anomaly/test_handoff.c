@@ -316,10 +316,78 @@ test_stalled_table_scans_by_slot(void)
 	free(s.it);
 }
 
+/*
+ * A gap in packet time inside a stall, as offline replay of sparse traffic makes it: nothing
+ * between T0 + 6 s and T0 + 1000 s, and the management thread stopped from T0 + 3 s to
+ * T0 + 1016 s. The stalled tables then cover slots far more than 255 apart but few distinct
+ * slots. Counted by their distance from the table's first slot, every slot after the gap
+ * shared the last offset and was judged as the table's last slot: 17 slots of 150 SYN/s in
+ * one made a false syn_flood, and the probes of a real scan right after the gap were merged
+ * only at the table's last scan slot, out of its window, so the scan was never raised. Counted
+ * by distinct slot, the events are those of the run that never stalled.
+ */
+static void
+test_stalled_table_gap(void)
+{
+	struct ns_addr slow = ip("10.5.0.1"), fast = ip("10.7.0.1");
+	struct stream s = { 0 };
+	struct rig *calm, *stalled;
+
+	push_syns(&s, ip("10.1.0.1"), ip("10.2.0.1"), 80, 150, T0, T0 + 6 * SEC);
+	push_syns(&s, ip("10.1.0.1"), ip("10.2.0.1"), 80, 150, T0 + 1000 * SEC, T0 + 1020 * SEC);
+	push_vscan(&s, slow, ip("10.6.0.1"), 4, T0, T0 + 6 * SEC);
+	push_vscan(&s, slow, ip("10.6.0.2"), 4, T0 + 1000 * SEC, T0 + 1020 * SEC);
+	push_vscan(&s, fast, ip("10.8.0.1"), 80, T0 + 1000 * SEC + 500 * MS,
+		   T0 + 1001 * SEC + 500 * MS);
+	calm = replay(&s, 1, NO_PAUSE);
+	stalled = replay(&s, 1, PAUSE_FROM, T0 + 1016 * SEC);
+	CU_ASSERT(counter(stalled, NS_ANOMALY_C_HANDOFF_STALLED) > 0);
+	CU_ASSERT_EQUAL(raised_on(calm, NS_ANOMALY_PORT_SCAN, fast), 1);
+	CU_ASSERT_EQUAL(rig_count(calm, -1, NS_ANOMALY_RAISED), 1);
+	CU_ASSERT_EQUAL(rig_count(stalled, NS_ANOMALY_SYN_FLOOD, -1), 0);
+	CU_ASSERT_EQUAL(raised_on(stalled, NS_ANOMALY_PORT_SCAN, fast), 1);
+	CU_ASSERT_EQUAL(raised_on(stalled, NS_ANOMALY_PORT_SCAN, slow), 0);
+	assert_same_events(calm, stalled);
+	rig_free(calm);
+	rig_free(stalled);
+	free(s.it);
+}
+
+/*
+ * A long pause with a second, idle worker: the engine, running again at T0 + 14 s, evaluates
+ * slots up to 11 without shard 0, whose stalled table (slots 5 to 14) comes only after. Slots
+ * 5 to 7 are then older than every window still to evaluate, and the flood that lay in them
+ * (1,000 SYN/s in slots 6 and 7) can no longer be judged. Its SYNs are counted as dropped, not lost
+ * silently; the slots a window still holds are merged as before (no false flood from the steady
+ * rate).
+ */
+static void
+test_late_stalled_table_counts_dropped(void)
+{
+	struct ns_addr vic = ip("10.4.0.1");
+	struct stream s = { 0 };
+	struct rig *calm, *late;
+
+	push_syns(&s, ip("10.1.0.1"), ip("10.2.0.1"), 80, 150, T0, T0 + 20 * SEC);
+	push_syns(&s, ip("10.3.0.1"), vic, 443, 1000, T0 + 6 * SEC, T0 + 8 * SEC);
+	calm = replay(&s, 2, NO_PAUSE);
+	late = replay(&s, 2, PAUSE_FROM, T0 + 14 * SEC);
+	CU_ASSERT_EQUAL(counter(calm, NS_ANOMALY_C_LATE_SYNS_DROPPED), 0);
+	CU_ASSERT_EQUAL(raised_on(calm, NS_ANOMALY_SYN_FLOOD, vic), 1);
+	CU_ASSERT(counter(late, NS_ANOMALY_C_LATE_SLOTS) > 0);
+	/* slots 5 to 7: the flood's 2,000 SYNs and 3 s of the steady 150 SYN/s */
+	CU_ASSERT_EQUAL(counter(late, NS_ANOMALY_C_LATE_SYNS_DROPPED), 2000 + 3 * 150);
+	CU_ASSERT_EQUAL(raised_on(late, NS_ANOMALY_SYN_FLOOD, ip("10.2.0.1")), 0);
+	rig_free(calm);
+	rig_free(late);
+	free(s.it);
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_flush_delivers_stalled_table),      NS_TEST(test_stalled_table_no_false_flood),
 	NS_TEST(test_late_stalled_table_no_false_flood), NS_TEST(test_stalled_table_real_flood),
-	NS_TEST(test_stalled_table_scans_by_slot),
+	NS_TEST(test_stalled_table_scans_by_slot),       NS_TEST(test_stalled_table_gap),
+	NS_TEST(test_late_stalled_table_counts_dropped),
 };
 
 NS_TEST_MAIN("anomaly_handoff", cases)

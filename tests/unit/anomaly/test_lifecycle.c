@@ -127,6 +127,24 @@ test_caps_counted(void)
 	CU_ASSERT(st.c[NS_ANOMALY_C_PENDING_FULL] > 0);
 	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_SYNS], 2000);
 	CU_ASSERT_EQUAL(rig_count(r, NS_ANOMALY_SYN_FLOOD, NS_ANOMALY_RAISED), 1);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_OVERFLOW_FULL], 0);
+	rig_free(r);
+
+	/* 64 sources fill the table; 100 more victims, one new source each, find room for
+	 * 24 overflow keys (64 / 8 + 16): the other 76 victims' SYNs are not counted */
+	rig_params(&p);
+	p.max_sources = 64;
+	r = rig_new(&p, 1);
+	for (uint32_t i = 0; i < 164; i++) {
+		struct ns_addr dst = i < 64 ? ip("10.3.0.2") : ip_n(0x0a040000, i);
+
+		pkt_tcp(&pk, ip_n(0x64000000, i), 999, dst, 80, NS_TCP_SYN, i, 0);
+		rig_feed(r, &pk, T0 + (uint64_t)i * US);
+	}
+	rig_finish(r);
+	ns_anomaly_engine_stats(r->e, &st);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_SLOT_TABLE_FULL], 100);
+	CU_ASSERT_EQUAL(st.c[NS_ANOMALY_C_OVERFLOW_FULL], 76);
 	rig_free(r);
 
 	/* a 500-port scan with room for 64 probes: counted, and still detected */
