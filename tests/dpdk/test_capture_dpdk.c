@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eal_keeper.h"
 #include "ns_capture.h"
 #include "ns_core.h"
 #include "ns_test.h"
@@ -22,7 +23,6 @@
 static const char *sample;
 static const char *corpus;
 static char eal_args[256];
-static char prefix[64];
 
 static struct ns_capture_params
 params(const char *iface)
@@ -571,10 +571,10 @@ static const struct ns_test_case cases[] = {
 int
 main(int argc, char **argv)
 {
+	struct eal_keeper k;
 	struct ns_capture_params p;
-	struct ns_capture *keeper, *again;
-	char errbuf[NS_CAPTURE_ERRBUF] = "", dir[128];
-	struct stat sb;
+	struct ns_capture *again;
+	char errbuf[NS_CAPTURE_ERRBUF] = "";
 	int rc;
 
 	if (argc != 3) {
@@ -583,25 +583,13 @@ main(int argc, char **argv)
 	}
 	sample = argv[1];
 	corpus = argv[2];
-	snprintf(prefix, sizeof(prefix), "nstest-api-%ld", (long)getpid());
-	snprintf(eal_args, sizeof(eal_args),
-		 "--no-huge -m 512 --no-pci --no-shconf --no-telemetry "
-		 "--log-level=lib.eal:warning --file-prefix=%s",
-		 prefix);
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
-	/* EAL lives once per process: this handle keeps it up across the tests */
+	eal_keeper_args(&k, eal_args, sizeof(eal_args), "api", 512);
 	p = params("net_null0");
-	keeper = ns_capture_open(&p, errbuf);
-	if (keeper == NULL) {
-		fprintf(stderr, "cannot start: %s\n", errbuf);
+	if (eal_keeper_start(&k, &p) != 0)
 		return 1;
-	}
 	rc = ns_test_run("dpdk_capture", cases, NS_ARRAY_SIZE(cases));
-	ns_capture_close(keeper);
-	if (stat(dir, &sb) == 0) {
-		fprintf(stderr, "FAIL: %s left behind after the last close\n", dir);
+	if (eal_keeper_stop(&k) != 0)
 		rc = 1;
-	}
 	again = ns_capture_open(&p, errbuf);
 	if (again != NULL || strstr(errbuf, "cannot start again") == NULL) {
 		fprintf(stderr, "FAIL: EAL restarted after cleanup (%s)\n", errbuf);

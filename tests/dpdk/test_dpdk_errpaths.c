@@ -19,6 +19,7 @@
 #include <rte_mempool.h>
 
 #include "capture_priv.h"
+#include "eal_keeper.h"
 #include "ns_capture.h"
 #include "ns_core.h"
 #include "ns_test.h"
@@ -211,30 +212,14 @@ static const struct ns_test_case cases[] = {
 int
 main(void)
 {
+	struct eal_keeper k;
 	struct ns_capture_params p;
-	struct ns_capture *keeper;
-	char errbuf[NS_CAPTURE_ERRBUF] = "", prefix[64], dir[128];
-	struct stat sb;
 	int rc;
 
-	snprintf(prefix, sizeof(prefix), "nstest-err-%ld", (long)getpid());
-	snprintf(eal_args, sizeof(eal_args),
-		 "--no-huge -m 256 --no-pci --no-shconf --no-telemetry "
-		 "--log-level=lib.eal:warning --file-prefix=%s",
-		 prefix);
-	snprintf(dir, sizeof(dir), "/var/run/dpdk/%s", prefix);
-	/* EAL lives once per process: this handle keeps it up across the tests */
+	eal_keeper_args(&k, eal_args, sizeof(eal_args), "err", 256);
 	p = params("net_null0");
-	keeper = ns_capture_open(&p, errbuf);
-	if (keeper == NULL) {
-		fprintf(stderr, "cannot start: %s\n", errbuf);
+	if (eal_keeper_start(&k, &p) != 0)
 		return 1;
-	}
 	rc = ns_test_run("dpdk_errpaths", cases, NS_ARRAY_SIZE(cases));
-	ns_capture_close(keeper);
-	if (stat(dir, &sb) == 0) {
-		fprintf(stderr, "FAIL: %s left behind after the last close\n", dir);
-		rc = 1;
-	}
-	return rc;
+	return eal_keeper_stop(&k) != 0 ? 1 : rc;
 }
