@@ -341,19 +341,22 @@ emergency_check(struct ns_flow_table *t)
 /*
  * Sweep generations. Each sweep rotation (the cursor walking [0, bump) once) starts
  * GENS_PER_PASS generations, at even steps of the cursor, and the table notes the table time
- * each began at. A packet that sets a flow's last time stamps the flow's seen[] byte with the
- * current generation g (flow_apply()); a packet older than g's start moves the start back to
- * its time (flow_gen_late()). So the flow has been idle at most now minus g's start, and when
- * that is less than look_from, the record's own test would pass the flow over: the sweep
- * passes it over on seen[] alone, 32 records in a few instructions, without loading their
- * hot lines.
+ * each began at. A packet that creates a flow or may change its state stamps the flow's seen[]
+ * byte with the current generation g (flow_apply()); a packet older than g's start moves the
+ * start back to its time (flow_gen_late()). So the flow has been idle at most now minus g's
+ * start, and when that is less than look_from, the record's own test would pass the flow
+ * over: the sweep passes it over on seen[] alone, 32 records in a few instructions, without
+ * loading their hot lines. A packet that only moves the last time on stores nothing: what it
+ * finds in seen[] still holds for a later last time and the same state.
  *
- * A flow the sweep reads, finds idle past look_from and keeps is parked in its generation
- * when its timeout class is one of park_classes (all but the shortest-timeout ones): until a
- * packet stamps it again its class and last time stay, so it cannot end before now minus g's
- * start exceeds the least timeout of those classes, and until then the sweep passes it over
- * too (unless an active timeout may be due: then every flow is read). Only flows the record's
- * test would pass over are skipped, so no result changes (test_sweep_generations compares).
+ * A flow the sweep reads, finds idle past look_from and keeps is parked in the newest
+ * generation g that began no later than its last packet when its timeout class is one of
+ * park_classes (all but the shortest-timeout ones): until a packet changes its state its class
+ * stays and its last time does not go back, so it cannot end before now minus g's start exceeds
+ * the least timeout of those classes, and until then the sweep passes it over too (unless an
+ * active timeout may be due: then every flow is read). A flow it reads and keeps otherwise is
+ * read again at its next visit. Only flows the record's test would pass over are skipped, so
+ * no result changes (test_flow_sweep compares).
  */
 
 /* Start the next generation at the table's clock. */
@@ -466,25 +469,33 @@ park_from_us(const struct ns_flow_table *t)
 	return m;
 }
 
-/* What a flow of class @tc the sweep read and keeps gets in seen[]: parked in the generation
- * its value @v names, when that is within the window and the class parks; else SEEN_STALE. */
-static inline uint8_t
-gen_park(const struct ns_flow_table *t, uint8_t v, enum flow_tclass tc)
+/*
+ * What a flow of class @tc, idle @idle_us, that the sweep read and keeps gets in seen[]: parked
+ * in the newest generation that started no later than its last packet, when the class parks
+ * and that generation is younger than @park_from and within the window; else SEEN_STALE. The
+ * generation comes from the flow's last time, not from the value seen[] held: a packet that
+ * only moves the last time on does not stamp (flow_apply()), so that value may be older than
+ * the flow's last packet, or SEEN_STALE from an earlier visit.
+ */
+static uint8_t
+gen_park(const struct ns_flow_table *t, uint64_t idle_us, enum flow_tclass tc, uint64_t park_from)
 {
-	int g, d;
+	unsigned g = t->gen;
 
-	if (v >= SEEN_PARK)
-		g = v - SEEN_PARK;
-	else if (v >= SEEN_PKT)
-		g = v - SEEN_PKT;
-	else
+	/* a generation that started before the last packet is older than the flow's idle time */
+	if (!(t->park_classes >> tc & 1) || idle_us >= park_from)
 		return SEEN_STALE;
-	d = t->gen - g;
-	if (d < 0)
-		d += SWEEP_GENS;
-	if (d >= GEN_WINDOW || !(t->park_classes >> tc & 1))
-		return SEEN_STALE;
-	return (uint8_t)(SEEN_PARK + g);
+	for (unsigned n = 0; n < t->gen_count; n++, g--) {
+		uint64_t age = t->now_us - t->gen_start_us[g];
+
+		if (age >= park_from)
+			break;
+		if (age >= idle_us)
+			return (uint8_t)(SEEN_PARK + g);
+		if (g == 0)
+			break;
+	}
+	return SEEN_STALE;
 }
 
 #if defined(__SSE2__)
@@ -672,7 +683,6 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			unsigned b = (unsigned)__builtin_ctz(unread);
 			uint32_t idx = pos + b;
 			const struct flow_rec *r = &recs[idx];
-			const uint8_t v = seen[idx];
 			enum flow_tclass tc;
 			uint64_t idle;
 			int k;
@@ -691,7 +701,7 @@ ns_flow_table_housekeeping(struct ns_flow_table *t, uint64_t now_ns, unsigned bu
 			k = sweep_look(t, idx, idle, now_ns, active_due, &pend[np], &tc);
 			if (k < 0) {
 				if (park_from != 0 && tc != TC_MAX)
-					seen[idx] = gen_park(t, v, tc);
+					seen[idx] = gen_park(t, idle, tc, park_from);
 				continue;
 			}
 			ended += (unsigned)k;

@@ -312,10 +312,10 @@ struct ns_flow_table {
 
 	uint64_t now_us; /* latest packet or housekeeping time */
 	/*
-	 * The sweep's generations (flow_emit.c, "Sweep generations"): a packet that sets a
-	 * flow's last time stamps seen[idx] with gen_stamp (SEEN_PKT + gen); gen_from_us, the
-	 * generation's start, is never after the time of a packet stamped with it (flow_apply()
-	 * lowers it for a late one).
+	 * The sweep's generations (flow_emit.c, "Sweep generations"): a packet that creates a
+	 * flow or may change its state stamps seen[idx] with gen_stamp (SEEN_PKT + gen);
+	 * gen_from_us, the generation's start, is never after the time of a packet stamped with it
+	 * (flow_apply() lowers it for a late one).
 	 */
 	uint8_t *seen; /* per record: one byte (SEEN_*) */
 	uint64_t gen_from_us;

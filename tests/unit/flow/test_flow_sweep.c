@@ -353,6 +353,103 @@ test_sweep_late_packet(void)
 }
 
 /*
+ * A packet that only moves a flow's last time on stores nothing in seen[] (flow_apply()), so the
+ * sweep parks an idle flow by its last time, and one that changes the flow's state stamps it
+ * again: here an in-order RST moves a parked established flow (300 s) to the closed class (2 s),
+ * and the sweep must end it 2 s later, not pass it over as parked until the park runs out.
+ */
+static void
+test_sweep_state_change(void)
+{
+	struct ns_flow_params p;
+	struct two w;
+	struct ns_pkt hs[3] = {
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
+			0),
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
+	};
+	struct ns_pkt ack =
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0);
+	struct ns_pkt rst = tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_RST, 101, 0, 0, 0);
+	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
+	uint64_t t_ack0 = T0 + 4 * MS, t_ack = T0 + 3 * SEC + 1 * MS, t_rst = T0 + 3 * SEC + 2 * MS;
+	uint8_t parked;
+
+	ns_flow_params_default(&p);
+	p.tcp_established_timeout = 300;
+	p.tcp_closed_timeout = 2;
+	two_open(&w, &p);
+	two_burst(&w, hs, ts, 3);
+	/* read while active: SEEN_STALE; a wrap, a generation starting at 3 ms */
+	two_housekeeping(&w, T0 + 3 * MS, 64);
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
+	/* in that generation, an ACK: no store */
+	two_burst(&w, &ack, &t_ack0, 1);
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
+	/* idle past the shortest timeout: read, kept and parked by its last time */
+	two_housekeeping(&w, T0 + 3 * SEC, 64);
+	parked = w.t[0]->seen[0];
+	CU_ASSERT_TRUE(parked >= SEEN_PARK);
+	/* an ACK of the established flow: the park still holds, nothing stored */
+	two_burst(&w, &ack, &t_ack, 1);
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], parked);
+	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_ESTABLISHED);
+	/* an in-order RST: a new state, a new class, a new stamp */
+	two_burst(&w, &rst, &t_rst, 1);
+	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_RESET);
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
+	/* idle 2.5 s > 2 s: it ends closed at this call */
+	two_housekeeping(&w, T0 + 5500 * MS, 64);
+	CU_ASSERT_EQUAL_FATAL(w.log[0].n, 1);
+	CU_ASSERT_EQUAL(w.log[0].recs[0].end_reason, NS_FLOW_END_CLOSED);
+	two_finish(&w);
+	two_close(&w);
+}
+
+/*
+ * The same for a segment without SYN, FIN or RST: with the established timeout the shortest
+ * (2 s), the ACK that completes a parked handshake (10 s) moves the flow to a class that does
+ * not park, and must stamp it again.
+ */
+static void
+test_sweep_ack_state_change(void)
+{
+	struct ns_flow_params p;
+	struct two w;
+	struct ns_pkt hs[3] = {
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
+			0),
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
+	};
+	uint64_t ts[2] = { T0, T0 + 1 * MS };
+	uint64_t t_synack = T0 + 1500 * MS, t_ack = T0 + 3601 * MS;
+
+	ns_flow_params_default(&p);
+	p.tcp_syn_timeout = 10;
+	p.tcp_established_timeout = 2;
+	p.tcp_closed_timeout = 5;
+	two_open(&w, &p);
+	two_burst(&w, hs, ts, 2);
+	two_housekeeping(&w, T0 + 1 * SEC, 64); /* a generation starting at 1 s */
+	two_burst(&w, &hs[1], &t_synack, 1); /* a SYN/ACK again: stamped */
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
+	/* idle past the shortest timeout: read, kept (10 s) and parked in that generation */
+	two_housekeeping(&w, T0 + 3600 * MS, 64);
+	CU_ASSERT_TRUE(w.t[0]->seen[0] >= SEEN_PARK);
+	two_burst(&w, &hs[2], &t_ack, 1);
+	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_ESTABLISHED);
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
+	/* idle 2.1 s > 2 s: it ends at this call, with the park (until 6 s) it would not */
+	two_housekeeping(&w, T0 + 5700 * MS, 64);
+	CU_ASSERT_EQUAL_FATAL(w.log[0].n, 1);
+	CU_ASSERT_EQUAL(w.log[0].recs[0].end_reason, NS_FLOW_END_IDLE);
+	two_finish(&w);
+	two_close(&w);
+}
+
+/*
  * A segment older than the flow's last packet still runs the TCP analysis: a late RST moves a
  * parked established flow to the closed class (2 s instead of 300), and the sweep must read it
  * again rather than keep passing it over as parked.
@@ -373,6 +470,7 @@ test_sweep_late_segment(void)
 	struct ns_pkt rst = tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_RST, 101, 0, 0, 0);
 	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
 	uint64_t t_ack = T0 + 4 * MS, late = T0 + 3500 * US;
+	uint8_t before;
 
 	ns_flow_params_default(&p);
 	p.tcp_established_timeout = 300;
@@ -380,8 +478,10 @@ test_sweep_late_segment(void)
 	two_open(&w, &p);
 	two_burst(&w, hs, ts, 3);
 	two_housekeeping(&w, T0 + 3 * MS, 64); /* a wrap: a generation starting at 3 ms */
+	before = w.t[0]->seen[0];
 	two_burst(&w, &ack, &t_ack, 1);
-	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
+	/* it moves the last time on and leaves the state: no store */
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], before);
 	/* idle past the shortest timeout: read, kept and parked (established: 300 s) */
 	two_housekeeping(&w, T0 + 3 * SEC, 64);
 	CU_ASSERT_EQUAL(w.log[0].n, 0);
@@ -442,6 +542,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_sweep_random),       NS_TEST(test_sweep_generation_wrap),
 	NS_TEST(test_sweep_reuse_freed),  NS_TEST(test_sweep_late_packet),
 	NS_TEST(test_sweep_late_segment), NS_TEST(test_sweep_emergency),
+	NS_TEST(test_sweep_state_change), NS_TEST(test_sweep_ack_state_change),
 };
 
 NS_TEST_MAIN("flow_sweep", cases)
