@@ -482,7 +482,7 @@ gen_park(const struct ns_flow_table *t, uint64_t idle_us, enum flow_tclass tc, u
 {
 	unsigned g = t->gen;
 
-	/* a generation that started before the last packet is older than the flow's idle time */
+	/* a generation that began no later than the last packet is at least idle_us old */
 	if (!(t->park_classes >> tc & 1) || idle_us >= park_from)
 		return SEEN_STALE;
 	for (unsigned n = 0; n < t->gen_count; n++, g--) {
@@ -490,7 +490,7 @@ gen_park(const struct ns_flow_table *t, uint64_t idle_us, enum flow_tclass tc, u
 
 		if (age >= park_from)
 			break;
-		if (age >= idle_us)
+		if (age >= idle_us) /* began no later than the last packet */
 			return (uint8_t)(SEEN_PARK + g);
 		if (g == 0)
 			break;

@@ -314,8 +314,11 @@ struct ns_flow_table {
 	/*
 	 * The sweep's generations (flow_emit.c, "Sweep generations"): a packet that creates a
 	 * flow or may change its state stamps seen[idx] with gen_stamp (SEEN_PKT + gen);
-	 * gen_from_us, the generation's start, is never after the time of a packet stamped with it
-	 * (flow_apply() lowers it for a late one).
+	 * gen_from_us, the generation's start, is never after the time of a packet stamped with it,
+	 * nor after the last time of a flow parked in it. flow_apply() lowers it for every late
+	 * packet, stamped or not: a packet 2^40 us behind a flow reads as ahead of it in 40-bit
+	 * time, moves its last time past the clock without a stamp, and only the generation moved
+	 * back makes the sweep read the flows it could otherwise pass over (test_sweep_wrap_alias).
 	 */
 	uint8_t *seen; /* per record: one byte (SEEN_*) */
 	uint64_t gen_from_us;

@@ -450,6 +450,51 @@ test_sweep_ack_state_change(void)
 }
 
 /*
+ * A packet 2^40 us (12.7 days) behind a parked flow, less its timeout: in 40-bit time it is 10 s
+ * ahead of the flow, so it moves the last time past the clock with no split and no stamp, and
+ * the reference ends the flow at the next call (its idle time wraps). Only flow_gen_late(),
+ * which every late packet runs, stamped or not, makes the sweep read the parked flow too.
+ */
+static void
+test_sweep_wrap_alias(void)
+{
+	struct ns_flow_params p;
+	struct two w;
+	struct ns_pkt hs[3] = {
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
+			0),
+		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
+	};
+	struct ns_pkt ack =
+		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0);
+	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
+	uint64_t t_ack = T0 + 4 * MS;
+	uint64_t alias = t_ack - ((1ull << 40) * US - 10 * SEC);
+	uint8_t parked;
+
+	ns_flow_params_default(&p);
+	p.tcp_established_timeout = 300;
+	p.tcp_closed_timeout = 2;
+	two_open(&w, &p);
+	two_burst(&w, hs, ts, 3);
+	two_housekeeping(&w, T0 + 3 * MS, 64); /* a generation starting at 3 ms */
+	two_burst(&w, &ack, &t_ack, 1);
+	two_housekeeping(&w, T0 + 3 * SEC, 64);
+	parked = w.t[0]->seen[0];
+	CU_ASSERT_TRUE(parked >= SEEN_PARK);
+	two_burst(&w, &ack, &alias, 1);
+	CU_ASSERT_EQUAL(w.log[0].n, 0); /* no split */
+	CU_ASSERT_EQUAL(w.t[0]->seen[0], parked);
+	CU_ASSERT_EQUAL(w.t[0]->gen_start_us[w.t[0]->gen], alias / US);
+	two_housekeeping(&w, T0 + 3100 * MS, 64);
+	CU_ASSERT_EQUAL_FATAL(w.log[0].n, 1);
+	CU_ASSERT_EQUAL(w.log[0].recs[0].end_reason, NS_FLOW_END_IDLE);
+	two_finish(&w);
+	two_close(&w);
+}
+
+/*
  * A segment older than the flow's last packet still runs the TCP analysis: a late RST moves a
  * parked established flow to the closed class (2 s instead of 300), and the sweep must read it
  * again rather than keep passing it over as parked.
@@ -543,6 +588,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_sweep_reuse_freed),  NS_TEST(test_sweep_late_packet),
 	NS_TEST(test_sweep_late_segment), NS_TEST(test_sweep_emergency),
 	NS_TEST(test_sweep_state_change), NS_TEST(test_sweep_ack_state_change),
+	NS_TEST(test_sweep_wrap_alias),
 };
 
 NS_TEST_MAIN("flow_sweep", cases)
