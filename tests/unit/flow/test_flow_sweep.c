@@ -352,6 +352,27 @@ test_sweep_late_packet(void)
 	log_reset();
 }
 
+/* One connection for the targeted cases: its handshake (SYN, SYN/ACK, ACK), the server's next
+ * ACK and the client's in-order RST. */
+struct conn {
+	struct ns_pkt hs[3], ack, rst;
+};
+
+static struct conn
+conn_pkts(void)
+{
+	return (struct conn){
+		.hs = {
+			tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
+			tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101,
+				1000, 0),
+			tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
+		},
+		.ack = tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0),
+		.rst = tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_RST, 101, 0, 0, 0),
+	};
+}
+
 /*
  * A packet that only moves a flow's last time on stores nothing in seen[] (flow_apply()), so the
  * sweep parks an idle flow by its last time, and one that changes the flow's state stamps it
@@ -363,15 +384,7 @@ test_sweep_state_change(void)
 {
 	struct ns_flow_params p;
 	struct two w;
-	struct ns_pkt hs[3] = {
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
-			0),
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
-	};
-	struct ns_pkt ack =
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0);
-	struct ns_pkt rst = tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_RST, 101, 0, 0, 0);
+	const struct conn c = conn_pkts();
 	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
 	uint64_t t_ack0 = T0 + 4 * MS, t_ack = T0 + 3 * SEC + 1 * MS, t_rst = T0 + 3 * SEC + 2 * MS;
 	uint8_t parked;
@@ -380,23 +393,23 @@ test_sweep_state_change(void)
 	p.tcp_established_timeout = 300;
 	p.tcp_closed_timeout = 2;
 	two_open(&w, &p);
-	two_burst(&w, hs, ts, 3);
+	two_burst(&w, c.hs, ts, 3);
 	/* read while active: SEEN_STALE; a wrap, a generation starting at 3 ms */
 	two_housekeeping(&w, T0 + 3 * MS, 64);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
 	/* in that generation, an ACK: no store */
-	two_burst(&w, &ack, &t_ack0, 1);
+	two_burst(&w, &c.ack, &t_ack0, 1);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
 	/* idle past the shortest timeout: read, kept and parked by its last time */
 	two_housekeeping(&w, T0 + 3 * SEC, 64);
 	parked = w.t[0]->seen[0];
 	CU_ASSERT_TRUE(parked >= SEEN_PARK);
 	/* an ACK of the established flow: the park still holds, nothing stored */
-	two_burst(&w, &ack, &t_ack, 1);
+	two_burst(&w, &c.ack, &t_ack, 1);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], parked);
 	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_ESTABLISHED);
 	/* an in-order RST: a new state, a new class, a new stamp */
-	two_burst(&w, &rst, &t_rst, 1);
+	two_burst(&w, &c.rst, &t_rst, 1);
 	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_RESET);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
 	/* idle 2.5 s > 2 s: it ends closed at this call */
@@ -417,12 +430,7 @@ test_sweep_ack_state_change(void)
 {
 	struct ns_flow_params p;
 	struct two w;
-	struct ns_pkt hs[3] = {
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
-			0),
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
-	};
+	const struct conn c = conn_pkts();
 	uint64_t ts[2] = { T0, T0 + 1 * MS };
 	uint64_t t_synack = T0 + 1500 * MS, t_ack = T0 + 3601 * MS;
 
@@ -431,14 +439,14 @@ test_sweep_ack_state_change(void)
 	p.tcp_established_timeout = 2;
 	p.tcp_closed_timeout = 5;
 	two_open(&w, &p);
-	two_burst(&w, hs, ts, 2);
+	two_burst(&w, c.hs, ts, 2);
 	two_housekeeping(&w, T0 + 1 * SEC, 64); /* a generation starting at 1 s */
-	two_burst(&w, &hs[1], &t_synack, 1); /* a SYN/ACK again: stamped */
+	two_burst(&w, &c.hs[1], &t_synack, 1); /* a SYN/ACK again: stamped */
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
 	/* idle past the shortest timeout: read, kept (10 s) and parked in that generation */
 	two_housekeeping(&w, T0 + 3600 * MS, 64);
 	CU_ASSERT_TRUE(w.t[0]->seen[0] >= SEEN_PARK);
-	two_burst(&w, &hs[2], &t_ack, 1);
+	two_burst(&w, &c.hs[2], &t_ack, 1);
 	CU_ASSERT_EQUAL(w.t[0]->recs[0].hot.state, NS_FLOW_TCP_ESTABLISHED);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], w.t[0]->gen_stamp);
 	/* idle 2.1 s > 2 s: it ends at this call, with the park (until 6 s) it would not */
@@ -460,14 +468,7 @@ test_sweep_wrap_alias(void)
 {
 	struct ns_flow_params p;
 	struct two w;
-	struct ns_pkt hs[3] = {
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
-			0),
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
-	};
-	struct ns_pkt ack =
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0);
+	const struct conn c = conn_pkts();
 	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
 	uint64_t t_ack = T0 + 4 * MS;
 	uint64_t alias = t_ack - ((1ull << 40) * US - 10 * SEC);
@@ -477,13 +478,13 @@ test_sweep_wrap_alias(void)
 	p.tcp_established_timeout = 300;
 	p.tcp_closed_timeout = 2;
 	two_open(&w, &p);
-	two_burst(&w, hs, ts, 3);
+	two_burst(&w, c.hs, ts, 3);
 	two_housekeeping(&w, T0 + 3 * MS, 64); /* a generation starting at 3 ms */
-	two_burst(&w, &ack, &t_ack, 1);
+	two_burst(&w, &c.ack, &t_ack, 1);
 	two_housekeeping(&w, T0 + 3 * SEC, 64);
 	parked = w.t[0]->seen[0];
 	CU_ASSERT_TRUE(parked >= SEEN_PARK);
-	two_burst(&w, &ack, &alias, 1);
+	two_burst(&w, &c.ack, &alias, 1);
 	CU_ASSERT_EQUAL(w.log[0].n, 0); /* no split */
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], parked);
 	CU_ASSERT_EQUAL(w.t[0]->gen_start_us[w.t[0]->gen], alias / US);
@@ -504,15 +505,7 @@ test_sweep_late_segment(void)
 {
 	struct ns_flow_params p;
 	struct two w;
-	struct ns_pkt hs[3] = {
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_SYN, 100, 0, 1000, 0),
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_SYN | NS_TCP_ACK, 500, 101, 1000,
-			0),
-		tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_ACK, 101, 501, 1000, 0),
-	};
-	struct ns_pkt ack =
-		tcp_pkt("10.0.0.2", 80, "10.0.0.1", 1000, NS_TCP_ACK, 501, 101, 1000, 0);
-	struct ns_pkt rst = tcp_pkt("10.0.0.1", 1000, "10.0.0.2", 80, NS_TCP_RST, 101, 0, 0, 0);
+	const struct conn c = conn_pkts();
 	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
 	uint64_t t_ack = T0 + 4 * MS, late = T0 + 3500 * US;
 	uint8_t before;
@@ -521,10 +514,10 @@ test_sweep_late_segment(void)
 	p.tcp_established_timeout = 300;
 	p.tcp_closed_timeout = 2;
 	two_open(&w, &p);
-	two_burst(&w, hs, ts, 3);
+	two_burst(&w, c.hs, ts, 3);
 	two_housekeeping(&w, T0 + 3 * MS, 64); /* a wrap: a generation starting at 3 ms */
 	before = w.t[0]->seen[0];
-	two_burst(&w, &ack, &t_ack, 1);
+	two_burst(&w, &c.ack, &t_ack, 1);
 	/* it moves the last time on and leaves the state: no store */
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], before);
 	/* idle past the shortest timeout: read, kept and parked (established: 300 s) */
@@ -532,7 +525,7 @@ test_sweep_late_segment(void)
 	CU_ASSERT_EQUAL(w.log[0].n, 0);
 	CU_ASSERT_TRUE(w.t[0]->seen[0] >= SEEN_PARK);
 	/* a late RST: the last time stays, the class becomes closed */
-	two_burst(&w, &rst, &late, 1);
+	two_burst(&w, &c.rst, &late, 1);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
 	/* idle 3.5 s > 2 s: it ends closed at this call */
 	two_housekeeping(&w, T0 + 3500 * MS, 64);
