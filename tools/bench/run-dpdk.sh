@@ -14,6 +14,10 @@
 # primary's pool and advances every connection's sequence numbers per pass, so the analyser
 # sees in-order streams rather than net_pcap's replayed retransmissions; one worker only (the
 # feeder has the other core).
+# Every run is bracketed by xcore-rtt, the cache-line round trip between cores 0 and 1: on a
+# virtual machine the two vCPUs may sit on cores that share an L3 or on cores that do not, and
+# the replay's rates depend on which (docs/performance.md, "Machine"). The summary gives the
+# ratios to testpmd per host state as well as over all repetitions.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,6 +33,7 @@ capacity_all=
 ns_args=()
 replay=both
 feed_pid=
+rtt_split=250
 
 usage() {
 	cat <<EOF
@@ -44,6 +49,8 @@ Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, resto
                    --ns-arg --set --ns-arg pipeline.burst=64
   --capacity N     flow.capacity for every scenario (default: sized per scenario, 131072
                    up to 100k flows, 1179648 at 1M, as run.sh does)
+  --rtt-split NS   core-to-core round trip (xcore-rtt, cores 0 and 1) below which a run
+                   counts as "near" (the vCPUs share an L3), at or above as "far" (default 250)
   --no-build         use the binaries already in the build directory as they are
 EOF
 }
@@ -58,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build_it=0 ;;
 	--replay) replay=$2; shift ;;
 	--capacity) capacity_all=$2; shift ;;
+	--rtt-split) rtt_split=$2; shift ;;
 	--ns-arg) ns_args+=("$2"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -99,12 +107,14 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$root" --buildtype=release -Ddpdk=enabled >"$log/meson-setup.log"
 fi
 if [ "$build_it" -eq 1 ]; then
-	ninja -C "$build" app/netscope/netscope tools/gen-bench tools/ring-feed >"$log/ninja.log" ||
+	ninja -C "$build" app/netscope/netscope tools/gen-bench tools/ring-feed tools/xcore-rtt \
+		>"$log/ninja.log" ||
 		{ cat "$log/ninja.log" >&2; exit 1; }
 fi
 netscope=$build/app/netscope/netscope
 gen=$build/tools/gen-bench
 feed=$build/tools/ring-feed
+xrtt=$build/tools/xcore-rtt
 case $replay in
 pcap | ring | both) ;;
 *) usage >&2; exit 2 ;;
@@ -158,11 +168,18 @@ if [ "$replay" != pcap ]; then
 fi
 eal_ring="--no-pci --no-telemetry --log-level=lib.eal:warning --huge-dir=$huge"
 
+# The cache-line round trip between cores 0 and 1 in ns (0 when xcore-rtt cannot run): the
+# host's state, taken right before and right after each run
+host_rtt() {
+	"$xrtt" -a 0 -b 1 2>/dev/null || echo 0
+}
+
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- lib app 2>/dev/null || echo ' (lib/app have uncommitted changes)')"
 	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) vCPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "DPDK: $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'); testpmd: ${testpmd:-not installed (Debian package dpdk)}"
+	echo "core 0 <-> core 1 cache-line round trip at start: $(host_rtt) ns (near below $rtt_split)"
 } | tee "$scratch/facts.txt"
 
 declare -A file rfile npk flows_of msize capacity
@@ -382,10 +399,11 @@ analysis_flags() {
 }
 
 # one measurement with mbufs of @msz bytes of data room (or "ring": the ring replay): appends
-# "name tool workers rep mpps_wall cpu_share mpps_cpu" to runs.tsv, the name with "/mbuf<msz>"
-# for compact mbufs and "/ring" for the ring replay
+# "name tool workers rep mpps_wall cpu_share mpps_cpu rtt_before rtt_after" to runs.tsv, the
+# name with "/mbuf<msz>" for compact mbufs and "/ring" for the ring replay
 measure() {
-	local what=$1 name=$2 workers=$3 rep=$4 msz=$5 res key=$2
+	local what=$1 name=$2 workers=$3 rep=$4 msz=$5 res key=$2 rb ra
+	rb=$(host_rtt)
 	[ "$msz" = ring ] || [ "$msz" -eq "$default_msz" ] || key=$name/mbuf$msz
 	if [ "$msz" = ring ]; then
 		key=$name/ring
@@ -401,8 +419,11 @@ measure() {
 		res=$(run_netscope "$name" "$workers" "$log/${key/\//-}-w$workers-$rep" "$msz")
 	fi
 	read -r mw share <<<"$res"
-	awk -v n="$key" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" 'BEGIN {
-		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\n", n, t, w, r, mw, sh, (sh > 0 ? mw / sh : 0) }' |
+	ra=$(host_rtt)
+	awk -v n="$key" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" \
+		-v rb="$rb" -v ra="$ra" 'BEGIN {
+		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%s\n", n, t, w, r, mw, sh,
+			(sh > 0 ? mw / sh : 0), rb, ra }' |
 		tee -a "$raw"
 }
 
@@ -438,6 +459,37 @@ pair_ratio() {
 		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v) printf "%.3f\n", v["testpmd/" k] / v["netscope/" k] }' "$raw" | median
 }
 
+# The host state of each run (runs.tsv columns 8 and 9, the round trip before and after it):
+# near, far, or mixed when it changed during the run (or xcore-rtt could not run)
+run_state='function state(b, a) { if (b <= 0 || a <= 0) return "mixed";
+		if (b < thr && a < thr) return "near"; if (b >= thr && a >= thr) return "far";
+		return "mixed" }'
+
+# by_state NAME STATE: "reps netscope testpmd ratio" over the repetitions whose netscope (1
+# worker) and testpmd runs were both in STATE: the median rates and the median per-repetition
+# ratio ("0" when there are none)
+by_state() {
+	awk -F'\t' -v n="$1" -v want="$2" -v thr="$rtt_split" "$run_state"'
+		$1 == n && $3 == 1 && $7 > 0 && state($8, $9) == want { v[$2 "/" $4] = $7; r[$4] = 1 }
+		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v)
+			print v["netscope/" k], v["testpmd/" k], v["testpmd/" k] / v["netscope/" k] }' "$raw" >"$log/by-state.tmp"
+	if [ -s "$log/by-state.tmp" ]; then
+		printf '%s %s %s %s\n' "$(wc -l <"$log/by-state.tmp")" "$(cut -d' ' -f1 "$log/by-state.tmp" | median)" \
+			"$(cut -d' ' -f2 "$log/by-state.tmp" | median)" "$(cut -d' ' -f3 "$log/by-state.tmp" | median)"
+	else
+		echo 0
+	fi
+	rm -f "$log/by-state.tmp"
+}
+
+# Repetitions of NAME with netscope and testpmd in different states, or one of them mixed
+state_split() {
+	awk -F'\t' -v n="$1" -v thr="$rtt_split" "$run_state"'
+		$1 == n && $3 == 1 && $7 > 0 { s[$2 "/" $4] = state($8, $9); r[$4] = 1 }
+		END { c = 0; for (k in r) if (("netscope/" k) in s && ("testpmd/" k) in s &&
+			(s["netscope/" k] != s["testpmd/" k] || s["netscope/" k] == "mixed")) c++; print c }' "$raw"
+}
+
 summary=$scratch/summary.md
 {
 	echo "| replay | netscope 1 worker, Mpps (CPU) | (wall) | netscope 2 workers per-queue, Mpps (CPU, whole process) | (wall) | testpmd rxonly, Mpps (CPU) | (wall) | 1 worker vs testpmd (CPU) | (per repetition) |"
@@ -465,6 +517,14 @@ summary=$scratch/summary.md
 		[ "${n%/ring}" = min-1m ] && want=10
 		p=$(pair_ratio "$n")
 		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.2fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')$([ -n "$p" ] && awk -v p="$p" 'BEGIN { printf "; per-repetition ratio %.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
+		if [ -n "$c" ] && [ -n "$t" ]; then
+			for st in near far; do
+				read -r k sc stp sr <<<"$(by_state "$n" "$st")"
+				[ "$k" -gt 0 ] && echo "  - host $st (both runs' core round trip $([ "$st" = near ] && echo "< $rtt_split" || echo ">= $rtt_split") ns): $k repetitions, netscope $sc Mpps, testpmd $stp, per-repetition ratio $(awk -v p="$sr" 'BEGIN { printf "%.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
+			done
+			k=$(state_split "$n")
+			[ "$k" -gt 0 ] && echo "  - $k repetitions with the two runs in different host states or one changing state, in neither line above"
+		fi
 	done
 	if [ "$replay" != pcap ]; then
 		echo
@@ -479,4 +539,4 @@ summary=$scratch/summary.md
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
 echo
 cat "$summary"
-echo "raw runs: $raw (name tool workers rep mpps_wall cpu_share mpps_cpu)"
+echo "raw runs: $raw (name tool workers rep mpps_wall cpu_share mpps_cpu rtt_before_ns rtt_after_ns)"
