@@ -16,8 +16,8 @@
 # feeder has the other core).
 # Every run is bracketed by xcore-rtt, the cache-line round trip between cores 0 and 1: on a
 # virtual machine the two vCPUs may sit on cores that share an L3 or on cores that do not, and
-# the replay's rates depend on which (docs/performance.md, "Machine"). The summary gives the
-# ratios to testpmd per host state as well as over all repetitions.
+# the replay's rates depend on which (docs/performance.md, "Machine"). Under each target line
+# the summary gives the ratio to testpmd per host state as well as over all repetitions.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -119,6 +119,10 @@ case $replay in
 pcap | ring | both) ;;
 *) usage >&2; exit 2 ;;
 esac
+if ! [[ $rtt_split =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+	echo "run-dpdk.sh: --rtt-split takes nanoseconds, a number: '$rtt_split'" >&2
+	exit 2
+fi
 if ! "$netscope" --help 2>&1 | grep -q -- "--dpdk-args"; then
 	echo "run-dpdk.sh: $netscope has no DPDK backend (meson -Ddpdk=enabled)" >&2
 	exit 1
@@ -168,18 +172,24 @@ if [ "$replay" != pcap ]; then
 fi
 eal_ring="--no-pci --no-telemetry --log-level=lib.eal:warning --huge-dir=$huge"
 
-# The cache-line round trip between cores 0 and 1 in ns (0 when xcore-rtt cannot run): the
-# host's state, taken right before and right after each run
+# The cache-line round trip between cores 0 and 1 in ns (0 when xcore-rtt cannot run: every
+# run is then "mixed" and the summary leaves the per-state lines out): the host's state, taken
+# right before and right after each run
 host_rtt() {
 	"$xrtt" -a 0 -b 1 2>/dev/null || echo 0
 }
+rtt_ok=1
+if ! "$xrtt" -a 0 -b 1 -n 100 -r 1 >/dev/null; then
+	echo "run-dpdk.sh: $xrtt cannot measure CPU 0 <-> 1: no per-host-state lines in the summary" >&2
+	rtt_ok=0
+fi
 
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet HEAD -- lib app 2>/dev/null || echo ' (lib/app have uncommitted changes)')"
 	echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) vCPU; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "DPDK: $(pkg-config --modversion libdpdk 2>/dev/null || echo '?'); testpmd: ${testpmd:-not installed (Debian package dpdk)}"
-	echo "core 0 <-> core 1 cache-line round trip at start: $(host_rtt) ns (near below $rtt_split)"
+	echo "core 0 <-> core 1 cache-line round trip at start: $([ "$rtt_ok" -eq 1 ] && echo "$(host_rtt) ns (near below $rtt_split)" || echo "n/a")"
 } | tee "$scratch/facts.txt"
 
 declare -A file rfile npk flows_of msize capacity
@@ -517,7 +527,7 @@ summary=$scratch/summary.md
 		[ "${n%/ring}" = min-1m ] && want=10
 		p=$(pair_ratio "$n")
 		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.2fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')$([ -n "$p" ] && awk -v p="$p" 'BEGIN { printf "; per-repetition ratio %.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
-		if [ -n "$c" ] && [ -n "$t" ]; then
+		if [ -n "$c" ] && [ -n "$t" ] && [ "$rtt_ok" -eq 1 ]; then
 			for st in near far; do
 				read -r k sc stp sr <<<"$(by_state "$n" "$st")"
 				[ "$k" -gt 0 ] && echo "  - host $st (both runs' core round trip $([ "$st" = near ] && echo "< $rtt_split" || echo ">= $rtt_split") ns): $k repetitions, netscope $sc Mpps, testpmd $stp, per-repetition ratio $(awk -v p="$sr" 'BEGIN { printf "%.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
@@ -534,7 +544,7 @@ summary=$scratch/summary.md
 		echo "$(for f in "$log"/*-ring-w1-*.flags; do [ -e "$f" ] && printf '%s %s, ' "$(basename "$f" .flags)" "$(cat "$f")"; done | sed 's/, $//')."
 	fi
 	echo
-	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all") (reps $reps, ${dur} s of steady state per run)"
+	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all")$([ "$rtt_split" != 250 ] && echo " --rtt-split $rtt_split") (reps $reps, ${dur} s of steady state per run)"
 } >"$summary"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
 echo

@@ -123,8 +123,8 @@ main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: xcore-rtt [-a CPU] [-b CPU] [-n ROUND_TRIPS] "
-					"[-r ROUNDS]\n");
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: xcore-rtt [-a CPU] [-b CPU] [-n ROUND_TRIPS] [-r ROUNDS]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
