@@ -334,5 +334,6 @@ flow_tcp_segment(struct flow_rec *r, const struct ns_pkt *p, unsigned d, uint32_
 
 	tcp_state_update(h, d, fl);
 	h->ep = ep_update(h->ep, d == ((h->flags & FF_CLIENT_HI) ? 1u : 0u), fl, seglen);
+	flow_tcp_fast_set(r);
 	return ovf;
 }

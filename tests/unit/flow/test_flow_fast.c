@@ -5,6 +5,7 @@
  * (flow_tcp_segment), both ways: segment by segment on a record (each shortcut must either
  * leave the record untouched or leave it byte for byte as the full chain does), and whole
  * tables fed the same traffic with the shortcuts on and off (identical records and counters).
+ * TD_FAST, the fast path's cached state test, is compared apart (fast_bit_ok()).
  * The traffic is mostly well-behaved connections, which is what the shortcuts are for, with
  * every kind of trouble mixed in: losses, retransmissions, reordering, duplicate and unseen
  * ACKs, zero windows and probes, keep-alives, SYN/FIN/RST at any time, sequence wrap and fully
@@ -156,6 +157,43 @@ static const struct {
 static bool check_failed;
 
 /*
+ * TD_FAST (flow_tcp_fast_set()) caches flow_tcp_fast_ready(): exact after the full chain,
+ * never set where it does not hold after a shortcut (flow_tcp_fast_ts() may leave a clear bit
+ * stale). @exact: the record comes from the full chain.
+ */
+static bool
+fast_bit_ok(const struct flow_rec *r, bool exact)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		bool set = (r->tcp.dir[d].bits & TD_FAST) != 0;
+
+		if (exact ? set != flow_tcp_fast_ready(r, d) : set && !flow_tcp_fast_ready(r, d))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Whether shortcut result @a is the full chain's @b: TD_FAST checked by fast_bit_ok() (@a may
+ * hold a stale clear bit), every other byte equal.
+ */
+static bool
+same_as_full(const struct flow_rec *a, const struct flow_rec *b)
+{
+	struct flow_rec x, y;
+
+	CU_ASSERT_TRUE(fast_bit_ok(b, true));
+	CU_ASSERT_TRUE(fast_bit_ok(a, false));
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	for (unsigned d = 0; d < 2; d++) {
+		x.tcp.dir[d].bits &= (uint8_t)~TD_FAST;
+		y.tcp.dir[d].bits &= (uint8_t)~TD_FAST;
+	}
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/*
  * Segment @p on record @cur through every shortcut: each must leave the record untouched, or
  * exactly as the full chain leaves it (and then report no counter overflow). @hits counts, per
  * shortcut, the segments it took. Then @cur gets the full chain's result.
@@ -176,7 +214,7 @@ check_segment(struct flow_rec *cur, const struct ns_pkt *p, unsigned d, uint32_t
 		if (shortcuts[k].fn(&a, p, d, t_us)) {
 			hits[k]++;
 			CU_ASSERT_FALSE(flow_tcp_segment(&b, p, d, t_us));
-			if (memcmp(&a, &b, sizeof(a)) != 0 && !check_failed) {
+			if (!same_as_full(&a, &b) && !check_failed) {
 				check_failed = true;
 				CU_FAIL("a shortcut differs from the full rule chain");
 				printf("\n  %s: flags %#x seq %u ack %u len %u win %u dir %u t "
@@ -438,7 +476,7 @@ test_syn_new_equals_full(void)
 		if (flow_tcp_syn_new(&a, &p, d, t_us)) {
 			hits++;
 			CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
-			if (memcmp(&a, &b, sizeof(a)) != 0) {
+			if (!same_as_full(&a, &b)) {
 				CU_FAIL("new-SYN path differs from the full rule chain");
 				printf("\n  flags %#x seq %u ack %u len %u win %u dir %u\n", fl, seq,
 				       ack, len, win, d);
@@ -496,7 +534,7 @@ test_synack_equals_full(void)
 		if (flow_tcp_synack(&a, &p, d, t_us)) {
 			hits++;
 			CU_ASSERT_FALSE(flow_tcp_segment(&b, &p, d, t_us));
-			if (memcmp(&a, &b, sizeof(a)) != 0) {
+			if (!same_as_full(&a, &b)) {
 				CU_FAIL("SYN/ACK path differs from the full rule chain");
 				printf("\n  flags %#x seq %u ack %u len %u dir %u client %u\n",
 				       p.tcp_flags, p.tcp_seq, p.tcp_ack, p.payload_len, d, c);
@@ -721,6 +759,55 @@ test_cold_pf_decision(void)
 	}
 }
 
+/*
+ * TD_FAST through a zero window, as the dispatcher and the full chain leave it: the server's
+ * zero window clears the client's bit; the server's window update on the fast path leaves it
+ * clear (stale); the client's next in-order segment is then refused by the fast path, changing
+ * nothing, and the full chain sets the bit again, so the one after takes the fast path.
+ * Without the bit test in flow_tcp_fast_ts() the refusal fails; without flow_tcp_fast_set()
+ * in the full chain or after the SYN/ACK, the fast path never runs.
+ */
+static void
+test_fast_bit(void)
+{
+	const uint32_t ci = 1000, si = 5000, t = 1000000;
+	struct flow_rec r, before;
+	struct ns_pkt p;
+
+	rec_init(&r, false);
+	p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_SYN, ci, 0, 1000, 0);
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 0, t, true), TS_COLD);
+	p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_SYN | NS_TCP_ACK, si, ci + 1, 1000, 0);
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 1, t + 10, false), TS_COLD);
+	CU_ASSERT_TRUE(fast_bit_ok(&r, true));
+	CU_ASSERT_TRUE((r.tcp.dir[0].bits & TD_FAST) != 0);
+	p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_ACK, ci + 1, si + 1, 1000, 0);
+	CU_ASSERT_NOT_EQUAL(flow_tcp_shortcut(&r, &p, 0, t + 20, false), TS_NONE);
+	/* the server's data with a zero window: the full chain (rule 2 needs it) */
+	p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_ACK, si + 1, ci + 1, 0, 100);
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 1, t + 30, false), TS_NONE);
+	CU_ASSERT_FALSE(flow_tcp_segment(&r, &p, 1, t + 30));
+	CU_ASSERT_TRUE(fast_bit_ok(&r, true));
+	CU_ASSERT_FALSE(r.tcp.dir[0].bits & TD_FAST);
+	/* its window update on the fast path: the client's bit stays clear, though it now holds */
+	p = tcp_pkt("10.0.0.2", 2, "10.0.0.1", 1, NS_TCP_ACK, si + 101, ci + 1, 1000, 0);
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 1, t + 40, false), TS_HOT);
+	CU_ASSERT_FALSE(r.tcp.dir[0].bits & TD_FAST);
+	CU_ASSERT_TRUE(flow_tcp_fast_ready(&r, 0));
+	/* the client's in-order ACK: refused, nothing changed; the full chain sets the bit */
+	p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_ACK, ci + 1, si + 101, 1000, 0);
+	memcpy(&before, &r, sizeof(r));
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 0, t + 50, false), TS_NONE);
+	CU_ASSERT_EQUAL(memcmp(&r, &before, sizeof(r)), 0);
+	CU_ASSERT_FALSE(flow_tcp_segment(&r, &p, 0, t + 50));
+	CU_ASSERT_TRUE((r.tcp.dir[0].bits & TD_FAST) != 0);
+	CU_ASSERT_TRUE(fast_bit_ok(&r, true));
+	/* and the next one takes the fast path */
+	p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, NS_TCP_ACK, ci + 1, si + 101, 1000, 10);
+	CU_ASSERT_EQUAL(flow_tcp_shortcut(&r, &p, 0, t + 60, false), TS_HOT);
+	CU_ASSERT_TRUE(fast_bit_ok(&r, false));
+}
+
 static const struct ns_test_case cases[] = {
 	NS_TEST(test_fast_equals_full_per_segment),
 	NS_TEST(test_below_replay),
@@ -728,6 +815,7 @@ static const struct ns_test_case cases[] = {
 	NS_TEST(test_syn_new_equals_full),
 	NS_TEST(test_synack_equals_full),
 	NS_TEST(test_cold_pf_decision),
+	NS_TEST(test_fast_bit),
 	NS_TEST(test_fast_equals_full_tables),
 	NS_TEST(test_replay_tables),
 };
