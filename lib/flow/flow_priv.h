@@ -809,8 +809,8 @@ enum {
 /*
  * The flow-state half of flow_tcp_fast_ts()'s test for direction @d: its sender's Zeek endpoint
  * is active, both base sequence numbers are set, and the receiver's window is not zero (rule
- * 1's zero-window probe and rule 2's zero window need the full chain). It changes only where
- * the full chain or a shortcut other than flow_tcp_fast_ts() runs, so flow_tcp_fast_set()
+ * 1's zero-window probe and rule 2's zero window need the full chain). It becomes false only
+ * where the full chain or a shortcut other than flow_tcp_fast_ts() runs, so flow_tcp_fast_set()
  * caches it there as TD_FAST and the fast path tests one bit: 16 instructions a packet fewer
  * (callgrind, bench-flow on a steady min-100k capture).
  */
