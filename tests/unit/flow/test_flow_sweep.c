@@ -458,6 +458,37 @@ test_sweep_ack_state_change(void)
 }
 
 /*
+ * The timeline test_sweep_wrap_alias() and test_sweep_late_segment() start from: a connection
+ * (established timeout 300 s, closed 2 s) whose handshake ends at 2 ms, a generation starting at
+ * 3 ms, its ACK at 4 ms (which stores nothing: it moves only the last time), and a sweep at 3 s
+ * that reads it, keeps it and parks it. Returns the flow's parked seen[] value.
+ */
+static uint8_t
+open_parked(struct two *w, const struct conn *c)
+{
+	struct ns_flow_params p;
+	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
+	uint64_t t_ack = T0 + 4 * MS;
+	uint8_t before;
+
+	ns_flow_params_default(&p);
+	p.tcp_established_timeout = 300;
+	p.tcp_closed_timeout = 2;
+	two_open(w, &p);
+	two_burst(w, c->hs, ts, 3);
+	two_housekeeping(w, T0 + 3 * MS, 64); /* a wrap: a generation starting at 3 ms */
+	before = w->t[0]->seen[0];
+	two_burst(w, &c->ack, &t_ack, 1);
+	/* it moves the last time on and leaves the state: no store */
+	CU_ASSERT_EQUAL(w->t[0]->seen[0], before);
+	/* idle past the shortest timeout: read, kept and parked (established: 300 s) */
+	two_housekeeping(w, T0 + 3 * SEC, 64);
+	CU_ASSERT_EQUAL(w->log[0].n, 0);
+	CU_ASSERT_TRUE(w->t[0]->seen[0] >= SEEN_PARK);
+	return w->t[0]->seen[0];
+}
+
+/*
  * A packet 2^40 us (12.7 days) behind a parked flow, less its timeout: in 40-bit time it is 10 s
  * ahead of the flow, so it moves the last time past the clock with no split and no stamp, and
  * the reference ends the flow at the next call (its idle time wraps). Only flow_gen_late(),
@@ -466,24 +497,12 @@ test_sweep_ack_state_change(void)
 static void
 test_sweep_wrap_alias(void)
 {
-	struct ns_flow_params p;
 	struct two w;
 	const struct conn c = conn_pkts();
-	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
-	uint64_t t_ack = T0 + 4 * MS;
-	uint64_t alias = t_ack - ((1ull << 40) * US - 10 * SEC);
-	uint8_t parked;
+	/* the ACK's time (4 ms) less 2^40 us, plus 10 s */
+	uint64_t alias = T0 + 4 * MS - ((1ull << 40) * US - 10 * SEC);
+	const uint8_t parked = open_parked(&w, &c);
 
-	ns_flow_params_default(&p);
-	p.tcp_established_timeout = 300;
-	p.tcp_closed_timeout = 2;
-	two_open(&w, &p);
-	two_burst(&w, c.hs, ts, 3);
-	two_housekeeping(&w, T0 + 3 * MS, 64); /* a generation starting at 3 ms */
-	two_burst(&w, &c.ack, &t_ack, 1);
-	two_housekeeping(&w, T0 + 3 * SEC, 64);
-	parked = w.t[0]->seen[0];
-	CU_ASSERT_TRUE(parked >= SEEN_PARK);
 	two_burst(&w, &c.ack, &alias, 1);
 	CU_ASSERT_EQUAL(w.log[0].n, 0); /* no split */
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], parked);
@@ -503,27 +522,11 @@ test_sweep_wrap_alias(void)
 static void
 test_sweep_late_segment(void)
 {
-	struct ns_flow_params p;
 	struct two w;
 	const struct conn c = conn_pkts();
-	uint64_t ts[3] = { T0, T0 + 1 * MS, T0 + 2 * MS };
-	uint64_t t_ack = T0 + 4 * MS, late = T0 + 3500 * US;
-	uint8_t before;
+	const uint64_t late = T0 + 3500 * US; /* before the ACK's 4 ms */
 
-	ns_flow_params_default(&p);
-	p.tcp_established_timeout = 300;
-	p.tcp_closed_timeout = 2;
-	two_open(&w, &p);
-	two_burst(&w, c.hs, ts, 3);
-	two_housekeeping(&w, T0 + 3 * MS, 64); /* a wrap: a generation starting at 3 ms */
-	before = w.t[0]->seen[0];
-	two_burst(&w, &c.ack, &t_ack, 1);
-	/* it moves the last time on and leaves the state: no store */
-	CU_ASSERT_EQUAL(w.t[0]->seen[0], before);
-	/* idle past the shortest timeout: read, kept and parked (established: 300 s) */
-	two_housekeeping(&w, T0 + 3 * SEC, 64);
-	CU_ASSERT_EQUAL(w.log[0].n, 0);
-	CU_ASSERT_TRUE(w.t[0]->seen[0] >= SEEN_PARK);
+	open_parked(&w, &c);
 	/* a late RST: the last time stays, the class becomes closed */
 	two_burst(&w, &c.rst, &late, 1);
 	CU_ASSERT_EQUAL(w.t[0]->seen[0], SEEN_STALE);
