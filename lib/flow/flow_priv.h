@@ -848,7 +848,8 @@ flow_tcp_fast_set(struct flow_rec *r)
  * carrying exactly the next expected sequence number (not 0), a non-zero window, towards a
  * receiver whose window is not 0, from a Zeek endpoint that is not INACTIVE, with both base
  * sequence numbers set (so the flow is past NONE: its first analysed segment moved it); it
- * ACKs nothing unseen; its data is not all ACKed already. Then in the full chain
+ * ACKs nothing unseen; its data is not all ACKed already (the endpoint, base sequence number
+ * and receiver's window conditions read as one bit, TD_FAST). Then in the full chain
  * (flow_tcp_segment, tcp-analysis.md §2-§4):
  *   §2 rules 3-5: no SYN, both base sequence numbers set;
  *   1 zero-window probe: the receiver's window is not 0;

@@ -479,17 +479,17 @@ run_state='function state(b, a) { if (b <= 0 || a <= 0) return "mixed";
 # worker) and testpmd runs were both in STATE: the median rates and the median per-repetition
 # ratio ("0" when there are none)
 by_state() {
-	awk -F'\t' -v n="$1" -v want="$2" -v thr="$rtt_split" "$run_state"'
+	local v
+	v=$(awk -F'\t' -v n="$1" -v want="$2" -v thr="$rtt_split" "$run_state"'
 		$1 == n && $3 == 1 && $7 > 0 && state($8, $9) == want { v[$2 "/" $4] = $7; r[$4] = 1 }
 		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v)
-			print v["netscope/" k], v["testpmd/" k], v["testpmd/" k] / v["netscope/" k] }' "$raw" >"$log/by-state.tmp"
-	if [ -s "$log/by-state.tmp" ]; then
-		printf '%s %s %s %s\n' "$(wc -l <"$log/by-state.tmp")" "$(cut -d' ' -f1 "$log/by-state.tmp" | median)" \
-			"$(cut -d' ' -f2 "$log/by-state.tmp" | median)" "$(cut -d' ' -f3 "$log/by-state.tmp" | median)"
+			print v["netscope/" k], v["testpmd/" k], v["testpmd/" k] / v["netscope/" k] }' "$raw")
+	if [ -n "$v" ]; then
+		printf '%s %s %s %s\n' "$(echo "$v" | wc -l)" "$(echo "$v" | cut -d' ' -f1 | median)" \
+			"$(echo "$v" | cut -d' ' -f2 | median)" "$(echo "$v" | cut -d' ' -f3 | median)"
 	else
 		echo 0
 	fi
-	rm -f "$log/by-state.tmp"
 }
 
 # Repetitions of NAME with netscope and testpmd in different states, or one of them mixed
