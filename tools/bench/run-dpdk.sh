@@ -18,6 +18,10 @@
 # virtual machine the two vCPUs may sit on cores that share an L3 or on cores that do not, and
 # the replay's rates depend on which (docs/performance.md, "Machine"). Under each target line
 # the summary gives the ratio to testpmd per host state as well as over all repetitions.
+# Each per-repetition ratio comes with a distribution-free 95% interval of its median once
+# there are 6 repetitions or more: within 2x is MET when the interval lies at or below 2x,
+# MISSED when above, and AT THE LINE when it contains 2x. --append pools the repetitions of
+# several invocations (of the same code) into one summary.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +38,7 @@ ns_args=()
 replay=both
 feed_pid=
 rtt_split=250
+append=0
 
 usage() {
 	cat <<EOF
@@ -52,6 +57,8 @@ Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, resto
   --rtt-split NS   core-to-core round trip (xcore-rtt, cores 0 and 1) below which a run
                    counts as "near" (the vCPUs share an L3), at or above as "far" (default 250)
   --no-build         use the binaries already in the build directory as they are
+  --append         keep the repetitions already in runs.tsv and add this run's (numbered
+                   after them); the summary pools the rows of the code measured now
 EOF
 }
 
@@ -67,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--capacity) capacity_all=$2; shift ;;
 	--rtt-split) rtt_split=$2; shift ;;
 	--ns-arg) ns_args+=("$2"); shift ;;
+	--append) append=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -98,9 +106,9 @@ if [ -n "$only" ]; then
 fi
 
 mkdir -p "$scratch/log"
-rm -f "$scratch/log/"*.flags
+[ "$append" -eq 1 ] || rm -f "$scratch/log/"*.flags
 raw=$scratch/runs.tsv
-: >"$raw"
+[ "$append" -eq 1 ] && [ -f "$raw" ] || : >"$raw"
 log=$scratch/log
 
 if [ ! -f "$build/build.ninja" ]; then
@@ -115,6 +123,8 @@ netscope=$build/app/netscope/netscope
 gen=$build/tools/gen-bench
 feed=$build/tools/ring-feed
 xrtt=$build/tools/xcore-rtt
+# what was measured (runs.tsv column 10): --append pools only the rows of this very binary
+code=$(sha256sum "$netscope" | cut -c1-12)
 case $replay in
 pcap | ring | both) ;;
 *) usage >&2; exit 2 ;;
@@ -431,18 +441,20 @@ measure() {
 	read -r mw share <<<"$res"
 	ra=$(host_rtt)
 	awk -v n="$key" -v t="$what" -v w="$workers" -v r="$rep" -v mw="$mw" -v sh="$share" \
-		-v rb="$rb" -v ra="$ra" 'BEGIN {
-		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%s\n", n, t, w, r, mw, sh,
-			(sh > 0 ? mw / sh : 0), rb, ra }' |
+		-v rb="$rb" -v ra="$ra" -v c="$code" 'BEGIN {
+		printf "%s\t%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\n", n, t, w, r, mw, sh,
+			(sh > 0 ? mw / sh : 0), rb, ra, c }' |
 		tee -a "$raw"
 }
 
 default_msz=2176 # RTE_MBUF_DEFAULT_BUF_SIZE, both tools' default
 rows=()
+# --append: this run's repetitions are numbered after those already in runs.tsv
+rep0=$(awk -F'\t' '$4 + 0 > m { m = $4 + 0 } END { print m + 0 }' "$raw")
 for name in "${order[@]}"; do
 	[ "$replay" = ring ] || rows+=("$name" "$name/mbuf${msize[$name]}")
 	[ "$replay" = pcap ] || rows+=("$name/ring")
-	for ((rep = 1; rep <= reps; rep++)); do
+	for ((rep = rep0 + 1; rep <= rep0 + reps; rep++)); do
 		if [ "$replay" != ring ]; then
 			for msz in "$default_msz" "${msize[$name]}"; do
 				measure netscope "$name" 1 "$rep" "$msz"
@@ -458,15 +470,39 @@ for name in "${order[@]}"; do
 done
 
 med() {
-	awk -F'\t' -v n="$1" -v t="$2" -v w="$3" -v c="$4" '$1 == n && $2 == t && $3 == w && $7 > 0 { print $c }' "$raw" | median
+	awk -F'\t' -v n="$1" -v t="$2" -v w="$3" -v c="$4" '$1 == n && $2 == t && $3 == w && $7 > 0 { print $c }' "$pool" | median
 }
 
-# the median over repetitions of testpmd's CPU rate / netscope's (1 worker) in the same
-# repetition: the two runs are seconds apart, so the host's swings between repetitions (up to
-# 1.5x) cancel, which they do not in the ratio of the two medians
-pair_ratio() {
+# testpmd's CPU rate / netscope's (1 worker) in each repetition, one a line: the two runs are
+# seconds apart, so the host's swings between repetitions (up to 1.5x) cancel, which they do
+# not in the ratio of the two medians
+pair_ratios() {
 	awk -F'\t' -v n="$1" '$1 == n && $3 == 1 && $7 > 0 { v[$2 "/" $4] = $7; r[$4] = 1 }
-		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v) printf "%.3f\n", v["testpmd/" k] / v["netscope/" k] }' "$raw" | median
+		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v) printf "%.3f\n", v["testpmd/" k] / v["netscope/" k] }' "$pool"
+}
+
+# Per-repetition ratios on stdin: their median, and whether it is within 2x. The 95% interval
+# of the median is the sign test's: the order statistics x(k) and x(n+1-k) for the largest k
+# with 1 - 2 P(Bin(n, 1/2) < k) >= 0.95, which needs 6 repetitions; with fewer the median
+# alone decides, and the line says so.
+ratio_verdict() {
+	sort -g | awk '{ v[NR] = $1 }
+	END {
+		n = NR
+		if (n == 0) { print "n/a"; exit }
+		med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		p = 0.5 ^ n; c = 0; k = 0
+		for (j = 0; j <= n; j++) { c += p; cdf[j] = c; p = p * (n - j) / (j + 1) }
+		for (j = 1; j <= n / 2; j++) if (1 - 2 * cdf[j - 1] >= 0.95) k = j
+		if (k == 0) {
+			printf "%.2fx over %d repetitions (too few for a 95%% interval): %s", med, n,
+				(med <= 2) ? "MET" : "MISSED"
+			exit
+		}
+		lo = v[k]; hi = v[n + 1 - k]
+		printf "%.2fx over %d repetitions, 95%% interval %.2f-%.2fx: %s", med, n, lo, hi,
+			(hi <= 2) ? "MET" : (lo > 2) ? "MISSED" : "AT THE LINE (the interval contains 2x)"
+	}'
 }
 
 # The host state of each run (runs.tsv columns 8 and 9, the round trip before and after it):
@@ -475,21 +511,13 @@ run_state='function state(b, a) { if (b <= 0 || a <= 0) return "mixed";
 		if (b < thr && a < thr) return "near"; if (b >= thr && a >= thr) return "far";
 		return "mixed" }'
 
-# by_state NAME STATE: "reps netscope testpmd ratio" over the repetitions whose netscope (1
-# worker) and testpmd runs were both in STATE: the median rates and the median per-repetition
-# ratio ("0" when there are none)
+# by_state NAME STATE: "netscope testpmd ratio", one line per repetition whose netscope (1
+# worker) and testpmd runs were both in STATE
 by_state() {
-	local v
-	v=$(awk -F'\t' -v n="$1" -v want="$2" -v thr="$rtt_split" "$run_state"'
+	awk -F'\t' -v n="$1" -v want="$2" -v thr="$rtt_split" "$run_state"'
 		$1 == n && $3 == 1 && $7 > 0 && state($8, $9) == want { v[$2 "/" $4] = $7; r[$4] = 1 }
 		END { for (k in r) if (("netscope/" k) in v && ("testpmd/" k) in v)
-			print v["netscope/" k], v["testpmd/" k], v["testpmd/" k] / v["netscope/" k] }' "$raw")
-	if [ -n "$v" ]; then
-		printf '%s %s %s %s\n' "$(echo "$v" | wc -l)" "$(echo "$v" | cut -d' ' -f1 | median)" \
-			"$(echo "$v" | cut -d' ' -f2 | median)" "$(echo "$v" | cut -d' ' -f3 | median)"
-	else
-		echo 0
-	fi
+			print v["netscope/" k], v["testpmd/" k], v["testpmd/" k] / v["netscope/" k] }' "$pool"
 }
 
 # Repetitions of NAME with netscope and testpmd in different states, or one of them mixed
@@ -497,9 +525,13 @@ state_split() {
 	awk -F'\t' -v n="$1" -v thr="$rtt_split" "$run_state"'
 		$1 == n && $3 == 1 && $7 > 0 { s[$2 "/" $4] = state($8, $9); r[$4] = 1 }
 		END { c = 0; for (k in r) if (("netscope/" k) in s && ("testpmd/" k) in s &&
-			(s["netscope/" k] != s["testpmd/" k] || s["netscope/" k] == "mixed")) c++; print c }' "$raw"
+			(s["netscope/" k] != s["testpmd/" k] || s["netscope/" k] == "mixed")) c++; print c }' "$pool"
 }
 
+# the summary's rows: this binary's, this run's and (--append) earlier runs' of it
+pool=$scratch/runs-pooled.tsv
+awk -F'\t' -v c="$code" '$10 == c' "$raw" >"$pool"
+other=$(awk -F'\t' -v c="$code" '$10 != c' "$raw" | wc -l)
 summary=$scratch/summary.md
 {
 	echo "| replay | netscope 1 worker, Mpps (CPU) | (wall) | netscope 2 workers per-queue, Mpps (CPU, whole process) | (wall) | testpmd rxonly, Mpps (CPU) | (wall) | 1 worker vs testpmd (CPU) | (per repetition) |"
@@ -512,7 +544,7 @@ summary=$scratch/summary.md
 		ct=$(med "$name" testpmd 1 7)
 		wt=$(med "$name" testpmd 1 5)
 		ratio=$(awk -v a="$c1" -v b="$ct" 'BEGIN { if (a > 0 && b > 0) printf "1/%.1f", b / a }')
-		pr=$(pair_ratio "$name" | awk '{ printf "1/%.1f", $1 }')
+		pr=$(pair_ratios "$name" | median | awk '{ printf "1/%.1f", $1 }')
 		label=${name/\/mbuf/, mbuf_size }
 		label=${label/\/ring/, ring replay}
 		echo "| $label | $c1 | $w1 | ${c2:-n/a} | ${w2:-n/a} | ${ct:-n/a} | ${wt:-n/a} | $ratio | ${pr:-n/a} |"
@@ -525,12 +557,12 @@ summary=$scratch/summary.md
 		t=$(med "$n" testpmd 1 7)
 		want=15
 		[ "${n%/ring}" = min-1m ] && want=10
-		p=$(pair_ratio "$n")
-		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.2fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')$([ -n "$p" ] && awk -v p="$p" 'BEGIN { printf "; per-repetition ratio %.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
+		p=$(pair_ratios "$n")
+		[ -n "$c" ] && echo "- $n: $c Mpps, target >= $want: $(awk -v a="$c" -v b="$want" 'BEGIN { print (a >= b) ? "MET" : "MISSED" }')$([ -n "$t" ] && awk -v a="$c" -v b="$t" 'BEGIN { printf "; testpmd %s, ratio %.2fx, target <= 2x: %s", b, b / a, (b / a <= 2) ? "MET" : "MISSED" }')$([ -n "$p" ] && echo "; per-repetition ratio $(echo "$p" | ratio_verdict)")"
 		if [ -n "$c" ] && [ -n "$t" ] && [ "$rtt_ok" -eq 1 ]; then
 			for st in near far; do
-				read -r k sc stp sr <<<"$(by_state "$n" "$st")"
-				[ "$k" -gt 0 ] && echo "  - host $st (both runs' core round trip $([ "$st" = near ] && echo "< $rtt_split" || echo ">= $rtt_split") ns): $k repetitions, netscope $sc Mpps, testpmd $stp, per-repetition ratio $(awk -v p="$sr" 'BEGIN { printf "%.2fx: %s", p, (p <= 2) ? "MET" : "MISSED" }')"
+				v=$(by_state "$n" "$st")
+				[ -n "$v" ] && echo "  - host $st (both runs' core round trip $([ "$st" = near ] && echo "< $rtt_split" || echo ">= $rtt_split") ns): netscope $(echo "$v" | cut -d' ' -f1 | median) Mpps, testpmd $(echo "$v" | cut -d' ' -f2 | median), per-repetition ratio $(echo "$v" | cut -d' ' -f3 | ratio_verdict)"
 			done
 			k=$(state_split "$n")
 			[ "$k" -gt 0 ] && echo "  - $k repetitions with the two runs in different host states or one changing state, in neither line above"
@@ -544,9 +576,13 @@ summary=$scratch/summary.md
 		echo "$(for f in "$log"/*-ring-w1-*.flags; do [ -e "$f" ] && printf '%s %s, ' "$(basename "$f" .flags)" "$(cat "$f")"; done | sed 's/, $//')."
 	fi
 	echo
-	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all")$([ "$rtt_split" != 250 ] && echo " --rtt-split $rtt_split") (reps $reps, ${dur} s of steady state per run)"
+	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all")$([ "$rtt_split" != 250 ] && echo " --rtt-split $rtt_split")$([ "$append" -eq 1 ] && echo " --append") (reps $reps, ${dur} s of steady state per run)"
+	if [ "$rep0" -gt 0 ]; then
+		echo "Pooled with the repetitions already in runs.tsv (numbered up to $rep0) of the same"
+		echo "netscope binary ($code)$([ "$other" -gt 0 ] && echo "; $other rows of other binaries left out")."
+	fi
 } >"$summary"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
 echo
 cat "$summary"
-echo "raw runs: $raw (name tool workers rep mpps_wall cpu_share mpps_cpu rtt_before_ns rtt_after_ns)"
+echo "raw runs: $raw (name tool workers rep mpps_wall cpu_share mpps_cpu rtt_before_ns rtt_after_ns code)"
