@@ -500,7 +500,7 @@ ratio_verdict() {
 			exit
 		}
 		lo = v[k]; hi = v[n + 1 - k]
-		printf "%.2fx over %d repetitions, 95%% interval %.2f-%.2fx: %s", med, n, lo, hi,
+		printf "%.2fx over %d repetitions, 95%% interval %.3f-%.3fx: %s", med, n, lo, hi,
 			(hi <= 2) ? "MET" : (lo > 2) ? "MISSED" : "AT THE LINE (the interval contains 2x)"
 	}'
 }
