@@ -21,7 +21,7 @@
 # Each per-repetition ratio comes with a distribution-free 95% interval of its median once
 # there are 6 repetitions or more: within 2x is MET when the interval lies at or below 2x,
 # MISSED when above, and AT THE LINE when it contains 2x. --append pools the repetitions of
-# several invocations (of the same code) into one summary.
+# several invocations (of the same binary and settings) into one summary.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,7 +58,7 @@ Usage: tools/bench/run-dpdk.sh [options]   (root: reserves 2 MB hugepages, resto
                    counts as "near" (the vCPUs share an L3), at or above as "far" (default 250)
   --no-build         use the binaries already in the build directory as they are
   --append         keep the repetitions already in runs.tsv and add this run's (numbered
-                   after them); the summary pools the rows of the code measured now
+                   after them); the summary pools the rows of the same binary and settings
 EOF
 }
 
@@ -123,8 +123,6 @@ netscope=$build/app/netscope/netscope
 gen=$build/tools/gen-bench
 feed=$build/tools/ring-feed
 xrtt=$build/tools/xcore-rtt
-# what was measured (runs.tsv column 10): --append pools only the rows of this very binary
-code=$(sha256sum "$netscope" | cut -c1-12)
 case $replay in
 pcap | ring | both) ;;
 *) usage >&2; exit 2 ;;
@@ -138,6 +136,12 @@ if ! "$netscope" --help 2>&1 | grep -q -- "--dpdk-args"; then
 	exit 1
 fi
 testpmd=$(command -v dpdk-testpmd || true)
+# what was measured (runs.tsv column 10): the netscope binary and the settings that change its
+# rates; --append pools only the rows of the same
+code=$({
+	sha256sum <"$netscope"
+	printf '%s\n' ${ns_args[@]+"${ns_args[@]}"} "capacity=$capacity_all" "dur=$dur"
+} | sha256sum | cut -c1-12)
 
 # ---- hugepages: enough for the largest mempool plus the flow tables, restored on exit ----
 hp=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -449,8 +453,10 @@ measure() {
 
 default_msz=2176 # RTE_MBUF_DEFAULT_BUF_SIZE, both tools' default
 rows=()
-# --append: this run's repetitions are numbered after those already in runs.tsv
+# --append: this run's repetitions are numbered after those already in runs.tsv, and pooled
+# with the rows of the same code (prev)
 rep0=$(awk -F'\t' '$4 + 0 > m { m = $4 + 0 } END { print m + 0 }' "$raw")
+prev=$(awk -F'\t' -v c="$code" '$10 == c' "$raw" | wc -l)
 for name in "${order[@]}"; do
 	[ "$replay" = ring ] || rows+=("$name" "$name/mbuf${msize[$name]}")
 	[ "$replay" = pcap ] || rows+=("$name/ring")
@@ -495,12 +501,12 @@ ratio_verdict() {
 		for (j = 0; j <= n; j++) { c += p; cdf[j] = c; p = p * (n - j) / (j + 1) }
 		for (j = 1; j <= n / 2; j++) if (1 - 2 * cdf[j - 1] >= 0.95) k = j
 		if (k == 0) {
-			printf "%.2fx over %d repetitions (too few for a 95%% interval): %s", med, n,
+			printf "%.3fx over %d repetitions (too few for a 95%% interval): %s", med, n,
 				(med <= 2) ? "MET" : "MISSED"
 			exit
 		}
 		lo = v[k]; hi = v[n + 1 - k]
-		printf "%.2fx over %d repetitions, 95%% interval %.3f-%.3fx: %s", med, n, lo, hi,
+		printf "%.3fx over %d repetitions, 95%% interval %.3f-%.3fx: %s", med, n, lo, hi,
 			(hi <= 2) ? "MET" : (lo > 2) ? "MISSED" : "AT THE LINE (the interval contains 2x)"
 	}'
 }
@@ -573,13 +579,16 @@ summary=$scratch/summary.md
 		echo "Ring replay: testpmd's rate is ring-feed's, the device's ceiling (it writes each frame's"
 		echo "first 128 bytes into an mbuf on the other core). TCP analysis flags (retransmissions,"
 		echo "out-of-order, lost, dup ACKs) in netscope's exports of the ring runs, which must be 0:"
-		echo "$(for f in "$log"/*-ring-w1-*.flags; do [ -e "$f" ] && printf '%s %s, ' "$(basename "$f" .flags)" "$(cat "$f")"; done | sed 's/, $//')."
+		echo "$(awk -F'\t' '$2 == "netscope" && $1 ~ /\/ring$/ { sub(/\/ring$/, "", $1); print $1 "-ring-w1-" $4 }' "$pool" |
+			while read -r f; do printf '%s %s, ' "$f" "$(cat "$log/$f.flags" 2>/dev/null || echo '?')"; done | sed 's/, $//')."
 	fi
 	echo
-	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all")$([ "$rtt_split" != 250 ] && echo " --rtt-split $rtt_split")$([ "$append" -eq 1 ] && echo " --append") (reps $reps, ${dur} s of steady state per run)"
-	if [ "$rep0" -gt 0 ]; then
-		echo "Pooled with the repetitions already in runs.tsv (numbered up to $rep0) of the same"
-		echo "netscope binary ($code)$([ "$other" -gt 0 ] && echo "; $other rows of other binaries left out")."
+	echo "Command: tools/bench/run-dpdk.sh$([ "$quick" -eq 1 ] && echo " --quick")$([ "$replay" != both ] && echo " --replay $replay")$([ -n "$capacity_all" ] && echo " --capacity $capacity_all")$([ "$rtt_split" != 250 ] && echo " --rtt-split $rtt_split")$([ "$append" -eq 1 ] && echo " --append")$([ ${#ns_args[@]} -gt 0 ] && printf ' --ns-arg %s' "${ns_args[@]}") (reps $reps, ${dur} s of steady state per run)"
+	if [ "$prev" -gt 0 ]; then
+		echo "Pooled with the $prev rows already in runs.tsv of the same netscope binary and settings ($code)."
+	fi
+	if [ "$other" -gt 0 ]; then
+		echo "Left out: $other rows of runs.tsv from another binary or other settings."
 	fi
 } >"$summary"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$scratch/facts.txt"
