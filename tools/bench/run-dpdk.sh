@@ -534,7 +534,7 @@ state_split() {
 			(s["netscope/" k] != s["testpmd/" k] || s["netscope/" k] == "mixed")) c++; print c }' "$pool"
 }
 
-# the summary's rows: this binary's, this run's and (--append) earlier runs' of it
+# the summary's rows: those of this binary and settings, this run's and (--append) earlier runs'
 pool=$scratch/runs-pooled.tsv
 awk -F'\t' -v c="$code" '$10 == c' "$raw" >"$pool"
 other=$(awk -F'\t' -v c="$code" '$10 != c' "$raw" | wc -l)
